@@ -1,0 +1,489 @@
+//! The per-connection state machine, without IO: bytes in, actions out.
+//!
+//! A driver loops on [`Connection::poll`] and does what the returned [`Action`] says: read
+//! into [`Connection::read_buf`] and report with [`Connection::received`], write the
+//! [`Transmit`]'s bytes, or close. The connection reads the head (however it is split across
+//! reads), reads the body by its framing, calls the application once, stages the response,
+//! keeps pipelined bytes for the next request, and decides keep-alive or close. Protocol
+//! errors become their status response followed by a close. Time comes in from the driver as
+//! [`Connection::timed_out`]; nothing here reads a clock.
+
+use crate::body::Framing;
+use crate::error::Error;
+use crate::request::{parse_head, HeadScanner, Method, Scan, Version, EMPTY_HEADER};
+use crate::response::{Outgoing, Responded, Responder, ResponseContext, Status};
+use crate::router::Handler;
+
+/// How many header fields a request may carry by default. Browsers send 10 to 20; each slot
+/// costs two slices (16 bytes on 32-bit targets) of stack while a request is handled.
+pub const DEFAULT_MAX_HEADERS: usize = 32;
+
+/// Size limits on a request, on top of the buffer's own size. The defaults fit a
+/// microcontroller; the buffer usually binds first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Longest request-target in bytes (414 beyond). 1 KiB holds any URL a small device
+    /// serves; RFC 9112 §3 recommends supporting at least 8000 octets, which a host server can
+    /// configure.
+    pub max_target: usize,
+    /// Largest head (request line + headers + blank line) in bytes (431 beyond, or 414 if the
+    /// request line alone does not fit). Capped by the receive buffer.
+    pub max_head: usize,
+    /// Largest body in bytes (413 beyond). Capped by the receive buffer minus the head, since
+    /// the body is handed to the handler whole.
+    pub max_body: u64,
+}
+
+impl Limits {
+    /// The defaults: 1 KiB targets, 8 KiB heads, bodies bounded only by the buffer.
+    pub const DEFAULT: Limits = Limits {
+        max_target: 1024,
+        max_head: 8 * 1024,
+        max_body: u64::MAX,
+    };
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits::DEFAULT
+    }
+}
+
+/// What the driver must do next.
+#[derive(Debug)]
+pub enum Action<'a> {
+    /// Read from the peer into [`Connection::read_buf`], then call [`Connection::received`]
+    /// (with 0 at end of stream) or [`Connection::timed_out`].
+    Read,
+    /// Write these bytes, then poll again.
+    Write(Transmit<'a>),
+    /// Close the connection; polling again returns `Close` again.
+    Close,
+}
+
+/// A response ready to be written: `head`, then `body` (usually empty, because small bodies are
+/// staged in `head` so that one write carries both).
+#[derive(Debug)]
+pub struct Transmit<'a> {
+    /// Status line, headers and (when it fit) the body.
+    pub head: &'a [u8],
+    /// The rest of the body, when it did not fit the transmit buffer.
+    pub body: &'a [u8],
+    /// What was asked and answered, for logging.
+    pub exchange: Exchange<'a>,
+}
+
+/// One request and its answer, as a driver may log it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Exchange<'a> {
+    /// The method, if the request got far enough to have one.
+    pub method: Option<Method>,
+    /// The request path (still percent-encoded), or `""` if the request line was not parsed.
+    pub path: &'a str,
+    /// The status sent.
+    pub status: Status,
+    /// The protocol error that caused the response, if any; the connection closes after it.
+    pub error: Option<Error>,
+    /// The connection closes after this response.
+    pub close: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Waiting for (the rest of) a request head.
+    Head,
+    /// The head at the request start is `head_len` bytes and valid; waiting for `body_len`
+    /// body bytes.
+    Body { head_len: usize, body_len: usize },
+    /// The last response said `Connection: close`; nothing more is read.
+    Closing,
+}
+
+/// One HTTP/1.1 connection's protocol state, over two caller-provided buffers: `rx` holds the
+/// request head and body (and pipelined bytes after them), `tx` holds the response head and
+/// small bodies.
+///
+/// `MAX_HEADERS` sizes the header table, which lives on the stack only while a request is
+/// handled.
+#[derive(Debug)]
+pub struct Connection<'b, const MAX_HEADERS: usize = DEFAULT_MAX_HEADERS> {
+    rx: &'b mut [u8],
+    tx: &'b mut [u8],
+    limits: Limits,
+    /// The current request begins at `rx[start]`.
+    start: usize,
+    /// `rx[..filled]` holds received bytes.
+    filled: usize,
+    scanner: HeadScanner,
+    state: State,
+    peer_closed: bool,
+    timed_out: bool,
+}
+
+impl<'b> Connection<'b> {
+    /// A connection with the default header table and [`Limits::DEFAULT`].
+    ///
+    /// `rx` bounds the head plus body of one request (1 KiB serves simple pages and forms; a
+    /// browser's head is 400 to 800 bytes). `tx` holds a response head and small bodies
+    /// staged with it: 256 bytes is a workable minimum, smaller buffers make every response a
+    /// 500 or a silent close.
+    pub fn new(rx: &'b mut [u8], tx: &'b mut [u8]) -> Self {
+        Self::with_limits(rx, tx, Limits::DEFAULT)
+    }
+}
+
+impl<'b, const MAX_HEADERS: usize> Connection<'b, MAX_HEADERS> {
+    /// A connection with explicit limits (and a header table of `MAX_HEADERS` entries).
+    pub fn with_limits(rx: &'b mut [u8], tx: &'b mut [u8], limits: Limits) -> Self {
+        Connection {
+            rx,
+            tx,
+            limits,
+            start: 0,
+            filled: 0,
+            scanner: HeadScanner::default(),
+            state: State::Head,
+            peer_closed: false,
+            timed_out: false,
+        }
+    }
+
+    /// Forget everything and start over, as for a new peer on the same buffers.
+    pub fn reset(&mut self) {
+        self.start = 0;
+        self.filled = 0;
+        self.scanner = HeadScanner::default();
+        self.state = State::Head;
+        self.peer_closed = false;
+        self.timed_out = false;
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// No bytes of a next request have arrived: a timeout now is an idle keep-alive timeout,
+    /// answered by a silent close rather than 408.
+    pub fn is_idle(&self) -> bool {
+        self.state == State::Head && self.start == self.filled
+    }
+
+    /// Where the driver reads to. Never empty when [`Action::Read`] was returned.
+    pub fn read_buf(&mut self) -> &mut [u8] {
+        if self.start > 0 {
+            // Move the unread bytes (a partial or pipelined request) to the front.
+            self.rx.copy_within(self.start..self.filled, 0);
+            self.filled -= self.start;
+            self.start = 0;
+        }
+        &mut self.rx[self.filled..]
+    }
+
+    /// Report that `n` bytes were read into [`Connection::read_buf`]; `0` means the peer
+    /// closed its sending side.
+    pub fn received(&mut self, n: usize) {
+        if n == 0 {
+            self.peer_closed = true;
+        }
+        // A driver cannot claim more than the buffer it was given.
+        self.filled = (self.filled + n).min(self.rx.len());
+    }
+
+    /// Report that the peer sent nothing for the driver's timeout. Mid-request this yields a
+    /// 408 response and a close; between requests, a close.
+    pub fn timed_out(&mut self) {
+        self.timed_out = true;
+    }
+
+    /// Advance the state machine: parse what has arrived, call `app` once a request is whole,
+    /// and say what the driver must do.
+    pub fn poll<A: Handler + ?Sized>(&mut self, app: &mut A) -> Action<'_> {
+        let head_len = match self.state {
+            State::Closing => return Action::Close,
+            State::Body { head_len, body_len } => {
+                if self.filled - self.start < head_len + body_len {
+                    return self.wait();
+                }
+                head_len
+            }
+            State::Head => match self.scan_head() {
+                Ok(Some(head_len)) => head_len,
+                Ok(None) => return self.wait(),
+                Err(e) => return fail(&mut self.state, self.tx, e),
+            },
+        };
+        self.dispatch(app, head_len)
+    }
+
+    /// Look for the end of the head; `Ok(None)` means more bytes are needed.
+    fn scan_head(&mut self) -> Result<Option<usize>, Error> {
+        // RFC 9112 §2.2: ignore empty lines before a request line.
+        if self.scanner == HeadScanner::default() {
+            while self.rx[self.start..self.filled].starts_with(b"\r\n") {
+                self.start += 2;
+            }
+        }
+        let pending = &self.rx[self.start..self.filled];
+        match self.scanner.scan(pending)? {
+            Scan::Complete(n) if n > self.limits.max_head => Err(Error::HeadTooLarge),
+            Scan::Complete(n) => Ok(Some(n)),
+            Scan::Partial if pending.len() >= self.rx.len().min(self.limits.max_head) => {
+                Err(if self.scanner.request_line_complete() {
+                    Error::HeadTooLarge
+                } else {
+                    Error::UriTooLong
+                })
+            }
+            Scan::Partial => Ok(None),
+        }
+    }
+
+    /// Ask for more bytes, unless the peer is gone or too slow.
+    fn wait(&mut self) -> Action<'_> {
+        let mid_request = !self.is_idle();
+        let gone = if self.timed_out {
+            Error::Timeout
+        } else if self.peer_closed {
+            Error::Incomplete
+        } else {
+            return Action::Read;
+        };
+        if mid_request {
+            fail(&mut self.state, self.tx, gone)
+        } else {
+            self.state = State::Closing;
+            Action::Close
+        }
+    }
+
+    /// A complete head of `head_len` bytes starts at `rx[start]`: parse it, and once its body
+    /// is here too, run the application and hand out its response.
+    fn dispatch<A: Handler + ?Sized>(&mut self, app: &mut A, head_len: usize) -> Action<'_> {
+        // Borrow fields one by one: the request borrows `rx` for as long as the returned
+        // action lives, while errors and waiting only touch `state` and `tx`.
+        let Connection {
+            rx,
+            tx,
+            limits,
+            start,
+            filled,
+            scanner,
+            state,
+            peer_closed,
+            timed_out,
+        } = self;
+        let rx: &[u8] = rx;
+        let request_start = *start;
+        let mut headers = [EMPTY_HEADER; MAX_HEADERS];
+        let head = match parse_head(
+            &rx[request_start..request_start + head_len],
+            &mut headers,
+            limits,
+        ) {
+            Ok(head) => head,
+            Err(e) => return fail(state, tx, e),
+        };
+        let body_len = match head.framing {
+            Framing::None => 0,
+            Framing::Length(n) => match usize::try_from(n) {
+                // The body must fit the buffer beside its head (after compaction).
+                Ok(n) if n as u64 <= limits.max_body && n <= rx.len() - head_len => n,
+                _ => return fail(state, tx, Error::BodyTooLarge),
+            },
+        };
+        if *filled - request_start < head_len + body_len {
+            // Parsed again when the body is complete: the header table lives on the stack.
+            *state = State::Body { head_len, body_len };
+            if *timed_out || *peer_closed {
+                let e = if *timed_out {
+                    Error::Timeout
+                } else {
+                    Error::Incomplete
+                };
+                return fail(state, tx, e);
+            }
+            return Action::Read;
+        }
+
+        let body = &rx[request_start + head_len..request_start + head_len + body_len];
+        let request = head.request.with_body(body);
+        let ctx = ResponseContext {
+            head_only: request.method() == Method::Head,
+            version: request.version(),
+            keep_alive: head.keep_alive,
+        };
+        let mut out = Outgoing::NONE;
+        let _: Responded = app.handle(&request, Responder::new(tx, &mut out, ctx));
+
+        *start = request_start + head_len + body_len;
+        *scanner = HeadScanner::default();
+        *state = if out.close || out.staged == 0 {
+            State::Closing
+        } else {
+            State::Head
+        };
+        if out.staged == 0 {
+            // Not even a 500 fit the transmit buffer.
+            return Action::Close;
+        }
+        Action::Write(Transmit {
+            head: &tx[..out.staged],
+            body: out.body,
+            exchange: Exchange {
+                method: Some(request.method()),
+                path: request.path(),
+                status: out.status,
+                error: None,
+                close: out.close,
+            },
+        })
+    }
+}
+
+/// Answer a protocol error with its status, and close after it.
+fn fail<'t>(state: &mut State, tx: &'t mut [u8], error: Error) -> Action<'t> {
+    *state = State::Closing;
+    let ctx = ResponseContext {
+        head_only: false,
+        version: Version::Http11,
+        keep_alive: false,
+    };
+    let mut out = Outgoing::NONE;
+    let _ = Responder::new(tx, &mut out, ctx)
+        .start(error.status())
+        .header("Content-Type", "text/plain; charset=utf-8")
+        .body_with(|w| {
+            w.push_str(error.as_str());
+            w.push_str("\n");
+        });
+    if out.staged == 0 {
+        return Action::Close;
+    }
+    Action::Write(Transmit {
+        head: &tx[..out.staged],
+        body: &[],
+        exchange: Exchange {
+            method: None,
+            path: "",
+            status: error.status(),
+            error: Some(error),
+            close: true,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::response::Responded;
+
+    /// Echo app: `<METHOD> <path> <body>` as text.
+    fn app(req: &crate::Request<'_, '_>, res: Responder<'_, '_>) -> Responded {
+        let (method, path, body) = (req.method(), req.path(), req.body());
+        res.start(Status::OK).body_with(|w| {
+            w.push_str(method.as_str());
+            w.push_str(" ");
+            w.push_str(path);
+            w.push_str(" ");
+            w.push(body);
+        })
+    }
+
+    /// Feed `input` in pieces of `step` bytes; collect everything written until Close.
+    fn run(input: &[u8], step: usize, rx_size: usize) -> Vec<u8> {
+        let mut rx = vec![0u8; rx_size];
+        let mut tx = vec![0u8; 256];
+        let mut conn: Connection<'_> = Connection::new(&mut rx, &mut tx);
+        let mut app = app;
+        let mut fed = 0;
+        let mut out = Vec::new();
+        for _ in 0..10_000 {
+            match conn.poll(&mut app) {
+                Action::Read => {
+                    let buf = conn.read_buf();
+                    assert!(!buf.is_empty());
+                    let n = step.min(buf.len()).min(input.len() - fed);
+                    buf[..n].copy_from_slice(&input[fed..fed + n]);
+                    fed += n;
+                    conn.received(n);
+                }
+                Action::Write(t) => {
+                    out.extend_from_slice(t.head);
+                    out.extend_from_slice(t.body);
+                }
+                Action::Close => return out,
+            }
+        }
+        panic!("connection did not finish");
+    }
+
+    #[test]
+    fn pipelined_requests_with_bodies_any_split() {
+        let input = b"\r\nPOST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabcGET /b HTTP/1.1\r\nHost: h\r\n\r\n";
+        let expected = "HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nPOST /a abc\
+                        HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nGET /b ";
+        for step in 1..=input.len() {
+            assert_eq!(
+                String::from_utf8(run(input, step, 128)).unwrap(),
+                expected,
+                "step {step}"
+            );
+        }
+    }
+
+    #[test]
+    fn limits_map_to_414_431_413() {
+        let status = |input: &[u8], rx: usize| {
+            let out = run(input, input.len(), rx);
+            String::from_utf8(out[..12].to_vec()).unwrap()
+        };
+        let mut long_line = b"GET /".to_vec();
+        long_line.resize(200, b'a');
+        assert_eq!(status(&long_line, 128), "HTTP/1.1 414");
+        let mut long_head = b"GET / HTTP/1.1\r\nX: ".to_vec();
+        long_head.resize(200, b'a');
+        assert_eq!(status(&long_head, 128), "HTTP/1.1 431");
+        assert_eq!(
+            status(
+                b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 200\r\n\r\n",
+                128
+            ),
+            "HTTP/1.1 413"
+        );
+    }
+
+    #[test]
+    fn incomplete_request_at_eof_is_400_and_idle_eof_is_silent() {
+        assert!(run(b"GET / HTTP/1.1\r\nHost:", 4, 128).starts_with(b"HTTP/1.1 400"));
+        assert!(run(b"", 4, 128).is_empty());
+    }
+
+    #[test]
+    fn timeout_mid_request_is_408_idle_is_close() {
+        let mut rx = [0u8; 128];
+        let mut tx = [0u8; 256];
+        let mut conn: Connection<'_> = Connection::new(&mut rx, &mut tx);
+        let mut app = app;
+        assert!(matches!(conn.poll(&mut app), Action::Read));
+        assert!(conn.is_idle());
+        let part = b"GET / HT";
+        conn.read_buf()[..part.len()].copy_from_slice(part);
+        conn.received(part.len());
+        assert!(matches!(conn.poll(&mut app), Action::Read));
+        assert!(!conn.is_idle());
+        conn.timed_out();
+        match conn.poll(&mut app) {
+            Action::Write(t) => {
+                assert!(t.head.starts_with(b"HTTP/1.1 408"));
+                assert_eq!(t.exchange.error, Some(Error::Timeout));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(conn.poll(&mut app), Action::Close));
+
+        conn.reset();
+        conn.timed_out();
+        assert!(matches!(conn.poll(&mut app), Action::Close));
+    }
+}

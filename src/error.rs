@@ -1,0 +1,137 @@
+//! Protocol errors: every way a peer's bytes can be unacceptable, each mapped to the status
+//! the server answers with before it closes the connection.
+//!
+//! Errors are sticky (h11's habit): once the connection state machine meets one, it sends the
+//! error's response with `Connection: close` and then only closes. IO errors are not here;
+//! drivers keep them apart (see [`crate::io::blocking::ServeError`]).
+
+use crate::response::Status;
+
+/// Why a request was refused. `status()` is what the client is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// The request line or a header line is not valid HTTP/1.1 syntax (RFC 9112 §3, §5).
+    Malformed,
+    /// A line ends in a bare LF or contains a bare CR (RFC 9112 §2.2: servers must not accept
+    /// bare CR; this crate also refuses bare LF, which httparse would let through).
+    BareLineEnding,
+    /// The request-target contains a byte outside printable ASCII (RFC 9112 §3.2).
+    InvalidTarget,
+    /// An HTTP/1.1 request without a Host header, or with more than one (RFC 9112 §3.2).
+    HostMissingOrRepeated,
+    /// A Content-Length that is not a plain decimal number, or several that disagree
+    /// (RFC 9110 §8.6, RFC 9112 §6.3).
+    InvalidContentLength,
+    /// Both Content-Length and Transfer-Encoding were sent (RFC 9112 §6.1: a smuggling vector).
+    ContentLengthWithTransferEncoding,
+    /// Transfer-Encoding in an HTTP/1.0 request (RFC 9112 §6.1).
+    TransferEncodingInHttp10,
+    /// A Transfer-Encoding this server cannot decode (RFC 9112 §6.1: 501).
+    UnsupportedTransferEncoding,
+    /// A method this crate does not know, or CONNECT, which a server that is not a proxy does
+    /// not implement (RFC 9110 §9.1, §9.3.6: 501).
+    MethodNotImplemented,
+    /// A well-formed HTTP version other than 1.0 and 1.1 (RFC 9110 §15.6.6: 505).
+    UnsupportedVersion,
+    /// The request line is longer than the configured limit, or does not fit the buffer
+    /// (RFC 9112 §3: 414).
+    UriTooLong,
+    /// The header section does not fit the buffer, or has more fields than the header table
+    /// holds (RFC 6585 §5: 431).
+    HeadTooLarge,
+    /// The declared body is larger than the buffer or the configured limit (RFC 9110 §15.5.14).
+    BodyTooLarge,
+    /// The peer closed the connection in the middle of a request.
+    Incomplete,
+    /// The peer stopped sending in the middle of a request (RFC 9110 §15.5.9: 408).
+    Timeout,
+}
+
+impl Error {
+    /// The status sent to the client for this error.
+    pub const fn status(self) -> Status {
+        match self {
+            Error::Malformed
+            | Error::BareLineEnding
+            | Error::InvalidTarget
+            | Error::HostMissingOrRepeated
+            | Error::InvalidContentLength
+            | Error::ContentLengthWithTransferEncoding
+            | Error::TransferEncodingInHttp10
+            | Error::Incomplete => Status::BAD_REQUEST,
+            Error::UnsupportedTransferEncoding | Error::MethodNotImplemented => Status::NOT_IMPLEMENTED,
+            Error::UnsupportedVersion => Status::HTTP_VERSION_NOT_SUPPORTED,
+            Error::UriTooLong => Status::URI_TOO_LONG,
+            Error::HeadTooLarge => Status::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            Error::BodyTooLarge => Status::PAYLOAD_TOO_LARGE,
+            Error::Timeout => Status::REQUEST_TIMEOUT,
+        }
+    }
+
+    /// A short, stable description, also used as the body of the error response.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Error::Malformed => "malformed request",
+            Error::BareLineEnding => "bare CR or LF line ending",
+            Error::InvalidTarget => "invalid request-target",
+            Error::HostMissingOrRepeated => "missing or repeated Host header",
+            Error::InvalidContentLength => "invalid Content-Length",
+            Error::ContentLengthWithTransferEncoding => "Content-Length with Transfer-Encoding",
+            Error::TransferEncodingInHttp10 => "Transfer-Encoding in HTTP/1.0",
+            Error::UnsupportedTransferEncoding => "unsupported Transfer-Encoding",
+            Error::MethodNotImplemented => "method not implemented",
+            Error::UnsupportedVersion => "unsupported HTTP version",
+            Error::UriTooLong => "request-target too long",
+            Error::HeadTooLarge => "header section too large",
+            Error::BodyTooLarge => "body too large",
+            Error::Incomplete => "incomplete request",
+            Error::Timeout => "request timeout",
+        }
+    }
+}
+
+impl core::fmt::Display for Error {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl core::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_maps_to_a_client_error_or_501_505() {
+        let all = [
+            Error::Malformed,
+            Error::BareLineEnding,
+            Error::InvalidTarget,
+            Error::HostMissingOrRepeated,
+            Error::InvalidContentLength,
+            Error::ContentLengthWithTransferEncoding,
+            Error::TransferEncodingInHttp10,
+            Error::UnsupportedTransferEncoding,
+            Error::MethodNotImplemented,
+            Error::UnsupportedVersion,
+            Error::UriTooLong,
+            Error::HeadTooLarge,
+            Error::BodyTooLarge,
+            Error::Incomplete,
+            Error::Timeout,
+        ];
+        for e in all {
+            let code = e.status().code();
+            assert!(
+                (400..500).contains(&code) || code == 501 || code == 505,
+                "{e:?} -> {code}"
+            );
+            assert!(!e.as_str().is_empty());
+        }
+        assert_eq!(Error::HeadTooLarge.status().code(), 431);
+        assert_eq!(Error::UriTooLong.status().code(), 414);
+        assert_eq!(Error::BodyTooLarge.status().code(), 413);
+    }
+}

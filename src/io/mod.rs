@@ -1,0 +1,4 @@
+//! Drivers: thin loops that move bytes between a transport and a [`crate::Connection`].
+//! They make no protocol decisions of their own.
+
+pub mod blocking;

@@ -1,0 +1,60 @@
+//! # embedded-responder
+//!
+//! An HTTP/1.1 server core for microcontrollers first and hosts second: `no_std`, no heap,
+//! no `unsafe`. Requests are parsed with `httparse` into caller-sized buffers, small
+//! collections are `heapless`, and bytes move through the `embedded-io` traits.
+//!
+//! ## Layers
+//!
+//! Data flows down this list and back up, once:
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`request`] | head bytes to [`Request`]: httparse plus the checks it leaves to servers |
+//! | [`body`] | the body's framing, decided once from the head |
+//! | [`response`] | status line, headers, `Content-Length`, HEAD/204/304 rules, staged for one write |
+//! | [`connection`] | the per-connection state machine (sans-IO): head, body, handler, write, keep-alive or close |
+//! | [`router`] | method + path to [`Handler`], 404, 405 + `Allow`, HEAD and OPTIONS |
+//! | [`io`] | drivers: [`io::blocking`] over `embedded_io::{Read, Write}` |
+//! | `std_server` | (feature `std`) a `TcpListener` server with threads, timeouts and shutdown |
+//!
+//! ## Quick start (firmware)
+//!
+//! ```
+//! use embedded_responder::{get, io::blocking, post, Connection, Router};
+//!
+//! fn serve_one<S: embedded_io::Read + embedded_io::Write>(socket: &mut S) {
+//!     let mut app = Router::new()
+//!         .route("/", get(|_req, res| res.html("<h1>Hello, World</h1>")))
+//!         .route("/echo", post(|req, res| res.ok("text/plain", req.body())));
+//!     let (mut rx, mut tx) = ([0u8; 1024], [0u8; 256]);
+//!     let mut conn = Connection::new(&mut rx, &mut tx);
+//!     let _ = blocking::serve(socket, &mut conn, &mut app);
+//! }
+//! # let mut io = (&b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"[..], Vec::new());
+//! ```
+//!
+//! ## Limits
+//!
+//! A request's head and body must fit the receive buffer together; see [`Limits`] and
+//! [`DEFAULT_MAX_HEADERS`]. Chunked request bodies are refused with 501 for now.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod body;
+pub mod connection;
+pub mod error;
+pub mod io;
+pub mod request;
+pub mod response;
+pub mod router;
+#[cfg(feature = "std")]
+pub mod std_server;
+
+pub use connection::{Action, Connection, Exchange, Limits, Transmit, DEFAULT_MAX_HEADERS};
+pub use error::Error;
+pub use request::{Header, Method, Request, Version};
+pub use response::{BodyWriter, Responded, Responder, ResponseHead, Status};
+pub use router::{delete, get, on, patch, post, put, Handler, Router};

@@ -1,0 +1,586 @@
+//! Request head: bytes in, a borrowed [`Request`] out.
+//!
+//! Two steps, so that a head arriving in many reads is never rescanned from the start:
+//! [`HeadScanner`] remembers how far its search for the blank line got and checks line endings
+//! on the way (httparse accepts bare LF; this crate does not), then [`parse_head`] runs httparse
+//! once on the complete head and adds the checks httparse leaves to servers: method, target,
+//! version, Host and the body framing (see [`crate::body`]).
+//!
+//! Nothing here does IO or allocates; the header table is a caller-provided slice.
+
+use crate::body::Framing;
+use crate::connection::Limits;
+use crate::error::Error;
+
+/// Request methods this crate knows (RFC 9110 §9, plus PATCH from RFC 5789).
+///
+/// Method names are case-sensitive: `get` is an unknown method and gets 501.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Method {
+    /// `GET`
+    Get,
+    /// `HEAD`: answered like GET without the body.
+    Head,
+    /// `POST`
+    Post,
+    /// `PUT`
+    Put,
+    /// `DELETE`
+    Delete,
+    /// `OPTIONS`
+    Options,
+    /// `PATCH`
+    Patch,
+    /// `TRACE`: parsed, but only served if the application routes it.
+    Trace,
+}
+
+impl Method {
+    /// Every method, in the order `Allow` headers list them.
+    pub const ALL: [Method; 8] = [
+        Method::Get,
+        Method::Head,
+        Method::Post,
+        Method::Put,
+        Method::Delete,
+        Method::Options,
+        Method::Patch,
+        Method::Trace,
+    ];
+
+    /// The method for an exact, case-sensitive token, or `None`.
+    pub fn from_token(token: &str) -> Option<Method> {
+        Some(match token {
+            "GET" => Method::Get,
+            "HEAD" => Method::Head,
+            "POST" => Method::Post,
+            "PUT" => Method::Put,
+            "DELETE" => Method::Delete,
+            "OPTIONS" => Method::Options,
+            "PATCH" => Method::Patch,
+            "TRACE" => Method::Trace,
+            _ => return None,
+        })
+    }
+
+    /// The method's token as sent on the wire.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Head => "HEAD",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Delete => "DELETE",
+            Method::Options => "OPTIONS",
+            Method::Patch => "PATCH",
+            Method::Trace => "TRACE",
+        }
+    }
+
+    /// A distinct bit per method, for method sets such as a route's `Allow` list.
+    pub const fn bit(self) -> u16 {
+        1 << (self as u16)
+    }
+}
+
+/// The two HTTP/1 versions a request can carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Version {
+    /// `HTTP/1.0`: connections close after each response unless the client asks for keep-alive.
+    Http10,
+    /// `HTTP/1.1`: connections persist unless either side says `Connection: close`.
+    Http11,
+}
+
+impl Version {
+    /// The version as written in a status line.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Version::Http10 => "HTTP/1.0",
+            Version::Http11 => "HTTP/1.1",
+        }
+    }
+}
+
+/// One header field as parsed by httparse: a token name and a value without surrounding
+/// whitespace.
+pub type Header<'a> = httparse::Header<'a>;
+
+/// An empty header-table slot, to build the table a [`crate::Connection`] parses into.
+pub const EMPTY_HEADER: Header<'static> = httparse::EMPTY_HEADER;
+
+/// A parsed request, borrowing its bytes from the connection's buffer (`'a`) and its header
+/// table (`'h`). Handlers receive it by reference.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a, 'h> {
+    method: Method,
+    target: &'a str,
+    path: &'a str,
+    query: Option<&'a str>,
+    version: Version,
+    headers: &'h [Header<'a>],
+    body: &'a [u8],
+}
+
+impl<'a, 'h> Request<'a, 'h> {
+    /// The request method.
+    pub fn method(&self) -> Method {
+        self.method
+    }
+
+    /// The request-target exactly as sent (`/a/b?x=1`, `*`, or an absolute URI).
+    pub fn target(&self) -> &'a str {
+        self.target
+    }
+
+    /// The path of the target, still percent-encoded; `*` for `OPTIONS *`, and the path part
+    /// of an absolute-form target (`/` if it has none).
+    pub fn path(&self) -> &'a str {
+        self.path
+    }
+
+    /// The query string after `?`, without the `?`, still percent-encoded.
+    pub fn query(&self) -> Option<&'a str> {
+        self.query
+    }
+
+    /// The HTTP version of the request.
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// All header fields, in the order received.
+    pub fn headers(&self) -> &'h [Header<'a>] {
+        self.headers
+    }
+
+    /// The first header with this name (ASCII case-insensitive), if its value is valid UTF-8.
+    pub fn header(&self, name: &str) -> Option<&'a str> {
+        self.header_bytes(name)
+            .and_then(|v| core::str::from_utf8(v).ok())
+    }
+
+    /// The raw bytes of the first header with this name (ASCII case-insensitive).
+    pub fn header_bytes(&self, name: &str) -> Option<&'a [u8]> {
+        self.headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(name))
+            .map(|h| h.value)
+    }
+
+    /// The request body (empty if none was sent).
+    pub fn body(&self) -> &'a [u8] {
+        self.body
+    }
+
+    pub(crate) fn with_body(mut self, body: &'a [u8]) -> Self {
+        self.body = body;
+        self
+    }
+}
+
+/// The outcome of parsing a complete head: the request (body still empty) and how its body
+/// is framed.
+#[derive(Debug)]
+pub(crate) struct Head<'a, 'h> {
+    pub request: Request<'a, 'h>,
+    pub framing: Framing,
+    /// The client asked to keep (`true`) or close (`false`) the connection, by the rules of
+    /// its version (RFC 9112 §9.3).
+    pub keep_alive: bool,
+}
+
+/// Incremental search for the end of a request head, with line-ending checks.
+///
+/// Feed it the same growing buffer on each read; it resumes where it stopped, so a head that
+/// arrives a byte at a time costs O(n) in total, not O(n²).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct HeadScanner {
+    /// Bytes before this offset have been checked and contain no blank line.
+    scanned: usize,
+    /// A line feed has been seen: the request line is complete.
+    line_complete: bool,
+}
+
+/// What [`HeadScanner::scan`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scan {
+    /// No blank line yet.
+    Partial,
+    /// The head is the first `n` bytes (including the blank line).
+    Complete(usize),
+}
+
+impl HeadScanner {
+    /// Scan `buf` (the bytes received so far for this request, starting at its first byte)
+    /// for the CRLF CRLF that ends the head.
+    pub fn scan(&mut self, buf: &[u8]) -> Result<Scan, Error> {
+        let mut i = self.scanned;
+        while i < buf.len() {
+            match buf[i] {
+                b'\n' => {
+                    if i == 0 || buf[i - 1] != b'\r' {
+                        return Err(Error::BareLineEnding);
+                    }
+                    self.line_complete = true;
+                    if i >= 3 && buf[i - 2] == b'\n' {
+                        // buf[i-3] is '\r': checked when buf[i-2] was scanned.
+                        return Ok(Scan::Complete(i + 1));
+                    }
+                }
+                b'\r' => match buf.get(i + 1) {
+                    Some(b'\n') => {}
+                    Some(_) => return Err(Error::BareLineEnding),
+                    // Decide when the next byte arrives.
+                    None => break,
+                },
+                _ => {}
+            }
+            i += 1;
+        }
+        self.scanned = i;
+        Ok(Scan::Partial)
+    }
+
+    /// Whether the request line has been fully received (used to tell 414 from 431 when the
+    /// buffer fills up).
+    pub fn request_line_complete(&self) -> bool {
+        self.line_complete
+    }
+}
+
+/// Parse a complete head (as delimited by [`HeadScanner`]) into `headers`, and apply the
+/// checks a server owes on top of httparse.
+pub(crate) fn parse_head<'a, 'h>(
+    head: &'a [u8],
+    headers: &'h mut [Header<'a>],
+    limits: &Limits,
+) -> Result<Head<'a, 'h>, Error> {
+    let mut parsed = httparse::Request::new(headers);
+    let status = parsed.parse(head).map_err(|e| match e {
+        httparse::Error::TooManyHeaders => Error::HeadTooLarge,
+        httparse::Error::Version if has_well_formed_version(head) => Error::UnsupportedVersion,
+        _ => Error::Malformed,
+    });
+    match status? {
+        httparse::Status::Complete(n) if n == head.len() => {}
+        // The scanner found the blank line, so httparse must agree on where the head ends.
+        _ => return Err(Error::Malformed),
+    }
+    let (Some(method), Some(target), Some(version)) = (parsed.method, parsed.path, parsed.version)
+    else {
+        return Err(Error::Malformed);
+    };
+    let headers: &'h [Header<'a>] = parsed.headers;
+
+    if target.len() > limits.max_target {
+        return Err(Error::UriTooLong);
+    }
+    let method = Method::from_token(method).ok_or(Error::MethodNotImplemented)?;
+    let version = match version {
+        0 => Version::Http10,
+        _ => Version::Http11,
+    };
+    let (path, query) = split_target(method, target)?;
+
+    let hosts = headers
+        .iter()
+        .filter(|h| h.name.eq_ignore_ascii_case("host"))
+        .count();
+    if hosts > 1 || (version == Version::Http11 && hosts == 0) {
+        return Err(Error::HostMissingOrRepeated);
+    }
+
+    let framing = Framing::from_headers(version, headers)?;
+    let keep_alive = wants_keep_alive(version, headers);
+    Ok(Head {
+        request: Request {
+            method,
+            target,
+            path,
+            query,
+            version,
+            headers,
+            body: &[],
+        },
+        framing,
+        keep_alive,
+    })
+}
+
+/// Whether the request line ends in `HTTP/<digit>.<digit>`: a version that is well-formed but
+/// not 1.0 or 1.1 earns 505 instead of 400 (RFC 9112 §2.3, RFC 9110 §15.6.6).
+fn has_well_formed_version(head: &[u8]) -> bool {
+    let line_end = head.iter().position(|&b| b == b'\r').unwrap_or(head.len());
+    let line = &head[..line_end];
+    let version = match line.iter().rposition(|&b| b == b' ') {
+        Some(space) => &line[space + 1..],
+        None => return false,
+    };
+    matches!(version, [b'H', b'T', b'T', b'P', b'/', major, b'.', minor]
+        if major.is_ascii_digit() && minor.is_ascii_digit())
+}
+
+/// Check the request-target's bytes and form (RFC 9112 §3.2) and split it into path and query.
+fn split_target(method: Method, target: &str) -> Result<(&str, Option<&str>), Error> {
+    // httparse lets bytes >= 0x80 through; a request-target is visible ASCII, and '#' (a
+    // fragment) is never sent (RFC 9112 §3.2, RFC 3986 §3.5).
+    if target.bytes().any(|b| !(0x21..=0x7e).contains(&b) || b == b'#') {
+        return Err(Error::InvalidTarget);
+    }
+    let rest = if target == "*" {
+        // asterisk-form: only for a server-wide OPTIONS (RFC 9112 §3.2.4).
+        return if method == Method::Options {
+            Ok(("*", None))
+        } else {
+            Err(Error::InvalidTarget)
+        };
+    } else if target.starts_with('/') {
+        target
+    } else if let Some(after_scheme) = strip_http_scheme(target) {
+        // absolute-form (RFC 9112 §3.2.2): servers must accept it; the authority is ignored
+        // in favour of routing by path, as the Host header already named this server.
+        match after_scheme.find(['/', '?']) {
+            Some(i) if after_scheme.as_bytes()[i] == b'/' => &after_scheme[i..],
+            Some(i) => {
+                return Ok(("/", Some(&after_scheme[i + 1..])));
+            }
+            None => "/",
+        }
+    } else {
+        // authority-form is only for CONNECT, which is refused before this point.
+        return Err(Error::InvalidTarget);
+    };
+    Ok(match rest.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (rest, None),
+    })
+}
+
+/// The part after `http://` or `https://` (scheme compared case-insensitively), if either.
+fn strip_http_scheme(target: &str) -> Option<&str> {
+    let (scheme, rest) = target.split_once("://")?;
+    (scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")).then_some(rest)
+}
+
+/// Persistence as the client asked for it (RFC 9112 §9.3): HTTP/1.1 keeps the connection
+/// unless `Connection` lists `close`; HTTP/1.0 closes it unless `Connection` lists
+/// `keep-alive`.
+fn wants_keep_alive(version: Version, headers: &[Header<'_>]) -> bool {
+    let mut close = false;
+    let mut keep_alive = false;
+    for value in headers
+        .iter()
+        .filter(|h| h.name.eq_ignore_ascii_case("connection"))
+        .map(|h| h.value)
+    {
+        for option in value.split(|&b| b == b',') {
+            let option = option.trim_ascii();
+            close |= option.eq_ignore_ascii_case(b"close");
+            keep_alive |= option.eq_ignore_ascii_case(b"keep-alive");
+        }
+    }
+    match version {
+        Version::Http11 => !close,
+        Version::Http10 => keep_alive && !close,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan_all(bytes: &[u8]) -> Result<Scan, Error> {
+        HeadScanner::default().scan(bytes)
+    }
+
+    fn parse(bytes: &[u8]) -> Result<(Method, String, Option<String>, Version, bool), Error> {
+        let mut headers = [EMPTY_HEADER; 8];
+        let head = parse_head(bytes, &mut headers, &Limits::DEFAULT)?;
+        let r = head.request;
+        Ok((
+            r.method(),
+            r.path().to_string(),
+            r.query().map(str::to_string),
+            r.version(),
+            head.keep_alive,
+        ))
+    }
+
+    #[test]
+    fn scanner_finds_the_blank_line() {
+        assert_eq!(
+            scan_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\nrest"),
+            Ok(Scan::Complete(27))
+        );
+        assert_eq!(scan_all(b"GET / HTTP/1.1\r\nHost: a\r\n"), Ok(Scan::Partial));
+        assert_eq!(scan_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r"), Ok(Scan::Partial));
+    }
+
+    #[test]
+    fn scanner_rejects_bare_lf_and_bare_cr() {
+        assert_eq!(
+            scan_all(b"GET / HTTP/1.1\nHost: a\r\n\r\n"),
+            Err(Error::BareLineEnding)
+        );
+        assert_eq!(
+            scan_all(b"GET / HTTP/1.1\r\nHost: a\n\n"),
+            Err(Error::BareLineEnding)
+        );
+        assert_eq!(
+            scan_all(b"GET / HTTP/1.1\r\nHost: a\rb\r\n\r\n"),
+            Err(Error::BareLineEnding)
+        );
+    }
+
+    #[test]
+    fn scanner_resumes_and_agrees_with_a_whole_scan_at_every_split() {
+        let inputs: [&[u8]; 3] = [
+            b"GET /x HTTP/1.1\r\nHost: a\r\nX: y\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: a\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: a\r\r\n\r\n",
+        ];
+        for input in inputs {
+            let whole = scan_all(input);
+            for end in 0..=input.len() {
+                let mut s = HeadScanner::default();
+                let mut result = Ok(Scan::Partial);
+                for k in (1..=end).chain(core::iter::once(input.len())) {
+                    result = s.scan(&input[..k]);
+                    if result != Ok(Scan::Partial) {
+                        break;
+                    }
+                }
+                assert_eq!(result, whole, "{input:?} fed up to {end} first");
+            }
+        }
+    }
+
+    #[test]
+    fn request_line_and_keep_alive() {
+        assert_eq!(
+            parse(b"GET /a/b?x=1&y HTTP/1.1\r\nHost: h\r\n\r\n"),
+            Ok((
+                Method::Get,
+                "/a/b".into(),
+                Some("x=1&y".into()),
+                Version::Http11,
+                true
+            ))
+        );
+        assert_eq!(
+            parse(b"GET / HTTP/1.0\r\n\r\n"),
+            Ok((Method::Get, "/".into(), None, Version::Http10, false))
+        );
+        assert_eq!(
+            parse(b"GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n").map(|r| r.4),
+            Ok(true)
+        );
+        assert_eq!(
+            parse(b"GET / HTTP/1.1\r\nHost: h\r\nConnection: foo, close\r\n\r\n").map(|r| r.4),
+            Ok(false)
+        );
+    }
+
+    #[test]
+    fn target_forms() {
+        assert_eq!(
+            parse(b"GET http://h:80/p?q HTTP/1.1\r\nHost: h\r\n\r\n").map(|r| (r.1, r.2)),
+            Ok(("/p".into(), Some("q".into())))
+        );
+        assert_eq!(
+            parse(b"GET http://h HTTP/1.1\r\nHost: h\r\n\r\n").map(|r| r.1),
+            Ok("/".into())
+        );
+        assert_eq!(
+            parse(b"OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n").map(|r| r.1),
+            Ok("*".into())
+        );
+        assert_eq!(
+            parse(b"GET * HTTP/1.1\r\nHost: h\r\n\r\n"),
+            Err(Error::InvalidTarget)
+        );
+        assert_eq!(
+            parse(b"GET h:80 HTTP/1.1\r\nHost: h\r\n\r\n"),
+            Err(Error::InvalidTarget)
+        );
+        assert_eq!(
+            parse("GET /\u{e9} HTTP/1.1\r\nHost: h\r\n\r\n".as_bytes()),
+            Err(Error::InvalidTarget)
+        );
+        assert_eq!(
+            parse(b"GET /#f HTTP/1.1\r\nHost: h\r\n\r\n"),
+            Err(Error::InvalidTarget)
+        );
+    }
+
+    #[test]
+    fn methods_versions_and_host() {
+        assert_eq!(
+            parse(b"get / HTTP/1.1\r\nHost: h\r\n\r\n"),
+            Err(Error::MethodNotImplemented)
+        );
+        assert_eq!(
+            parse(b"BREW / HTTP/1.1\r\nHost: h\r\n\r\n"),
+            Err(Error::MethodNotImplemented)
+        );
+        assert_eq!(
+            parse(b"GET / HTTP/2.0\r\nHost: h\r\n\r\n"),
+            Err(Error::UnsupportedVersion)
+        );
+        assert_eq!(
+            parse(b"GET / HTTP/1.2\r\nHost: h\r\n\r\n"),
+            Err(Error::UnsupportedVersion)
+        );
+        assert_eq!(
+            parse(b"GET / http/1.1\r\nHost: h\r\n\r\n"),
+            Err(Error::Malformed)
+        );
+        assert_eq!(
+            parse(b"GET / HTTP/1.1\r\n\r\n"),
+            Err(Error::HostMissingOrRepeated)
+        );
+        assert_eq!(
+            parse(b"GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n"),
+            Err(Error::HostMissingOrRepeated)
+        );
+        assert_eq!(
+            parse(b"GET / HTTP/1.1\r\nHost : a\r\n\r\n"),
+            Err(Error::Malformed)
+        );
+        assert_eq!(
+            parse(b"GET / HTTP/1.1\r\nHost: a\r\n folded\r\n\r\n"),
+            Err(Error::Malformed)
+        );
+    }
+
+    #[test]
+    fn too_many_headers_and_too_long_target() {
+        let mut many = b"GET / HTTP/1.1\r\nHost: h\r\n".to_vec();
+        for _ in 0..8 {
+            many.extend_from_slice(b"X: y\r\n");
+        }
+        many.extend_from_slice(b"\r\n");
+        assert_eq!(parse(&many), Err(Error::HeadTooLarge));
+
+        let mut long = b"GET /".to_vec();
+        long.resize(5 + Limits::DEFAULT.max_target, b'a');
+        long.extend_from_slice(b" HTTP/1.1\r\nHost: h\r\n\r\n");
+        assert_eq!(parse(&long), Err(Error::UriTooLong));
+    }
+
+    #[test]
+    fn header_lookup_is_case_insensitive() {
+        let mut headers = [EMPTY_HEADER; 4];
+        let head = parse_head(
+            b"POST / HTTP/1.1\r\nHost: h\r\nContent-Type: text/plain\r\nContent-Length: 0\r\n\r\n",
+            &mut headers,
+            &Limits::DEFAULT,
+        )
+        .unwrap();
+        assert_eq!(head.request.header("content-type"), Some("text/plain"));
+        assert_eq!(head.request.header("CONTENT-TYPE"), Some("text/plain"));
+        assert_eq!(head.request.header("accept"), None);
+        assert_eq!(head.request.headers().len(), 3);
+    }
+}

@@ -1,0 +1,669 @@
+//! Responses: the status line, headers and body framing, staged into the connection's
+//! transmit buffer so that the head and a small body leave in one write.
+//!
+//! A handler receives a [`Responder`] and must turn it into a [`Responded`] token (the only way
+//! to make one), so every request gets exactly one response. The framing headers are this
+//! module's job, not the handler's: `Content-Length` is computed, `Connection` follows the
+//! persistence decision, and HEAD, 1xx, 204 and 304 responses carry no body (RFC 9110 §6.4.1,
+//! §8.6, §9.3.2). Nothing here calls `core::fmt`: numbers go through [`write_decimal`].
+
+use crate::request::Version;
+
+/// An HTTP status code (RFC 9110 §15).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Status(u16);
+
+impl Status {
+    /// 100 Continue
+    pub const CONTINUE: Status = Status(100);
+    /// 200 OK
+    pub const OK: Status = Status(200);
+    /// 201 Created
+    pub const CREATED: Status = Status(201);
+    /// 202 Accepted
+    pub const ACCEPTED: Status = Status(202);
+    /// 204 No Content
+    pub const NO_CONTENT: Status = Status(204);
+    /// 301 Moved Permanently
+    pub const MOVED_PERMANENTLY: Status = Status(301);
+    /// 302 Found
+    pub const FOUND: Status = Status(302);
+    /// 303 See Other
+    pub const SEE_OTHER: Status = Status(303);
+    /// 304 Not Modified
+    pub const NOT_MODIFIED: Status = Status(304);
+    /// 307 Temporary Redirect
+    pub const TEMPORARY_REDIRECT: Status = Status(307);
+    /// 308 Permanent Redirect
+    pub const PERMANENT_REDIRECT: Status = Status(308);
+    /// 400 Bad Request
+    pub const BAD_REQUEST: Status = Status(400);
+    /// 401 Unauthorized
+    pub const UNAUTHORIZED: Status = Status(401);
+    /// 403 Forbidden
+    pub const FORBIDDEN: Status = Status(403);
+    /// 404 Not Found
+    pub const NOT_FOUND: Status = Status(404);
+    /// 405 Method Not Allowed
+    pub const METHOD_NOT_ALLOWED: Status = Status(405);
+    /// 408 Request Timeout
+    pub const REQUEST_TIMEOUT: Status = Status(408);
+    /// 409 Conflict
+    pub const CONFLICT: Status = Status(409);
+    /// 411 Length Required
+    pub const LENGTH_REQUIRED: Status = Status(411);
+    /// 413 Content Too Large
+    pub const PAYLOAD_TOO_LARGE: Status = Status(413);
+    /// 414 URI Too Long
+    pub const URI_TOO_LONG: Status = Status(414);
+    /// 415 Unsupported Media Type
+    pub const UNSUPPORTED_MEDIA_TYPE: Status = Status(415);
+    /// 417 Expectation Failed
+    pub const EXPECTATION_FAILED: Status = Status(417);
+    /// 422 Unprocessable Content
+    pub const UNPROCESSABLE_CONTENT: Status = Status(422);
+    /// 429 Too Many Requests
+    pub const TOO_MANY_REQUESTS: Status = Status(429);
+    /// 431 Request Header Fields Too Large
+    pub const REQUEST_HEADER_FIELDS_TOO_LARGE: Status = Status(431);
+    /// 500 Internal Server Error
+    pub const INTERNAL_SERVER_ERROR: Status = Status(500);
+    /// 501 Not Implemented
+    pub const NOT_IMPLEMENTED: Status = Status(501);
+    /// 503 Service Unavailable
+    pub const SERVICE_UNAVAILABLE: Status = Status(503);
+    /// 505 HTTP Version Not Supported
+    pub const HTTP_VERSION_NOT_SUPPORTED: Status = Status(505);
+
+    /// A final status from its code: `None` outside 200..=599 (interim 1xx responses are the
+    /// connection's business, not a handler's).
+    pub const fn from_code(code: u16) -> Option<Status> {
+        if code >= 200 && code <= 599 {
+            Some(Status(code))
+        } else {
+            None
+        }
+    }
+
+    /// The three-digit code.
+    pub const fn code(self) -> u16 {
+        self.0
+    }
+
+    /// The standard reason phrase, or `""` for codes without one here.
+    pub const fn reason(self) -> &'static str {
+        match self.0 {
+            100 => "Continue",
+            200 => "OK",
+            201 => "Created",
+            202 => "Accepted",
+            204 => "No Content",
+            301 => "Moved Permanently",
+            302 => "Found",
+            303 => "See Other",
+            304 => "Not Modified",
+            307 => "Temporary Redirect",
+            308 => "Permanent Redirect",
+            400 => "Bad Request",
+            401 => "Unauthorized",
+            403 => "Forbidden",
+            404 => "Not Found",
+            405 => "Method Not Allowed",
+            408 => "Request Timeout",
+            409 => "Conflict",
+            411 => "Length Required",
+            413 => "Content Too Large",
+            414 => "URI Too Long",
+            415 => "Unsupported Media Type",
+            417 => "Expectation Failed",
+            422 => "Unprocessable Content",
+            429 => "Too Many Requests",
+            431 => "Request Header Fields Too Large",
+            500 => "Internal Server Error",
+            501 => "Not Implemented",
+            503 => "Service Unavailable",
+            505 => "HTTP Version Not Supported",
+            _ => "",
+        }
+    }
+
+    /// Whether a response with this status may carry a body (not 1xx, 204 or 304).
+    pub const fn allows_body(self) -> bool {
+        !(self.0 < 200 || self.0 == 204 || self.0 == 304)
+    }
+}
+
+/// Write `n` in decimal into the front of `out`; returns the number of bytes written, or
+/// `None` if `out` is too short. Used instead of `core::fmt` on the response path.
+pub fn write_decimal(mut n: u64, out: &mut [u8]) -> Option<usize> {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let digits = &digits[start..];
+    out.get_mut(..digits.len())?.copy_from_slice(digits);
+    Some(digits.len())
+}
+
+/// What the request asked of the response, fixed before the handler runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ResponseContext {
+    /// HEAD request: send the headers a GET would get, no body.
+    pub head_only: bool,
+    /// Version of the request (decides how keep-alive is spelled).
+    pub version: Version,
+    /// The connection stays open after this response, unless the handler asks to close.
+    pub keep_alive: bool,
+}
+
+/// The finished response as the connection sends it: `tx[..staged]`, then `body`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Outgoing<'a> {
+    pub staged: usize,
+    pub body: &'a [u8],
+    pub status: Status,
+    pub close: bool,
+}
+
+impl Outgoing<'_> {
+    pub const NONE: Outgoing<'static> = Outgoing {
+        staged: 0,
+        body: &[],
+        status: Status::INTERNAL_SERVER_ERROR,
+        close: true,
+    };
+}
+
+/// Proof that a handler produced its response; only [`ResponseHead`]'s finishing methods
+/// make one.
+#[derive(Debug)]
+#[must_use = "return it from the handler"]
+pub struct Responded(());
+
+/// The handle a handler answers through. Start a response with [`Responder::start`] or use a
+/// shortcut such as [`Responder::html`].
+///
+/// `'a` is the lifetime of the request's buffer: a body borrowed from the request (an echo)
+/// or from a `static` is sent without copying.
+#[derive(Debug)]
+pub struct Responder<'a, 's> {
+    tx: &'s mut [u8],
+    out: &'s mut Outgoing<'a>,
+    ctx: ResponseContext,
+}
+
+impl<'a, 's> Responder<'a, 's> {
+    pub(crate) fn new(tx: &'s mut [u8], out: &'s mut Outgoing<'a>, ctx: ResponseContext) -> Self {
+        Responder { tx, out, ctx }
+    }
+
+    /// Begin a response with this status: the status line is staged now, headers follow.
+    pub fn start(self, status: Status) -> ResponseHead<'a, 's> {
+        let mut head = ResponseHead {
+            len: 0,
+            status,
+            close: !self.ctx.keep_alive,
+            failed: false,
+            r: self,
+        };
+        head.push(b"HTTP/1.1 ");
+        let mut code = [0u8; 3];
+        let n = write_decimal(u64::from(status.code()), &mut code).unwrap_or(0);
+        head.push(&code[..n]);
+        head.push(b" ");
+        head.push(status.reason().as_bytes());
+        head.push(b"\r\n");
+        head
+    }
+
+    /// `200 OK` with this `Content-Type` and body.
+    pub fn ok(self, content_type: &str, body: &'a [u8]) -> Responded {
+        self.start(Status::OK)
+            .header("Content-Type", content_type)
+            .body(body)
+    }
+
+    /// `200 OK` with an HTML body (`text/html; charset=utf-8`).
+    pub fn html(self, body: &'a str) -> Responded {
+        self.ok("text/html; charset=utf-8", body.as_bytes())
+    }
+
+    /// `200 OK` with a plain-text body (`text/plain; charset=utf-8`).
+    pub fn text(self, body: &'a str) -> Responded {
+        self.ok("text/plain; charset=utf-8", body.as_bytes())
+    }
+
+    /// A response with this status and its reason phrase as a plain-text body (or no body
+    /// where the status allows none).
+    pub fn status(self, status: Status) -> Responded {
+        let head = self.start(status);
+        if status.allows_body() {
+            head.header("Content-Type", "text/plain; charset=utf-8")
+                .body_with(|w| {
+                    w.push_str(status.reason());
+                    w.push_str("\n");
+                })
+        } else {
+            head.body(&[])
+        }
+    }
+
+    /// Whether the response's body will be dropped (the request was HEAD).
+    pub fn is_head(&self) -> bool {
+        self.ctx.head_only
+    }
+}
+
+/// A response whose status line is staged: add headers, then finish with a body.
+#[derive(Debug)]
+pub struct ResponseHead<'a, 's> {
+    r: Responder<'a, 's>,
+    len: usize,
+    status: Status,
+    close: bool,
+    /// The head did not fit the transmit buffer, or a header was invalid: send 500 instead.
+    failed: bool,
+}
+
+/// Longest framing tail appended by the finishing methods:
+/// `Content-Length: <20 digits>\r\nConnection: keep-alive\r\n\r\n`.
+const FRAMING_TAIL_MAX: usize = 16 + 20 + 2 + 24 + 2;
+
+impl<'a, 's> ResponseHead<'a, 's> {
+    fn push(&mut self, bytes: &[u8]) {
+        if self.failed {
+            return;
+        }
+        match self.r.tx.get_mut(self.len..self.len + bytes.len()) {
+            Some(dst) => {
+                dst.copy_from_slice(bytes);
+                self.len += bytes.len();
+            }
+            None => self.failed = true,
+        }
+    }
+
+    /// Add a header. The name must be a token and the value visible ASCII, space or tab
+    /// (RFC 9110 §5.1, §5.5), else the response becomes a 500: a CR or LF here would let a
+    /// value split the response.
+    ///
+    /// `Content-Length` and `Transfer-Encoding` are computed by the finishing methods and are
+    /// ignored here; `Connection: close` closes the connection after the response, and other
+    /// `Connection` values are ignored.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        if !is_token(name) || !value.bytes().all(|b| b == b'\t' || (b' '..=b'~').contains(&b)) {
+            self.failed = true;
+            return self;
+        }
+        if name.eq_ignore_ascii_case("content-length")
+            || name.eq_ignore_ascii_case("transfer-encoding")
+        {
+            return self;
+        }
+        if name.eq_ignore_ascii_case("connection") {
+            self.close |= value
+                .split(',')
+                .any(|o| o.trim().eq_ignore_ascii_case("close"));
+            return self;
+        }
+        self.push(name.as_bytes());
+        self.push(b": ");
+        self.push(value.as_bytes());
+        self.push(b"\r\n");
+        self
+    }
+
+    /// Close the connection after this response.
+    pub fn close(mut self) -> Self {
+        self.close = true;
+        self
+    }
+
+    /// Finish with this body. It is copied next to the head if it fits the transmit buffer
+    /// (one write), else sent from where it lies right after the head.
+    pub fn body(mut self, body: &'a [u8]) -> Responded {
+        self.push_framing(body.len() as u64);
+        let send_body = self.status.allows_body() && !self.r.ctx.head_only;
+        let body = if !send_body {
+            &[][..]
+        } else if !self.failed && self.r.tx.len() - self.len >= body.len() {
+            self.push(body);
+            &[][..]
+        } else {
+            body
+        };
+        self.finish(body)
+    }
+
+    /// Finish with a body written by `write` into the transmit buffer after the head; if it
+    /// does not fit, the response becomes a 500.
+    pub fn body_with(mut self, write: impl FnOnce(&mut BodyWriter<'_>)) -> Responded {
+        if self.failed {
+            return self.finish(&[]);
+        }
+        // Write the body after room for the framing tail, then move it next to the tail.
+        let body_start = self.len + FRAMING_TAIL_MAX;
+        let mut writer = BodyWriter {
+            buf: self.r.tx.get_mut(body_start..).unwrap_or_default(),
+            len: 0,
+            overflow: false,
+        };
+        write(&mut writer);
+        let (body_len, overflow) = (writer.len, writer.overflow);
+        if overflow || self.r.tx.len() < body_start {
+            self.failed = true;
+            return self.finish(&[]);
+        }
+        self.push_framing(body_len as u64);
+        if self.status.allows_body() && !self.r.ctx.head_only && !self.failed {
+            self.r
+                .tx
+                .copy_within(body_start..body_start + body_len, self.len);
+            self.len += body_len;
+        }
+        self.finish(&[])
+    }
+
+    /// Append `Content-Length` (where the status allows a body), `Connection` and the blank
+    /// line.
+    fn push_framing(&mut self, body_len: u64) {
+        if self.status.allows_body() {
+            self.push(b"Content-Length: ");
+            let mut digits = [0u8; 20];
+            let n = write_decimal(body_len, &mut digits).unwrap_or(0);
+            self.push(&digits[..n]);
+            self.push(b"\r\n");
+        }
+        if self.close {
+            self.push(b"Connection: close\r\n");
+        } else if self.r.ctx.version == Version::Http10 {
+            self.push(b"Connection: keep-alive\r\n");
+        }
+        self.push(b"\r\n");
+    }
+
+    fn finish(self, body: &'a [u8]) -> Responded {
+        let out = if self.failed {
+            fallback_500(self.r.tx)
+        } else {
+            Outgoing {
+                staged: self.len,
+                body,
+                status: self.status,
+                close: self.close,
+            }
+        };
+        *self.r.out = out;
+        Responded(())
+    }
+}
+
+/// The response sent when a handler's response cannot be encoded (its head does not fit the
+/// transmit buffer, or a header is invalid). If even this does not fit, nothing is staged and
+/// the connection closes silently.
+const FALLBACK_500: &[u8] =
+    b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+
+fn fallback_500<'a>(tx: &mut [u8]) -> Outgoing<'a> {
+    let staged = match tx.get_mut(..FALLBACK_500.len()) {
+        Some(dst) => {
+            dst.copy_from_slice(FALLBACK_500);
+            FALLBACK_500.len()
+        }
+        None => 0,
+    };
+    Outgoing {
+        staged,
+        body: &[],
+        status: Status::INTERNAL_SERVER_ERROR,
+        close: true,
+    }
+}
+
+/// Writes a response body into the transmit buffer. Overflow is remembered, not reported per
+/// call, and turns the response into a 500.
+#[derive(Debug)]
+pub struct BodyWriter<'t> {
+    buf: &'t mut [u8],
+    len: usize,
+    overflow: bool,
+}
+
+impl BodyWriter<'_> {
+    /// Append bytes.
+    pub fn push(&mut self, bytes: &[u8]) {
+        match self.buf.get_mut(self.len..self.len + bytes.len()) {
+            Some(dst) if !self.overflow => {
+                dst.copy_from_slice(bytes);
+                self.len += bytes.len();
+            }
+            _ => self.overflow = true,
+        }
+    }
+
+    /// Append a string.
+    pub fn push_str(&mut self, s: &str) {
+        self.push(s.as_bytes());
+    }
+
+    /// Append an unsigned number in decimal, without `core::fmt`.
+    pub fn push_u64(&mut self, n: u64) {
+        let mut digits = [0u8; 20];
+        let len = write_decimal(n, &mut digits).unwrap_or(0);
+        self.push(&digits[..len]);
+    }
+
+    /// Append a signed number in decimal, without `core::fmt`.
+    pub fn push_i64(&mut self, n: i64) {
+        if n < 0 {
+            self.push(b"-");
+        }
+        self.push_u64(n.unsigned_abs());
+    }
+
+    /// Bytes written so far.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether nothing has been written.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Room left before the body overflows.
+    pub fn remaining(&self) -> usize {
+        self.buf.len().saturating_sub(self.len)
+    }
+}
+
+/// `write!` works too, for those who accept `core::fmt`'s cost.
+impl core::fmt::Write for BodyWriter<'_> {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        self.push_str(s);
+        if self.overflow {
+            Err(core::fmt::Error)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// `token` of RFC 9110 §5.6.2.
+pub(crate) fn is_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes().all(|b| {
+            b.is_ascii_alphanumeric()
+                || matches!(
+                    b,
+                    b'!' | b'#'
+                        | b'$'
+                        | b'%'
+                        | b'&'
+                        | b'\''
+                        | b'*'
+                        | b'+'
+                        | b'-'
+                        | b'.'
+                        | b'^'
+                        | b'_'
+                        | b'`'
+                        | b'|'
+                        | b'~'
+                )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEEP: ResponseContext = ResponseContext {
+        head_only: false,
+        version: Version::Http11,
+        keep_alive: true,
+    };
+
+    /// Run `respond` against a transmit buffer of `size` bytes; return the bytes that would be
+    /// sent and whether the connection closes.
+    fn render(
+        size: usize,
+        ctx: ResponseContext,
+        respond: impl FnOnce(Responder<'static, '_>) -> Responded,
+    ) -> (String, bool) {
+        let mut tx = vec![0u8; size];
+        let mut out = Outgoing::NONE;
+        let _ = respond(Responder::new(&mut tx, &mut out, ctx));
+        let mut bytes = tx[..out.staged].to_vec();
+        bytes.extend_from_slice(out.body);
+        (String::from_utf8(bytes).unwrap(), out.close)
+    }
+
+    #[test]
+    fn decimal_writer() {
+        let mut b = [0u8; 20];
+        for n in [0u64, 7, 10, 99, 100, 65535, u64::MAX] {
+            let len = write_decimal(n, &mut b).unwrap();
+            assert_eq!(&b[..len], n.to_string().as_bytes());
+        }
+        assert_eq!(write_decimal(100, &mut [0u8; 2]), None);
+    }
+
+    #[test]
+    fn small_body_is_staged_with_the_head() {
+        let mut tx = [0u8; 256];
+        let mut out = Outgoing::NONE;
+        let _ = Responder::new(&mut tx, &mut out, KEEP).html("<p>hi</p>");
+        assert!(out.body.is_empty(), "body should be staged");
+        assert_eq!(
+            &tx[..out.staged],
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: 9\r\n\r\n<p>hi</p>"
+        );
+        assert!(!out.close);
+    }
+
+    #[test]
+    fn large_body_is_sent_from_where_it_lies() {
+        static BIG: [u8; 300] = [b'x'; 300];
+        let mut tx = [0u8; 128];
+        let mut out = Outgoing::NONE;
+        let _ = Responder::new(&mut tx, &mut out, KEEP).ok("application/octet-stream", &BIG);
+        assert_eq!(out.body.len(), 300);
+        assert!(core::str::from_utf8(&tx[..out.staged])
+            .unwrap()
+            .contains("Content-Length: 300\r\n"));
+    }
+
+    #[test]
+    fn head_no_content_and_close() {
+        let head = ResponseContext {
+            head_only: true,
+            ..KEEP
+        };
+        assert_eq!(
+            render(256, head, |r| r.text("hello")).0,
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 5\r\n\r\n"
+        );
+        assert_eq!(
+            render(256, KEEP, |r| r.start(Status::NO_CONTENT).body(b"ignored")).0,
+            "HTTP/1.1 204 No Content\r\n\r\n"
+        );
+        let http10 = ResponseContext {
+            version: Version::Http10,
+            ..KEEP
+        };
+        assert_eq!(
+            render(256, http10, |r| r.text("a")).0,
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 1\r\nConnection: keep-alive\r\n\r\na"
+        );
+        let (text, close) = render(256, KEEP, |r| {
+            r.start(Status::OK)
+                .header("Connection", "close")
+                .header("Content-Length", "999")
+                .body(b"a")
+        });
+        assert_eq!(
+            text,
+            "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nConnection: close\r\n\r\na"
+        );
+        assert!(close);
+    }
+
+    #[test]
+    fn body_with_writes_numbers_without_fmt() {
+        let (text, _) = render(256, KEEP, |r| {
+            r.start(Status::OK).body_with(|w| {
+                w.push_str("n=");
+                w.push_i64(-42);
+                w.push_str(",");
+                w.push_u64(7);
+            })
+        });
+        assert_eq!(text, "HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nn=-42,7");
+    }
+
+    #[test]
+    fn encoding_failures_become_500() {
+        let expected = core::str::from_utf8(FALLBACK_500).unwrap();
+        // header value with CRLF: response splitting attempt
+        let (text, close) = render(256, KEEP, |r| {
+            r.start(Status::OK).header("X", "a\r\nEvil: 1").body(b"")
+        });
+        assert_eq!((text.as_str(), close), (expected, true));
+        // invalid header name
+        let (text, _) = render(256, KEEP, |r| r.start(Status::OK).header("A B", "x").body(b""));
+        assert_eq!(text, expected);
+        // head larger than the buffer
+        let (text, _) = render(100, KEEP, |r| {
+            r.start(Status::OK).header("X-Long", &"v".repeat(200)).body(b"")
+        });
+        assert_eq!(text, expected);
+        // body_with overflowing
+        let (text, _) = render(120, KEEP, |r| {
+            r.start(Status::OK).body_with(|w| w.push(&[b'x'; 200]))
+        });
+        assert_eq!(text, expected);
+        // buffer too small even for the fallback: nothing is sent
+        assert_eq!(render(10, KEEP, |r| r.text("x")).0, "");
+    }
+
+    #[test]
+    fn status_shortcut_and_reasons() {
+        assert_eq!(
+            render(256, KEEP, |r| r.status(Status::NOT_FOUND)).0,
+            "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 10\r\n\r\nNot Found\n"
+        );
+        assert_eq!(Status::from_code(99), None);
+        assert_eq!(Status::from_code(100), None);
+        assert_eq!(Status::from_code(299).map(Status::reason), Some(""));
+        assert!(!Status::NOT_MODIFIED.allows_body());
+        assert!(is_token("X-Custom_1"));
+        assert!(!is_token("a:b"));
+    }
+}

@@ -1,0 +1,369 @@
+//! Routing: method + path to handler, with the answers HTTP expects for everything else.
+//!
+//! A [`Router`] is a chain of routes built at compile time (no heap, no `dyn`): each
+//! [`Router::route`] adds a path and its [`MethodRoutes`], made with [`get`], [`post`] and
+//! friends. Handlers are closures or types implementing [`Handler`], so they can capture
+//! state (an LED, a sensor, a counter in a `Cell`). The router answers on its own:
+//! - unknown path: the fallback handler (404 by default);
+//! - known path, other method: 405 with `Allow` (RFC 9110 §15.5.6);
+//! - `HEAD` on a `GET` route: the GET handler, body dropped (RFC 9110 §9.3.2);
+//! - `OPTIONS` on a route or `*`: 204 with `Allow` (RFC 9110 §9.3.7).
+//!
+//! Paths match exactly, or by prefix when the route ends in `*` (`/static/*`).
+
+use crate::request::{Method, Request};
+use crate::response::{Responded, Responder, Status};
+
+/// Something that answers requests: one endpoint, or a whole application such as a
+/// [`Router`]. Closures of the right shape implement it.
+pub trait Handler {
+    /// Answer `req` through `res`.
+    fn handle<'a>(&mut self, req: &Request<'a, '_>, res: Responder<'a, '_>) -> Responded;
+}
+
+impl<F> Handler for F
+where
+    F: for<'r, 'a, 'h, 's> FnMut(&'r Request<'a, 'h>, Responder<'a, 's>) -> Responded,
+{
+    fn handle<'a>(&mut self, req: &Request<'a, '_>, res: Responder<'a, '_>) -> Responded {
+        self(req, res)
+    }
+}
+
+/// The default fallback: `404 Not Found` with a plain-text body.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NotFound;
+
+impl Handler for NotFound {
+    fn handle<'a>(&mut self, _req: &Request<'a, '_>, res: Responder<'a, '_>) -> Responded {
+        res.status(Status::NOT_FOUND)
+    }
+}
+
+/// A set of methods, one bit per [`Method`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MethodSet(u16);
+
+impl MethodSet {
+    /// Whether `method` is in the set.
+    pub const fn contains(self, method: Method) -> bool {
+        self.0 & method.bit() != 0
+    }
+
+    /// The set with `method` added.
+    pub const fn with(self, method: Method) -> MethodSet {
+        MethodSet(self.0 | method.bit())
+    }
+
+    /// The methods of both sets.
+    pub const fn union(self, other: MethodSet) -> MethodSet {
+        MethodSet(self.0 | other.0)
+    }
+
+    /// The value of an `Allow` header: the set plus `HEAD` where `GET` is present and
+    /// `OPTIONS`, which the router always answers.
+    pub fn allow_header(self) -> heapless::String<64> {
+        let mut set = self.with(Method::Options);
+        if set.contains(Method::Get) {
+            set = set.with(Method::Head);
+        }
+        let mut value = heapless::String::new();
+        for method in Method::ALL.into_iter().filter(|&m| set.contains(m)) {
+            // Every method name joined with ", " fits 64 bytes (the longest list is 50).
+            let _ = value.push_str(if value.is_empty() { "" } else { ", " });
+            let _ = value.push_str(method.as_str());
+        }
+        value
+    }
+}
+
+/// The handlers of one path, by method. Built with [`get`], [`post`], ... and chained:
+/// `get(show).post(update)`.
+pub trait MethodRoutes {
+    /// The methods with a handler.
+    fn methods(&self) -> MethodSet;
+    /// Run the handler for `method`, or give the responder back if there is none.
+    fn call<'a, 's>(
+        &mut self,
+        method: Method,
+        req: &Request<'a, '_>,
+        res: Responder<'a, 's>,
+    ) -> Result<Responded, Responder<'a, 's>>;
+}
+
+/// The end of a method chain.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoMethods;
+
+impl MethodRoutes for NoMethods {
+    fn methods(&self) -> MethodSet {
+        MethodSet::default()
+    }
+    fn call<'a, 's>(
+        &mut self,
+        _method: Method,
+        _req: &Request<'a, '_>,
+        res: Responder<'a, 's>,
+    ) -> Result<Responded, Responder<'a, 's>> {
+        Err(res)
+    }
+}
+
+/// One method's handler, in front of the rest of a path's method chain.
+#[derive(Debug, Clone, Copy)]
+pub struct OnMethod<H, Next> {
+    method: Method,
+    handler: H,
+    next: Next,
+}
+
+impl<H: Handler, Next: MethodRoutes> MethodRoutes for OnMethod<H, Next> {
+    fn methods(&self) -> MethodSet {
+        self.next.methods().with(self.method)
+    }
+    fn call<'a, 's>(
+        &mut self,
+        method: Method,
+        req: &Request<'a, '_>,
+        res: Responder<'a, 's>,
+    ) -> Result<Responded, Responder<'a, 's>> {
+        if method == self.method {
+            Ok(self.handler.handle(req, res))
+        } else {
+            self.next.call(method, req, res)
+        }
+    }
+}
+
+/// Route `method` to a handler; [`get`] and friends are shortcuts that also let closures
+/// infer their argument types.
+pub fn on<H: Handler>(method: Method, handler: H) -> OnMethod<H, NoMethods> {
+    OnMethod {
+        method,
+        handler,
+        next: NoMethods,
+    }
+}
+
+macro_rules! method_shortcuts {
+    ($($name:ident => $method:ident),* $(,)?) => {
+        $(
+            #[doc = concat!("Route `", stringify!($method), "` requests to a closure or function.")]
+            pub fn $name<F>(handler: F) -> OnMethod<F, NoMethods>
+            where
+                F: for<'r, 'a, 'h, 's> FnMut(&'r Request<'a, 'h>, Responder<'a, 's>) -> Responded,
+            {
+                on(Method::$method, handler)
+            }
+        )*
+
+        impl<H, Next> OnMethod<H, Next> {
+            /// Also route `method` on this path, to any [`Handler`].
+            pub fn on<H2: Handler>(self, method: Method, handler: H2) -> OnMethod<H2, Self> {
+                OnMethod { method, handler, next: self }
+            }
+            $(
+                #[doc = concat!("Also route `", stringify!($method), "` on this path.")]
+                pub fn $name<F>(self, handler: F) -> OnMethod<F, Self>
+                where
+                    F: for<'r, 'a, 'h, 's> FnMut(&'r Request<'a, 'h>, Responder<'a, 's>) -> Responded,
+                {
+                    self.on(Method::$method, handler)
+                }
+            )*
+        }
+    };
+}
+
+method_shortcuts! {
+    get => Get,
+    post => Post,
+    put => Put,
+    delete => Delete,
+    patch => Patch,
+}
+
+/// A chain of routes; implemented by the types [`Router::route`] builds.
+pub trait Routes {
+    /// All methods any route answers (for `OPTIONS *`).
+    fn methods(&self) -> MethodSet;
+    /// Answer `req` if a route's path matches it, else give the responder back.
+    fn dispatch<'a, 's>(
+        &mut self,
+        req: &Request<'a, '_>,
+        res: Responder<'a, 's>,
+    ) -> Result<Responded, Responder<'a, 's>>;
+}
+
+/// The end of a route chain.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoRoutes;
+
+impl Routes for NoRoutes {
+    fn methods(&self) -> MethodSet {
+        MethodSet::default()
+    }
+    fn dispatch<'a, 's>(
+        &mut self,
+        _req: &Request<'a, '_>,
+        res: Responder<'a, 's>,
+    ) -> Result<Responded, Responder<'a, 's>> {
+        Err(res)
+    }
+}
+
+/// One path and its method handlers, after the routes added before it.
+#[derive(Debug, Clone, Copy)]
+pub struct Route<Prev, M> {
+    prev: Prev,
+    path: &'static str,
+    methods: M,
+}
+
+impl<Prev: Routes, M: MethodRoutes> Routes for Route<Prev, M> {
+    fn methods(&self) -> MethodSet {
+        self.prev.methods().union(self.methods.methods())
+    }
+
+    fn dispatch<'a, 's>(
+        &mut self,
+        req: &Request<'a, '_>,
+        res: Responder<'a, 's>,
+    ) -> Result<Responded, Responder<'a, 's>> {
+        // Earlier routes first: the first matching route wins.
+        let res = match self.prev.dispatch(req, res) {
+            Ok(done) => return Ok(done),
+            Err(res) => res,
+        };
+        if !path_matches(self.path, req.path()) {
+            return Err(res);
+        }
+        let method = req.method();
+        let res = match self.methods.call(method, req, res) {
+            Ok(done) => return Ok(done),
+            Err(res) if method == Method::Head => match self.methods.call(Method::Get, req, res) {
+                Ok(done) => return Ok(done),
+                Err(res) => res,
+            },
+            Err(res) => res,
+        };
+        let allow = self.methods.methods().allow_header();
+        let status = if method == Method::Options {
+            Status::NO_CONTENT
+        } else {
+            Status::METHOD_NOT_ALLOWED
+        };
+        Ok(res.start(status).header("Allow", &allow).body(&[]))
+    }
+}
+
+/// Exact match, or prefix match for a pattern ending in `*`.
+fn path_matches(pattern: &str, path: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => path.starts_with(prefix),
+        None => pattern == path,
+    }
+}
+
+/// Routes requests by path and method; see the [module docs](self).
+///
+/// ```
+/// use embedded_responder::{get, post, Router};
+///
+/// let mut router = Router::new()
+///     .route("/", get(|_req, res| res.html("<h1>Hello</h1>")))
+///     .route("/echo", post(|req, res| res.ok("text/plain", req.body())));
+/// # let _ = &mut router;
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Router<R = NoRoutes, F = NotFound> {
+    routes: R,
+    fallback: F,
+}
+
+impl Router {
+    /// A router with no routes: every path is 404.
+    pub const fn new() -> Self {
+        Router {
+            routes: NoRoutes,
+            fallback: NotFound,
+        }
+    }
+}
+
+impl Default for Router {
+    fn default() -> Self {
+        Router::new()
+    }
+}
+
+impl<R: Routes, F: Handler> Router<R, F> {
+    /// Add a route. `path` matches exactly, or as a prefix if it ends in `*`.
+    pub fn route<M: MethodRoutes>(self, path: &'static str, methods: M) -> Router<Route<R, M>, F> {
+        Router {
+            routes: Route {
+                prev: self.routes,
+                path,
+                methods,
+            },
+            fallback: self.fallback,
+        }
+    }
+
+    /// Answer unmatched paths with `handler` instead of the plain 404.
+    pub fn fallback<G>(self, handler: G) -> Router<R, G>
+    where
+        G: for<'r, 'a, 'h, 's> FnMut(&'r Request<'a, 'h>, Responder<'a, 's>) -> Responded,
+    {
+        Router {
+            routes: self.routes,
+            fallback: handler,
+        }
+    }
+}
+
+impl<R: Routes, F: Handler> Handler for Router<R, F> {
+    fn handle<'a>(&mut self, req: &Request<'a, '_>, res: Responder<'a, '_>) -> Responded {
+        if req.path() == "*" {
+            // Only OPTIONS gets this far with `*` (the request layer refuses the rest).
+            let allow = self.routes.methods().allow_header();
+            return res
+                .start(Status::NO_CONTENT)
+                .header("Allow", &allow)
+                .body(&[]);
+        }
+        match self.routes.dispatch(req, res) {
+            Ok(done) => done,
+            Err(res) => self.fallback.handle(req, res),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allow_header_lists_head_with_get_and_always_options() {
+        let set = MethodSet::default().with(Method::Get).with(Method::Post);
+        assert_eq!(set.allow_header().as_str(), "GET, HEAD, POST, OPTIONS");
+        assert_eq!(MethodSet::default().allow_header().as_str(), "OPTIONS");
+        let all = Method::ALL
+            .into_iter()
+            .fold(MethodSet::default(), MethodSet::with);
+        assert_eq!(
+            all.allow_header().as_str(),
+            "GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH, TRACE"
+        );
+    }
+
+    #[test]
+    fn path_patterns() {
+        assert!(path_matches("/a", "/a"));
+        assert!(!path_matches("/a", "/a/"));
+        assert!(!path_matches("/a", "/ab"));
+        assert!(path_matches("/static/*", "/static/x.css"));
+        assert!(path_matches("/static/*", "/static/"));
+        assert!(!path_matches("/static/*", "/static"));
+    }
+}
