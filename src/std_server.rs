@@ -1,1 +1,353 @@
-//! placeholder
+//! The std server (feature `std`): a `TcpListener`, one thread per connection up to a cap,
+//! each running the blocking driver over the same core as firmware does.
+//!
+//! What the classic "one `recv`, one reply, loop on `accept`" lesson leaves out is here:
+//! `TCP_NODELAY`, read and write timeouts, a connection cap answered with 503 instead of a
+//! hang, a lingering close so that an error response is not wiped out by a TCP reset, a
+//! per-request log line, and a graceful shutdown (stop accepting, wake idle keep-alive
+//! connections, let in-flight requests finish). `std` binds with `SO_REUSEADDR` on Unix, so a
+//! restarted server gets its port back at once.
+
+use std::collections::HashMap;
+use std::io::{self, Write as _};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use crate::connection::{Connection, Exchange, Limits, DEFAULT_MAX_HEADERS};
+use crate::io::blocking::{serve_observed, Observer, ServeError};
+use crate::router::Handler;
+
+/// An `embedded_io` view of a std stream. Read timeouts (`WouldBlock` or `TimedOut` from a
+/// socket with `SO_RCVTIMEO`) surface as [`embedded_io::ErrorKind::TimedOut`], which the
+/// blocking driver turns into 408 or an idle close; interrupted calls are retried.
+#[derive(Debug)]
+pub struct StdIo<S>(pub S);
+
+/// A std IO error, with the kind mapping [`StdIo`] needs.
+#[derive(Debug)]
+pub struct StdIoError(pub io::Error);
+
+impl core::fmt::Display for StdIoError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for StdIoError {}
+
+impl embedded_io::Error for StdIoError {
+    fn kind(&self) -> embedded_io::ErrorKind {
+        match self.0.kind() {
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
+                embedded_io::ErrorKind::TimedOut
+            }
+            kind => kind.into(),
+        }
+    }
+}
+
+impl<S> embedded_io::ErrorType for StdIo<S> {
+    type Error = StdIoError;
+}
+
+impl<S: io::Read> embedded_io::Read for StdIo<S> {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, StdIoError> {
+        loop {
+            match self.0.read(buf) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                other => return other.map_err(StdIoError),
+            }
+        }
+    }
+}
+
+impl<S: io::Write> embedded_io::Write for StdIo<S> {
+    fn write(&mut self, buf: &[u8]) -> Result<usize, StdIoError> {
+        loop {
+            match self.0.write(buf) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                other => return other.map_err(StdIoError),
+            }
+        }
+    }
+
+    fn flush(&mut self) -> Result<(), StdIoError> {
+        self.0.flush().map_err(StdIoError)
+    }
+}
+
+/// Settings of a [`Server`].
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Receive buffer per connection: bounds a request's head plus body.
+    pub rx_size: usize,
+    /// Transmit buffer per connection: response heads and bodies that fit are sent in one
+    /// write.
+    pub tx_size: usize,
+    /// Request size limits.
+    pub limits: Limits,
+    /// Connections served at once; one more gets `503` with `Retry-After` and is closed.
+    pub max_connections: usize,
+    /// How long a read may wait: mid-request the client gets 408, an idle keep-alive
+    /// connection is closed.
+    pub read_timeout: Duration,
+    /// How long a write may make no progress before the connection is dropped.
+    pub write_timeout: Duration,
+    /// After the last response, how long to keep reading (and discarding) what the client
+    /// still sends, so that closing does not reset the connection under the response.
+    pub linger: Duration,
+    /// Print one line per request to standard error.
+    pub log: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            rx_size: 16 * 1024,
+            tx_size: 2 * 1024,
+            limits: Limits {
+                max_target: 8 * 1024,
+                ..Limits::DEFAULT
+            },
+            max_connections: 256,
+            read_timeout: Duration::from_secs(5),
+            write_timeout: Duration::from_secs(5),
+            linger: Duration::from_secs(2),
+            log: true,
+        }
+    }
+}
+
+/// Tells a running [`Server`] to stop. Cloneable and usable from a signal handler thread.
+#[derive(Debug, Clone)]
+pub struct ShutdownHandle {
+    inner: Arc<Shared>,
+    wake_addr: SocketAddr,
+}
+
+impl ShutdownHandle {
+    /// Stop accepting, close idle connections, let in-flight requests finish; `serve`
+    /// returns when every connection is closed.
+    pub fn shutdown(&self) {
+        if self.inner.stopping.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        // Wake `accept` with a connection of our own; it is dropped unread.
+        let _ = TcpStream::connect_timeout(&self.wake_addr, Duration::from_secs(1));
+        // Wake connections blocked in `read`: they see end of stream, and close when idle.
+        for stream in lock(&self.inner.open).values() {
+            let _ = stream.shutdown(Shutdown::Read);
+        }
+    }
+
+    /// Whether shutdown has been requested.
+    pub fn is_shutting_down(&self) -> bool {
+        self.inner.stopping.load(Ordering::SeqCst)
+    }
+}
+
+#[derive(Debug, Default)]
+struct Shared {
+    stopping: AtomicBool,
+    active: AtomicUsize,
+    /// A clone of each open connection's stream, to wake it at shutdown.
+    open: Mutex<HashMap<u64, TcpStream>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panicking connection thread must not take the server down with it.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A bound HTTP/1.1 server. See the [module docs](self).
+#[derive(Debug)]
+pub struct Server {
+    listener: TcpListener,
+    config: Config,
+    handle: ShutdownHandle,
+}
+
+/// Sent to a client beyond [`Config::max_connections`].
+const BUSY_RESPONSE: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\n\
+Content-Type: text/plain; charset=utf-8\r\nContent-Length: 20\r\nConnection: close\r\n\r\n\
+server is too busy\r\n";
+
+impl Server {
+    /// Bind to `addr` (e.g. `"127.0.0.1:8000"`, or port 0 for any free port).
+    pub fn bind(addr: impl ToSocketAddrs, config: Config) -> io::Result<Server> {
+        let listener = TcpListener::bind(addr)?;
+        let local = listener.local_addr()?;
+        let wake_ip = match local.ip() {
+            ip if ip.is_unspecified() && ip.is_ipv4() => std::net::Ipv4Addr::LOCALHOST.into(),
+            ip if ip.is_unspecified() => std::net::Ipv6Addr::LOCALHOST.into(),
+            ip => ip,
+        };
+        Ok(Server {
+            listener,
+            config,
+            handle: ShutdownHandle {
+                inner: Arc::default(),
+                wake_addr: SocketAddr::new(wake_ip, local.port()),
+            },
+        })
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// A handle to stop the server from another thread.
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        self.handle.clone()
+    }
+
+    /// Serve until shut down. Each connection gets its own application from `make_app`
+    /// (cheap for a [`crate::Router`] of closures); share state between connections through
+    /// what `make_app` captures (atomics, `Arc<Mutex<_>>`).
+    pub fn serve<A, F>(self, make_app: F) -> io::Result<()>
+    where
+        A: Handler,
+        F: Fn() -> A + Sync,
+    {
+        let shared = &self.handle.inner;
+        let config = &self.config;
+        let make_app = &make_app;
+        std::thread::scope(|scope| {
+            let mut next_id: u64 = 0;
+            while !shared.stopping.load(Ordering::SeqCst) {
+                let (stream, peer) = match self.listener.accept() {
+                    Ok(accepted) => accepted,
+                    // Out of file descriptors or similar: back off instead of spinning.
+                    Err(_) => {
+                        std::thread::sleep(Duration::from_millis(10));
+                        continue;
+                    }
+                };
+                if shared.stopping.load(Ordering::SeqCst) {
+                    break;
+                }
+                if shared.active.load(Ordering::SeqCst) >= config.max_connections {
+                    refuse_busy(stream, config);
+                    continue;
+                }
+                next_id += 1;
+                let id = next_id;
+                if let Ok(clone) = stream.try_clone() {
+                    lock(&shared.open).insert(id, clone);
+                }
+                shared.active.fetch_add(1, Ordering::SeqCst);
+                let spawned = std::thread::Builder::new()
+                    .name("http-conn".into())
+                    .stack_size(256 * 1024)
+                    .spawn_scoped(scope, move || {
+                        let mut app = make_app();
+                        serve_stream(stream, peer, &mut app, config);
+                        lock(&shared.open).remove(&id);
+                        shared.active.fetch_sub(1, Ordering::SeqCst);
+                    });
+                if spawned.is_err() {
+                    lock(&shared.open).remove(&id);
+                    shared.active.fetch_sub(1, Ordering::SeqCst);
+                }
+            }
+        });
+        Ok(())
+    }
+}
+
+/// Answer 503 and close, without making the accept loop wait on a slow client.
+fn refuse_busy(mut stream: TcpStream, config: &Config) {
+    let _ = stream.set_write_timeout(Some(Duration::from_millis(100)));
+    let _ = stream.write_all(BUSY_RESPONSE);
+    let _ = stream.shutdown(Shutdown::Write);
+    // The client's request is unread; dropping now may reset the connection before the 503
+    // is read, so a helper thread lingers briefly.
+    let linger = config.linger;
+    let _ = std::thread::Builder::new()
+        .stack_size(64 * 1024)
+        .spawn(move || linger_close(&mut stream, linger));
+}
+
+/// Logs each exchange with its duration.
+struct RequestLog {
+    peer: SocketAddr,
+    started: Instant,
+    enabled: bool,
+}
+
+impl Observer for RequestLog {
+    fn request_started(&mut self) {
+        self.started = Instant::now();
+    }
+
+    fn responded(&mut self, exchange: &Exchange<'_>) {
+        if !self.enabled {
+            return;
+        }
+        let elapsed = self.started.elapsed();
+        let method = exchange.method.map_or("-", |m| m.as_str());
+        let path = if exchange.path.is_empty() {
+            "-"
+        } else {
+            exchange.path
+        };
+        let error = exchange.error.map_or("", |e| e.as_str());
+        eprintln!(
+            "{} {} {} {} {:.3}ms {}",
+            self.peer,
+            method,
+            path,
+            exchange.status.code(),
+            elapsed.as_secs_f64() * 1e3,
+            error
+        );
+        // The next request on this connection starts timing when its bytes arrive, or now
+        // if they are already buffered (pipelining).
+        self.started = Instant::now();
+    }
+}
+
+fn serve_stream<A: Handler>(stream: TcpStream, peer: SocketAddr, app: &mut A, config: &Config) {
+    let _ = stream.set_nodelay(true);
+    let _ = stream.set_read_timeout(Some(config.read_timeout));
+    let _ = stream.set_write_timeout(Some(config.write_timeout));
+    let mut rx = vec![0u8; config.rx_size];
+    let mut tx = vec![0u8; config.tx_size];
+    let mut conn: Connection<'_, DEFAULT_MAX_HEADERS> =
+        Connection::with_limits(&mut rx, &mut tx, config.limits);
+    let mut log = RequestLog {
+        peer,
+        started: Instant::now(),
+        enabled: config.log,
+    };
+    let mut io = StdIo(stream);
+    let result = serve_observed(&mut io, &mut conn, app, &mut log);
+    let mut stream = io.0;
+    if !matches!(result, Err(ServeError::Io(_))) {
+        linger_close(&mut stream, config.linger);
+    }
+}
+
+/// Half-close, then read and discard until the peer closes (bounded in time and bytes), so
+/// that unread request bytes do not make the kernel reset the connection under the last
+/// response.
+fn linger_close(stream: &mut TcpStream, linger: Duration) {
+    use std::io::Read as _;
+    let _ = stream.shutdown(Shutdown::Write);
+    let deadline = Instant::now() + linger;
+    let mut sink = [0u8; 4096];
+    let mut discarded = 0usize;
+    while discarded < 1 << 20 {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
+            break;
+        }
+        match stream.read(&mut sink) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => discarded += n,
+        }
+    }
+}
