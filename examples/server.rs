@@ -6,36 +6,12 @@
 //! cargo run --release --example server -- 127.0.0.1:0 --quiet
 //! ```
 //!
-//! Routes: `GET /` the page below, `POST /echo` echoes the body with its Content-Type,
+//! Routes (see `embedded_responder::demo`): `GET /` the classic page, `POST /echo` echoes the body with its Content-Type,
 //! anything else 404 (an HTML page); `DELETE /` and other wrong methods get 405 + `Allow`.
 //! Ctrl+C stops it cleanly (a second Ctrl+C exits at once).
 
+use embedded_responder::demo;
 use embedded_responder::std_server::{Config, Server};
-use embedded_responder::{get, post, Router, Status};
-
-const PAGE: &str = "<!DOCTYPE html>
-<html>
-  <head>
-    <meta charset=\"utf-8\">
-    <title>Page Title</title>
-  </head>
-  <body>
-    <h1>Hello, World</h1>
-  </body>
-</html>
-";
-
-const NOT_FOUND_PAGE: &str = "<!DOCTYPE html>
-<html>
-  <head>
-    <meta charset=\"utf-8\">
-    <title>Not Found</title>
-  </head>
-  <body>
-    <h1>404 Not Found</h1>
-  </body>
-</html>
-";
 
 fn main() {
     let mut addr = String::from("127.0.0.1:8000");
@@ -77,24 +53,7 @@ fn main() {
         Err(e) => eprintln!("listening (address unknown: {e})"),
     }
 
-    let result = server.serve(|| {
-        Router::new()
-            .route("/", get(|_req, res| res.html(PAGE)))
-            .route(
-                "/echo",
-                post(|req, res| {
-                    let content_type = req
-                        .header("content-type")
-                        .unwrap_or("application/octet-stream");
-                    res.ok(content_type, req.body())
-                }),
-            )
-            .fallback(|_req, res| {
-                res.start(Status::NOT_FOUND)
-                    .header("Content-Type", "text/html; charset=utf-8")
-                    .body(NOT_FOUND_PAGE.as_bytes())
-            })
-    });
+    let result = server.serve(demo::app);
     if let Err(e) = result {
         eprintln!("server error: {e}");
         std::process::exit(1);

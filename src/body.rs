@@ -72,7 +72,10 @@ mod tests {
     use super::*;
     use crate::request::Header;
 
-    fn framing(version: Version, pairs: &[(&'static str, &'static [u8])]) -> Result<Framing, Error> {
+    fn framing(
+        version: Version,
+        pairs: &[(&'static str, &'static [u8])],
+    ) -> Result<Framing, Error> {
         let headers: Vec<Header<'static>> = pairs
             .iter()
             .map(|&(name, value)| Header { name, value })
@@ -84,10 +87,7 @@ mod tests {
     fn content_length_digits_only() {
         assert_eq!(parse_content_length(b"0"), Ok(0));
         assert_eq!(parse_content_length(b"0042"), Ok(42));
-        assert_eq!(
-            parse_content_length(b"18446744073709551615"),
-            Ok(u64::MAX)
-        );
+        assert_eq!(parse_content_length(b"18446744073709551615"), Ok(u64::MAX));
         for bad in [
             &b""[..],
             b"+1",
@@ -116,11 +116,17 @@ mod tests {
             Ok(Framing::Length(5))
         );
         assert_eq!(
-            framing(Http11, &[("content-length", b"5, 5"), ("Content-Length", b"5")]),
+            framing(
+                Http11,
+                &[("content-length", b"5, 5"), ("Content-Length", b"5")]
+            ),
             Ok(Framing::Length(5))
         );
         assert_eq!(
-            framing(Http11, &[("Content-Length", b"5"), ("Content-Length", b"6")]),
+            framing(
+                Http11,
+                &[("Content-Length", b"5"), ("Content-Length", b"6")]
+            ),
             Err(Error::InvalidContentLength)
         );
         assert_eq!(

@@ -227,7 +227,11 @@ impl<'b, const MAX_HEADERS: usize> Connection<'b, MAX_HEADERS> {
         let pending = &self.rx[self.start..self.filled];
         match self.scanner.scan(pending)? {
             Scan::Complete(n) if n > self.limits.max_head => Err(Error::HeadTooLarge),
-            Scan::Complete(n) => Ok(Some(n)),
+            Scan::Complete(n) => {
+                let start = self.start;
+                treat_higher_minor_as_http11(&mut self.rx[start..start + n]);
+                Ok(Some(n))
+            }
             Scan::Partial if pending.len() >= self.rx.len().min(self.limits.max_head) => {
                 Err(if self.scanner.request_line_complete() {
                     Error::HeadTooLarge
@@ -338,6 +342,20 @@ impl<'b, const MAX_HEADERS: usize> Connection<'b, MAX_HEADERS> {
                 close: out.close,
             },
         })
+    }
+}
+
+/// RFC 9112 §2.3: a request in `HTTP/1.x` with x > 1 is processed as HTTP/1.1, the highest
+/// minor version implemented. httparse knows only 1.0 and 1.1, so the version digit is
+/// rewritten in place before parsing.
+fn treat_higher_minor_as_http11(head: &mut [u8]) {
+    let line_end = head.iter().position(|&b| b == b'\r').unwrap_or(0);
+    if let Some(version) = head[..line_end].get_mut(line_end.saturating_sub(9)..) {
+        if let [b' ', b'H', b'T', b'T', b'P', b'/', b'1', b'.', minor] = version {
+            if (b'2'..=b'9').contains(minor) {
+                *minor = b'1';
+            }
+        }
     }
 }
 

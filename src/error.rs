@@ -60,7 +60,9 @@ impl Error {
             | Error::ContentLengthWithTransferEncoding
             | Error::TransferEncodingInHttp10
             | Error::Incomplete => Status::BAD_REQUEST,
-            Error::UnsupportedTransferEncoding | Error::MethodNotImplemented => Status::NOT_IMPLEMENTED,
+            Error::UnsupportedTransferEncoding | Error::MethodNotImplemented => {
+                Status::NOT_IMPLEMENTED
+            }
             Error::UnsupportedVersion => Status::HTTP_VERSION_NOT_SUPPORTED,
             Error::UriTooLong => Status::URI_TOO_LONG,
             Error::HeadTooLarge => Status::REQUEST_HEADER_FIELDS_TOO_LARGE,

@@ -45,6 +45,7 @@
 
 pub mod body;
 pub mod connection;
+pub mod demo;
 pub mod error;
 pub mod io;
 pub mod request;

@@ -325,7 +325,10 @@ fn has_well_formed_version(head: &[u8]) -> bool {
 fn split_target(method: Method, target: &str) -> Result<(&str, Option<&str>), Error> {
     // httparse lets bytes >= 0x80 through; a request-target is visible ASCII, and '#' (a
     // fragment) is never sent (RFC 9112 §3.2, RFC 3986 §3.5).
-    if target.bytes().any(|b| !(0x21..=0x7e).contains(&b) || b == b'#') {
+    if target
+        .bytes()
+        .any(|b| !(0x21..=0x7e).contains(&b) || b == b'#')
+    {
         return Err(Error::InvalidTarget);
     }
     let rest = if target == "*" {
@@ -413,8 +416,14 @@ mod tests {
             scan_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\nrest"),
             Ok(Scan::Complete(27))
         );
-        assert_eq!(scan_all(b"GET / HTTP/1.1\r\nHost: a\r\n"), Ok(Scan::Partial));
-        assert_eq!(scan_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r"), Ok(Scan::Partial));
+        assert_eq!(
+            scan_all(b"GET / HTTP/1.1\r\nHost: a\r\n"),
+            Ok(Scan::Partial)
+        );
+        assert_eq!(
+            scan_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r"),
+            Ok(Scan::Partial)
+        );
     }
 
     #[test]

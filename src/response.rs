@@ -297,7 +297,11 @@ impl<'a, 's> ResponseHead<'a, 's> {
     /// ignored here; `Connection: close` closes the connection after the response, and other
     /// `Connection` values are ignored.
     pub fn header(mut self, name: &str, value: &str) -> Self {
-        if !is_token(name) || !value.bytes().all(|b| b == b'\t' || (b' '..=b'~').contains(&b)) {
+        if !is_token(name)
+            || !value
+                .bytes()
+                .all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
+        {
             self.failed = true;
             return self;
         }
@@ -637,11 +641,15 @@ mod tests {
         });
         assert_eq!((text.as_str(), close), (expected, true));
         // invalid header name
-        let (text, _) = render(256, KEEP, |r| r.start(Status::OK).header("A B", "x").body(b""));
+        let (text, _) = render(256, KEEP, |r| {
+            r.start(Status::OK).header("A B", "x").body(b"")
+        });
         assert_eq!(text, expected);
         // head larger than the buffer
         let (text, _) = render(100, KEEP, |r| {
-            r.start(Status::OK).header("X-Long", &"v".repeat(200)).body(b"")
+            r.start(Status::OK)
+                .header("X-Long", &"v".repeat(200))
+                .body(b"")
         });
         assert_eq!(text, expected);
         // body_with overflowing

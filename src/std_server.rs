@@ -40,9 +40,7 @@ impl std::error::Error for StdIoError {}
 impl embedded_io::Error for StdIoError {
     fn kind(&self) -> embedded_io::ErrorKind {
         match self.0.kind() {
-            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
-                embedded_io::ErrorKind::TimedOut
-            }
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => embedded_io::ErrorKind::TimedOut,
             kind => kind.into(),
         }
     }

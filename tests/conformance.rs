@@ -1,0 +1,316 @@
+//! The conformance table: raw requests and the answer RFC 9110/9112 call for, each run
+//! through the blocking driver over in-memory IO four ways: whole, split in two at every byte
+//! offset, one byte per read, and followed by a pipelined request. Every way must produce the
+//! same bytes; the pipelined request must be answered exactly when the case keeps the
+//! connection open (otherwise it must not be read as a request: no smuggling).
+
+mod common;
+
+use common::{parse_responses, Parsed, Scripted};
+use embedded_responder::io::blocking;
+use embedded_responder::{demo, Connection};
+
+struct Case {
+    name: &'static str,
+    input: Vec<u8>,
+    status: u16,
+    keep_alive: bool,
+    /// The expected body, where the case is about the body.
+    body: Option<&'static [u8]>,
+    head: bool,
+}
+
+fn case(name: &'static str, input: impl AsRef<[u8]>, status: u16, keep_alive: bool) -> Case {
+    Case {
+        name,
+        input: input.as_ref().to_vec(),
+        status,
+        keep_alive,
+        body: None,
+        head: false,
+    }
+}
+
+fn with_body(mut c: Case, body: &'static [u8]) -> Case {
+    c.body = Some(body);
+    c
+}
+
+fn head(mut c: Case) -> Case {
+    c.head = true;
+    c
+}
+
+const RX: usize = 1024;
+const TX: usize = 512;
+const NEXT: &[u8] = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+
+fn cases() -> Vec<Case> {
+    let page = demo::PAGE.as_bytes();
+    let mut many_headers = b"GET / HTTP/1.1\r\nHost: x\r\n".to_vec();
+    for i in 0..40 {
+        many_headers.extend_from_slice(format!("X-H{i}: v\r\n").as_bytes());
+    }
+    many_headers.extend_from_slice(b"\r\n");
+    let mut twenty_headers = b"GET / HTTP/1.1\r\nHost: x\r\n".to_vec();
+    for i in 0..20 {
+        twenty_headers.extend_from_slice(format!("X-H{i}: v\r\n").as_bytes());
+    }
+    twenty_headers.extend_from_slice(b"\r\n");
+    let long_target = format!("GET /{} HTTP/1.1\r\nHost: x\r\n\r\n", "a".repeat(2000));
+    let target_over_limit = format!("GET /{} HTTP/1.1\r\nHost: x\r\n\r\n", "a".repeat(1024));
+    let long_header = format!(
+        "GET / HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "b".repeat(2000)
+    );
+
+    vec![
+        // --- valid requests (RFC 9112 §3, §9.3; RFC 9110 §9.3) ---
+        with_body(case("get page", "GET / HTTP/1.1\r\nHost: x\r\n\r\n", 200, true), page),
+        // RFC 9110 §9.3.2: HEAD gets GET's headers without a body
+        head(case("head page", "HEAD / HTTP/1.1\r\nHost: x\r\n\r\n", 200, true)),
+        with_body(
+            case(
+                "post echo",
+                "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello",
+                200,
+                true,
+            ),
+            b"hello",
+        ),
+        with_body(
+            case("post echo empty", "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", 200, true),
+            b"",
+        ),
+        // RFC 9110 §8.6: leading zeros are still 1*DIGIT
+        with_body(
+            case("content-length leading zeros", "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 003\r\n\r\nabc", 200, true),
+            b"abc",
+        ),
+        // RFC 9110 §8.6: a list of identical values may stand for one
+        with_body(
+            case("content-length identical list", "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3, 3\r\n\r\nabc", 200, true),
+            b"abc",
+        ),
+        with_body(
+            case("content-length repeated identical", "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc", 200, true),
+            b"abc",
+        ),
+        // a GET with a body: the body is read and discarded, never parsed as a request
+        with_body(
+            case("get with body", "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 28\r\n\r\nGET /evil HTTP/1.1\r\nH: x\r\n\r\n", 200, true),
+            page,
+        ),
+        case("not found", "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n", 404, true),
+        // RFC 9110 §15.5.6: 405 for a known path and another method
+        case("method not allowed", "DELETE / HTTP/1.1\r\nHost: x\r\n\r\n", 405, true),
+        case("post to get-only", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", 405, true),
+        // RFC 9110 §9.3.7
+        case("options path", "OPTIONS /echo HTTP/1.1\r\nHost: x\r\n\r\n", 204, true),
+        // RFC 9112 §3.2.4
+        case("options asterisk", "OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n", 204, true),
+        // RFC 9112 §9.3: HTTP/1.0 closes unless keep-alive is asked for
+        with_body(case("http/1.0", "GET / HTTP/1.0\r\n\r\n", 200, false), page),
+        case("http/1.0 keep-alive", "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", 200, true),
+        case("http/1.0 with host", "GET / HTTP/1.0\r\nHost: x\r\n\r\n", 200, false),
+        case("connection close", "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 200, false),
+        case("connection list with close", "GET / HTTP/1.1\r\nHost: x\r\nConnection: TE, Close\r\n\r\n", 200, false),
+        // RFC 9112 §2.2: empty lines before the request line are ignored
+        case("leading empty line", "\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n", 200, true),
+        case("leading empty lines", "\r\n\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n", 200, true),
+        // RFC 9112 §3.2.2: absolute-form must be accepted
+        case("absolute form", "GET http://x/ HTTP/1.1\r\nHost: x\r\n\r\n", 200, true),
+        case("absolute form no path", "GET http://x HTTP/1.1\r\nHost: x\r\n\r\n", 200, true),
+        case("query string", "GET /?a=1&b=%20 HTTP/1.1\r\nHost: x\r\n\r\n", 200, true),
+        case("twenty headers", twenty_headers, 200, true),
+        // RFC 9110 §5.6.3: OWS around field values is tab or space
+        case("tab in OWS", "GET / HTTP/1.1\r\nHost:\tx\t\r\n\r\n", 200, true),
+        case("empty header value", "GET / HTTP/1.1\r\nHost: x\r\nX-Empty:\r\n\r\n", 200, true),
+        case("obs-text in value", b"GET / HTTP/1.1\r\nHost: x\r\nX-L: caf\xc3\xa9\r\n\r\n".to_vec(), 200, true),
+        // RFC 9112 §2.3: a higher minor version is processed as 1.1
+        case("http/1.2 as 1.1", "GET / HTTP/1.2\r\nHost: x\r\n\r\n", 200, true),
+        // --- syntax errors: 400 and close (RFC 9112 §2.2, §3, §5) ---
+        case("bare LF request line", "GET / HTTP/1.1\nHost: x\r\n\r\n", 400, false),
+        case("bare LF header", "GET / HTTP/1.1\r\nHost: x\n\r\n", 400, false),
+        case("bare LF only", "GET / HTTP/1.1\nHost: x\n\n", 400, false),
+        case("bare CR", "GET / HTTP/1.1\r\nHost: x\rX: y\r\n\r\n", 400, false),
+        case("leading bare LF", "\nGET / HTTP/1.1\r\nHost: x\r\n\r\n", 400, false),
+        // RFC 9112 §5.2: obs-fold is rejected
+        case("obs-fold", "GET / HTTP/1.1\r\nHost: x\r\nX: a\r\n b\r\n\r\n", 400, false),
+        // RFC 9112 §5.1: no whitespace between field name and colon
+        case("space before colon", "GET / HTTP/1.1\r\nHost : x\r\n\r\n", 400, false),
+        // RFC 9112 §2.2: whitespace before the first header line
+        case("whitespace before first header", "GET / HTTP/1.1\r\n Host: x\r\n\r\n", 400, false),
+        case("invalid header name", "GET / HTTP/1.1\r\nHost: x\r\nX(y): z\r\n\r\n", 400, false),
+        case("empty header name", "GET / HTTP/1.1\r\nHost: x\r\n: z\r\n\r\n", 400, false),
+        case("NUL in header value", b"GET / HTTP/1.1\r\nHost: x\r\nX: a\x00b\r\n\r\n".to_vec(), 400, false),
+        case("control char in value", b"GET / HTTP/1.1\r\nHost: x\r\nX: a\x01b\r\n\r\n".to_vec(), 400, false),
+        case("double space in request line", "GET  / HTTP/1.1\r\nHost: x\r\n\r\n", 400, false),
+        case("trailing space in request line", "GET / HTTP/1.1 \r\nHost: x\r\n\r\n", 400, false),
+        case("missing version", "GET /\r\nHost: x\r\n\r\n", 400, false),
+        case("lowercase version", "GET / http/1.1\r\nHost: x\r\n\r\n", 400, false),
+        case("malformed version", "GET / HTTP/1.x\r\nHost: x\r\n\r\n", 400, false),
+        case("version without minor", "GET / HTTP/1\r\nHost: x\r\n\r\n", 400, false),
+        // RFC 9112 §3.2: target bytes
+        case("non-ascii target", "GET /caf\u{e9} HTTP/1.1\r\nHost: x\r\n\r\n", 400, false),
+        case("control char in target", b"GET /a\x7fb HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(), 400, false),
+        case("fragment in target", "GET /a#b HTTP/1.1\r\nHost: x\r\n\r\n", 400, false),
+        case("asterisk with GET", "GET * HTTP/1.1\r\nHost: x\r\n\r\n", 400, false),
+        case("authority form with GET", "GET x:80 HTTP/1.1\r\nHost: x\r\n\r\n", 400, false),
+        // RFC 9112 §3.2: exactly one Host in HTTP/1.1
+        case("missing host", "GET / HTTP/1.1\r\n\r\n", 400, false),
+        case("duplicate host", "GET / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", 400, false),
+        case("duplicate host http/1.0", "GET / HTTP/1.0\r\nHost: x\r\nHost: y\r\n\r\n", 400, false),
+        // --- framing (RFC 9112 §6.1, §6.3; RFC 9110 §8.6): 400 and close ---
+        case("content-length abc", "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n", 400, false),
+        case("content-length +1", "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: +1\r\n\r\na", 400, false),
+        case("content-length -1", "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n", 400, false),
+        case("content-length 1 2", "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1 2\r\n\r\na", 400, false),
+        case("content-length hex", "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 0x1\r\n\r\na", 400, false),
+        case("content-length empty", "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length:\r\n\r\n", 400, false),
+        case("content-length overflow", "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\n", 400, false),
+        case("content-length conflict", "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab", 400, false),
+        case("content-length list conflict", "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1, 2\r\n\r\nab", 400, false),
+        case("content-length with transfer-encoding", "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400, false),
+        case("transfer-encoding in http/1.0", "POST /echo HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400, false),
+        // RFC 9112 §6.1: chunked is not decoded yet: 501 and close
+        case("transfer-encoding chunked", "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 501, false),
+        case("transfer-encoding gzip", "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", 501, false),
+        // --- methods and versions (RFC 9110 §9.1, §15.6.2, §15.6.6) ---
+        case("lowercase method", "get / HTTP/1.1\r\nHost: x\r\n\r\n", 501, false),
+        case("unknown method", "BREW / HTTP/1.1\r\nHost: x\r\n\r\n", 501, false),
+        case("connect", "CONNECT x:443 HTTP/1.1\r\nHost: x:443\r\n\r\n", 501, false),
+        case("http/2.0", "GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505, false),
+        case("http/0.9 style version", "GET / HTTP/0.9\r\nHost: x\r\n\r\n", 505, false),
+        case("http/3.0", "GET / HTTP/3.0\r\nHost: x\r\n\r\n", 505, false),
+        // --- limits ---
+        // RFC 9112 §3: request line longer than the buffer: 414
+        case("request line too long", long_target, 414, false),
+        case("target over limit", target_over_limit, 414, false),
+        // RFC 6585 §5: header section too large: 431
+        case("header too large", long_header, 431, false),
+        case("too many headers", many_headers, 431, false),
+        // RFC 9110 §15.5.14: body larger than the buffer: 413
+        case("body too large", "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\nabc", 413, false),
+    ]
+}
+
+/// Serve `io` with the demo app; return everything written.
+fn serve(mut io: Scripted) -> Scripted {
+    let mut rx = [0u8; RX];
+    let mut tx = [0u8; TX];
+    let mut conn = Connection::new(&mut rx, &mut tx);
+    let mut app = demo::app();
+    let _ = blocking::serve(&mut io, &mut conn, &mut app);
+    io
+}
+
+fn check(c: &Case, responses: &[Parsed], how: &str) {
+    let first = responses
+        .first()
+        .unwrap_or_else(|| panic!("{} ({how}): no response", c.name));
+    assert_eq!(first.status, c.status, "{} ({how})", c.name);
+    assert_eq!(
+        first.closes(),
+        !c.keep_alive,
+        "{} ({how}): Connection header",
+        c.name
+    );
+    if let Some(body) = c.body {
+        assert_eq!(first.body, body, "{} ({how}): body", c.name);
+    }
+    if c.head {
+        assert!(first.header("content-length").is_some());
+    }
+}
+
+#[test]
+fn table_has_the_cases_it_claims() {
+    assert!(cases().len() >= 75, "{} cases", cases().len());
+}
+
+#[test]
+fn each_case_whole() {
+    for c in cases() {
+        let out = serve(Scripted::stepped(&c.input, usize::MAX)).output;
+        let responses = parse_responses(&out, &[c.head]);
+        check(&c, &responses, "whole");
+        assert_eq!(responses.len(), 1, "{}: exactly one response", c.name);
+    }
+}
+
+#[test]
+fn each_case_split_at_every_byte_gives_the_same_bytes() {
+    for c in cases() {
+        let whole = serve(Scripted::stepped(&c.input, usize::MAX)).output;
+        for cut in 1..c.input.len() {
+            let out = serve(Scripted::cut_at(&c.input, vec![cut])).output;
+            assert_eq!(
+                String::from_utf8_lossy(&out),
+                String::from_utf8_lossy(&whole),
+                "{} split at {cut}",
+                c.name
+            );
+        }
+        let out = serve(Scripted::stepped(&c.input, 1)).output;
+        assert_eq!(out, whole, "{} one byte per read", c.name);
+    }
+}
+
+#[test]
+fn each_case_followed_by_a_pipelined_request() {
+    for c in cases() {
+        let mut input = c.input.clone();
+        input.extend_from_slice(NEXT);
+        for step in [usize::MAX, 7, 1] {
+            let out = serve(Scripted::stepped(&input, step)).output;
+            let responses = parse_responses(&out, &[c.head, false]);
+            check(&c, &responses, "pipelined");
+            if c.keep_alive {
+                assert_eq!(
+                    responses.len(),
+                    2,
+                    "{} (step {step}): next request answered",
+                    c.name
+                );
+                assert_eq!(responses[1].status, 200, "{}: next request", c.name);
+                assert_eq!(responses[1].body, demo::PAGE.as_bytes());
+            } else {
+                assert_eq!(
+                    responses.len(),
+                    1,
+                    "{} (step {step}): nothing after close",
+                    c.name
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn keep_alive_serves_many_requests_and_stages_small_responses_in_one_write() {
+    let mut input = Vec::new();
+    for _ in 0..50 {
+        input.extend_from_slice(NEXT);
+    }
+    let io = serve(Scripted::stepped(&input, 100));
+    let responses = parse_responses(&io.output, &[]);
+    assert_eq!(responses.len(), 50);
+    assert!(responses.iter().all(|r| r.status == 200 && !r.closes()));
+    // head + 152-byte page fit the 512-byte transmit buffer: one write per response
+    assert_eq!(io.writes, 50);
+}
+
+#[test]
+fn end_of_stream_mid_request_is_400_and_idle_end_is_silent() {
+    let out = serve(Scripted::stepped(b"GET / HTTP/1.1\r\nHo", usize::MAX)).output;
+    assert_eq!(parse_responses(&out, &[])[0].status, 400);
+    let out = serve(Scripted::stepped(
+        b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc",
+        usize::MAX,
+    ))
+    .output;
+    assert_eq!(parse_responses(&out, &[])[0].status, 400);
+    assert!(serve(Scripted::stepped(b"", 1)).output.is_empty());
+    assert!(serve(Scripted::stepped(b"\r\n", 1)).output.is_empty());
+}
