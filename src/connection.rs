@@ -350,12 +350,9 @@ impl<'b, const MAX_HEADERS: usize> Connection<'b, MAX_HEADERS> {
 /// rewritten in place before parsing.
 fn treat_higher_minor_as_http11(head: &mut [u8]) {
     let line_end = head.iter().position(|&b| b == b'\r').unwrap_or(0);
-    if let Some(version) = head[..line_end].get_mut(line_end.saturating_sub(9)..) {
-        if let [b' ', b'H', b'T', b'T', b'P', b'/', b'1', b'.', minor] = version {
-            if (b'2'..=b'9').contains(minor) {
-                *minor = b'1';
-            }
-        }
+    let version = head[..line_end].get_mut(line_end.saturating_sub(9)..);
+    if let Some([b' ', b'H', b'T', b'T', b'P', b'/', b'1', b'.', minor @ b'2'..=b'9']) = version {
+        *minor = b'1';
     }
 }
 

@@ -31,7 +31,6 @@
 //!     let mut conn = Connection::new(&mut rx, &mut tx);
 //!     let _ = blocking::serve(socket, &mut conn, &mut app);
 //! }
-//! # let mut io = (&b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"[..], Vec::new());
 //! ```
 //!
 //! ## Limits
@@ -59,3 +58,8 @@ pub use error::Error;
 pub use request::{Header, Method, Request, Version};
 pub use response::{BodyWriter, Responded, Responder, ResponseHead, Status};
 pub use router::{delete, get, on, patch, post, put, Handler, Router};
+
+/// The README's code blocks, compiled and run as doc tests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -1,8 +1,8 @@
 //! Request head: bytes in, a borrowed [`Request`] out.
 //!
 //! Two steps, so that a head arriving in many reads is never rescanned from the start:
-//! [`HeadScanner`] remembers how far its search for the blank line got and checks line endings
-//! on the way (httparse accepts bare LF; this crate does not), then [`parse_head`] runs httparse
+//! `HeadScanner` remembers how far its search for the blank line got and checks line endings
+//! on the way (httparse accepts bare LF; this crate does not), then `parse_head` runs httparse
 //! once on the complete head and adds the checks httparse leaves to servers: method, target,
 //! version, Host and the body framing (see [`crate::body`]).
 //!

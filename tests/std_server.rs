@@ -27,7 +27,14 @@ impl Running {
     }
 
     fn start_at(addr: &str, config: Config) -> Running {
-        let server = Server::bind(addr, Config { log: false, ..config }).expect("bind");
+        let server = Server::bind(
+            addr,
+            Config {
+                log: false,
+                ..config
+            },
+        )
+        .expect("bind");
         let addr = server.local_addr().unwrap();
         let handle = server.shutdown_handle();
         let thread = std::thread::spawn(move || server.serve(demo::app));
@@ -152,7 +159,10 @@ fn bad_requests_get_their_status_and_a_close() {
     assert_eq!(status(b"BREW / HTTP/1.1\r\nHost: x\r\n\r\n"), 501);
     let long = format!("GET /{} HTTP/1.1\r\nHost: x\r\n\r\n", "a".repeat(20_000));
     assert_eq!(status(long.as_bytes()), 414);
-    let big_head = format!("GET / HTTP/1.1\r\nHost: x\r\nX: {}\r\n\r\n", "a".repeat(20_000));
+    let big_head = format!(
+        "GET / HTTP/1.1\r\nHost: x\r\nX: {}\r\n\r\n",
+        "a".repeat(20_000)
+    );
     assert_eq!(status(big_head.as_bytes()), 431);
     // 413 arrives even though the client is still sending a large body (lingering close)
     let mut body = b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 200000\r\n\r\n".to_vec();
@@ -223,7 +233,8 @@ fn restart_on_the_same_port_at_once_and_shutdown_with_idle_clients() {
     let addr = first.addr;
     // an idle keep-alive client must not hold the shutdown up until its timeout
     let mut idle = TcpStream::connect(addr).unwrap();
-    idle.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    idle.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
     let mut buf = [0u8; 512];
     assert!(idle.read(&mut buf).unwrap() > 0);
     let started = Instant::now();
@@ -323,9 +334,23 @@ fn curl_sees_the_page_and_the_rest() {
     ]);
     assert_eq!(echo, "posted by curl");
 
-    let (code, _) = curl(&["-o", "/dev/null", "-w", "%{http_code}", &server.url("/nope")]);
+    let (code, _) = curl(&[
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        &server.url("/nope"),
+    ]);
     assert_eq!(code, "404");
-    let (code, _) = curl(&["-o", "/dev/null", "-w", "%{http_code}", "-X", "DELETE", &server.url("/")]);
+    let (code, _) = curl(&[
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        "-X",
+        "DELETE",
+        &server.url("/"),
+    ]);
     assert_eq!(code, "405");
 
     // several URLs on one connection: curl reports reusing it
