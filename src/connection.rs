@@ -8,7 +8,7 @@
 //! errors become their status response followed by a close. Time comes in from the driver as
 //! [`Connection::timed_out`]; nothing here reads a clock.
 
-use crate::body::Framing;
+use crate::body::{ChunkedDecoder, Framing};
 use crate::error::Error;
 use crate::request::{parse_head, HeadScanner, Method, Scan, Version, EMPTY_HEADER};
 use crate::response::{Outgoing, Responded, Responder, ResponseContext, Status};
@@ -32,14 +32,23 @@ pub struct Limits {
     /// Largest body in bytes (413 beyond). Capped by the receive buffer minus the head, since
     /// the body is handed to the handler whole.
     pub max_body: u64,
+    /// Longest chunk extension (`;name=value...`) per chunk, in bytes (400 beyond). Extensions
+    /// are skipped, so a long one only costs time; the bound keeps that time finite.
+    pub max_chunk_extension: usize,
+    /// Largest trailer section of a chunked body, in bytes (431 beyond). Trailers are checked
+    /// and dropped.
+    pub max_trailers: usize,
 }
 
 impl Limits {
-    /// The defaults: 1 KiB targets, 8 KiB heads, bodies bounded only by the buffer.
+    /// The defaults: 1 KiB targets, 8 KiB heads, bodies bounded only by the buffer, 256-byte
+    /// chunk extensions, 1 KiB trailers.
     pub const DEFAULT: Limits = Limits {
         max_target: 1024,
         max_head: 8 * 1024,
         max_body: u64::MAX,
+        max_chunk_extension: 256,
+        max_trailers: 1024,
     };
 }
 
@@ -55,7 +64,8 @@ pub enum Action<'a> {
     /// Read from the peer into [`Connection::read_buf`], then call [`Connection::received`]
     /// (with 0 at end of stream) or [`Connection::timed_out`].
     Read,
-    /// Write these bytes, then poll again.
+    /// Write these bytes, then poll again. Either a final response, or an interim
+    /// `100 Continue` (then [`Transmit::exchange`] is `None`).
     Write(Transmit<'a>),
     /// Close the connection; polling again returns `Close` again.
     Close,
@@ -69,8 +79,8 @@ pub struct Transmit<'a> {
     pub head: &'a [u8],
     /// The rest of the body, when it did not fit the transmit buffer.
     pub body: &'a [u8],
-    /// What was asked and answered, for logging.
-    pub exchange: Exchange<'a>,
+    /// What was asked and answered, for logging; `None` for an interim `100 Continue`.
+    pub exchange: Option<Exchange<'a>>,
 }
 
 /// One request and its answer, as a driver may log it.
@@ -92,12 +102,27 @@ pub struct Exchange<'a> {
 enum State {
     /// Waiting for (the rest of) a request head.
     Head,
-    /// The head at the request start is `head_len` bytes and valid; waiting for `body_len`
-    /// body bytes.
-    Body { head_len: usize, body_len: usize },
+    /// The head at the request start is `head_len` bytes and valid; waiting until `body_len`
+    /// body bytes follow it.
+    Body {
+        head_len: usize,
+        body_len: usize,
+        send_continue: bool,
+    },
+    /// A chunked body after a valid head: `decoded` body bytes follow the head, then the
+    /// encoded bytes not yet decoded.
+    Chunked {
+        head_len: usize,
+        decoded: usize,
+        decoder: ChunkedDecoder,
+        send_continue: bool,
+    },
     /// The last response said `Connection: close`; nothing more is read.
     Closing,
 }
+
+/// The interim response to `Expect: 100-continue` (RFC 9110 §15.2.1).
+const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
 
 /// One HTTP/1.1 connection's protocol state, over two caller-provided buffers: `rx` holds the
 /// request head and body (and pipelined bytes after them), `tx` holds the response head and
@@ -199,21 +224,27 @@ impl<'b, const MAX_HEADERS: usize> Connection<'b, MAX_HEADERS> {
     /// Advance the state machine: parse what has arrived, call `app` once a request is whole,
     /// and say what the driver must do.
     pub fn poll<A: Handler + ?Sized>(&mut self, app: &mut A) -> Action<'_> {
-        let head_len = match self.state {
-            State::Closing => return Action::Close,
-            State::Body { head_len, body_len } => {
+        match self.state {
+            State::Closing => Action::Close,
+            State::Head => match self.scan_head() {
+                Ok(Some(head_len)) => self.on_request(app, head_len, None),
+                Ok(None) => self.wait(),
+                Err(e) => fail(&mut self.state, self.tx, e),
+            },
+            State::Body {
+                head_len, body_len, ..
+            } => {
                 if self.filled - self.start < head_len + body_len {
                     return self.wait();
                 }
-                head_len
+                self.on_request(app, head_len, Some(body_len))
             }
-            State::Head => match self.scan_head() {
-                Ok(Some(head_len)) => head_len,
-                Ok(None) => return self.wait(),
-                Err(e) => return fail(&mut self.state, self.tx, e),
+            State::Chunked { head_len, .. } => match self.decode_more() {
+                Ok(Some(body_len)) => self.on_request(app, head_len, Some(body_len)),
+                Ok(None) => self.wait(),
+                Err(e) => fail(&mut self.state, self.tx, e),
             },
-        };
-        self.dispatch(app, head_len)
+        }
     }
 
     /// Look for the end of the head; `Ok(None)` means more bytes are needed.
@@ -243,7 +274,49 @@ impl<'b, const MAX_HEADERS: usize> Connection<'b, MAX_HEADERS> {
         }
     }
 
-    /// Ask for more bytes, unless the peer is gone or too slow.
+    /// Decode the chunked body bytes that arrived since the last call; the body length once
+    /// the body is complete.
+    fn decode_more(&mut self) -> Result<Option<usize>, Error> {
+        let State::Chunked {
+            head_len,
+            decoded,
+            mut decoder,
+            send_continue,
+        } = self.state
+        else {
+            return Ok(None);
+        };
+        let body_start = self.start + head_len;
+        let (decoded, removed) =
+            decode_chunks(&mut decoder, &mut self.rx[body_start..self.filled], decoded)?;
+        self.filled -= removed;
+        self.state = State::Chunked {
+            head_len,
+            decoded,
+            decoder,
+            send_continue,
+        };
+        self.chunked_progress(decoded, decoder.is_done())
+    }
+
+    /// After decoding: the body length if complete; an error if it is too large or cannot
+    /// grow in the buffer.
+    fn chunked_progress(&self, decoded: usize, done: bool) -> Result<Option<usize>, Error> {
+        if decoded as u64 > self.limits.max_body {
+            return Err(Error::BodyTooLarge);
+        }
+        if done {
+            return Ok(Some(decoded));
+        }
+        if self.filled - self.start >= self.rx.len() {
+            // The encoded rest cannot be read: nowhere to put it.
+            return Err(Error::BodyTooLarge);
+        }
+        Ok(None)
+    }
+
+    /// Ask for more bytes (sending `100 Continue` first where the client waits for it),
+    /// unless the peer is gone or too slow.
     fn wait(&mut self) -> Action<'_> {
         let mid_request = !self.is_idle();
         let gone = if self.timed_out {
@@ -251,7 +324,7 @@ impl<'b, const MAX_HEADERS: usize> Connection<'b, MAX_HEADERS> {
         } else if self.peer_closed {
             Error::Incomplete
         } else {
-            return Action::Read;
+            return take_continue(&mut self.state);
         };
         if mid_request {
             fail(&mut self.state, self.tx, gone)
@@ -262,10 +335,17 @@ impl<'b, const MAX_HEADERS: usize> Connection<'b, MAX_HEADERS> {
     }
 
     /// A complete head of `head_len` bytes starts at `rx[start]`: parse it, and once its body
-    /// is here too, run the application and hand out its response.
-    fn dispatch<A: Handler + ?Sized>(&mut self, app: &mut A, head_len: usize) -> Action<'_> {
-        // Borrow fields one by one: the request borrows `rx` for as long as the returned
-        // action lives, while errors and waiting only touch `state` and `tx`.
+    /// is here too (`body_len` if already known), run the application and hand out its
+    /// response.
+    fn on_request<A: Handler + ?Sized>(
+        &mut self,
+        app: &mut A,
+        head_len: usize,
+        body_len: Option<usize>,
+    ) -> Action<'_> {
+        // Borrow fields one by one, and the buffer as head and body apart: the request borrows
+        // the head for as long as the returned action lives, while the body may still be
+        // decoded in place, and errors and waiting only touch `state` and `tx`.
         let Connection {
             rx,
             tx,
@@ -277,40 +357,64 @@ impl<'b, const MAX_HEADERS: usize> Connection<'b, MAX_HEADERS> {
             peer_closed,
             timed_out,
         } = self;
-        let rx: &[u8] = rx;
         let request_start = *start;
+        // A request can use the whole buffer: unread bytes move to its front before a read.
+        let room = rx.len();
+        let (before, after) = rx.split_at_mut(request_start + head_len);
+        let head_bytes: &[u8] = &before[request_start..];
+        let mut available = &mut after[..*filled - request_start - head_len];
         let mut headers = [EMPTY_HEADER; MAX_HEADERS];
-        let head = match parse_head(
-            &rx[request_start..request_start + head_len],
-            &mut headers,
-            limits,
-        ) {
+        let head = match parse_head(head_bytes, &mut headers, limits) {
             Ok(head) => head,
             Err(e) => return fail(state, tx, e),
         };
-        let body_len = match head.framing {
-            Framing::None => 0,
-            Framing::Length(n) => match usize::try_from(n) {
+        let body_len = match (body_len, head.framing) {
+            (Some(n), _) => n,
+            (None, Framing::None) => 0,
+            (None, Framing::Length(n)) => match usize::try_from(n) {
                 // The body must fit the buffer beside its head (after compaction).
-                Ok(n) if n as u64 <= limits.max_body && n <= rx.len() - head_len => n,
+                Ok(n) if n as u64 <= limits.max_body && n <= room - head_len => {
+                    if available.len() < n {
+                        *state = State::Body {
+                            head_len,
+                            body_len: n,
+                            send_continue: head.expect_continue,
+                        };
+                        return wait_mid_request(state, tx, *timed_out, *peer_closed);
+                    }
+                    n
+                }
                 _ => return fail(state, tx, Error::BodyTooLarge),
             },
-        };
-        if *filled - request_start < head_len + body_len {
-            // Parsed again when the body is complete: the header table lives on the stack.
-            *state = State::Body { head_len, body_len };
-            if *timed_out || *peer_closed {
-                let e = if *timed_out {
-                    Error::Timeout
-                } else {
-                    Error::Incomplete
+            (None, Framing::Chunked) => {
+                let mut decoder =
+                    ChunkedDecoder::new(limits.max_chunk_extension, limits.max_trailers);
+                let (decoded, removed) = match decode_chunks(&mut decoder, available, 0) {
+                    Ok(progress) => progress,
+                    Err(e) => return fail(state, tx, e),
                 };
-                return fail(state, tx, e);
+                *filled -= removed;
+                if decoded as u64 > limits.max_body {
+                    return fail(state, tx, Error::BodyTooLarge);
+                }
+                if !decoder.is_done() {
+                    if *filled - request_start >= room {
+                        return fail(state, tx, Error::BodyTooLarge);
+                    }
+                    *state = State::Chunked {
+                        head_len,
+                        decoded,
+                        decoder,
+                        send_continue: head.expect_continue,
+                    };
+                    return wait_mid_request(state, tx, *timed_out, *peer_closed);
+                }
+                available = &mut available[..decoded];
+                decoded
             }
-            return Action::Read;
-        }
+        };
 
-        let body = &rx[request_start + head_len..request_start + head_len + body_len];
+        let body: &[u8] = &available[..body_len];
         let request = head.request.with_body(body);
         let ctx = ResponseContext {
             head_only: request.method() == Method::Head,
@@ -334,14 +438,60 @@ impl<'b, const MAX_HEADERS: usize> Connection<'b, MAX_HEADERS> {
         Action::Write(Transmit {
             head: &tx[..out.staged],
             body: out.body,
-            exchange: Exchange {
+            exchange: Some(Exchange {
                 method: Some(request.method()),
                 path: request.path(),
                 status: out.status,
                 error: None,
                 close: out.close,
-            },
+            }),
         })
+    }
+}
+
+/// Decode what has arrived of a chunked body in place: `body` holds `decoded` body bytes, then
+/// encoded bytes. Returns the new decoded length and how many bytes the buffer shrank by (the
+/// encoding that was consumed; bytes after the body move down to follow it).
+fn decode_chunks(
+    decoder: &mut ChunkedDecoder,
+    body: &mut [u8],
+    decoded: usize,
+) -> Result<(usize, usize), Error> {
+    let progress = decoder.decode_in_place(&mut body[decoded..])?;
+    body.copy_within(decoded + progress.read.., decoded + progress.written);
+    Ok((decoded + progress.written, progress.read - progress.written))
+}
+
+/// Waiting in the middle of a request: read more, unless the peer is gone or too slow.
+fn wait_mid_request<'t>(
+    state: &mut State,
+    tx: &'t mut [u8],
+    timed_out: bool,
+    peer_closed: bool,
+) -> Action<'t> {
+    if timed_out {
+        fail(state, tx, Error::Timeout)
+    } else if peer_closed {
+        fail(state, tx, Error::Incomplete)
+    } else {
+        take_continue(state)
+    }
+}
+
+/// `Read`, or first `100 Continue` if the client waits for it before sending its body.
+fn take_continue(state: &mut State) -> Action<'static> {
+    match state {
+        State::Body { send_continue, .. } | State::Chunked { send_continue, .. }
+            if *send_continue =>
+        {
+            *send_continue = false;
+            Action::Write(Transmit {
+                head: CONTINUE,
+                body: &[],
+                exchange: None,
+            })
+        }
+        _ => Action::Read,
     }
 }
 
@@ -378,13 +528,13 @@ fn fail<'t>(state: &mut State, tx: &'t mut [u8], error: Error) -> Action<'t> {
     Action::Write(Transmit {
         head: &tx[..out.staged],
         body: &[],
-        exchange: Exchange {
+        exchange: Some(Exchange {
             method: None,
             path: "",
             status: error.status(),
             error: Some(error),
             close: true,
-        },
+        }),
     })
 }
 
@@ -491,7 +641,7 @@ mod tests {
         match conn.poll(&mut app) {
             Action::Write(t) => {
                 assert!(t.head.starts_with(b"HTTP/1.1 408"));
-                assert_eq!(t.exchange.error, Some(Error::Timeout));
+                assert_eq!(t.exchange.and_then(|e| e.error), Some(Error::Timeout));
             }
             other => panic!("{other:?}"),
         }

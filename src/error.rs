@@ -29,6 +29,18 @@ pub enum Error {
     TransferEncodingInHttp10,
     /// A Transfer-Encoding this server cannot decode (RFC 9112 §6.1: 501).
     UnsupportedTransferEncoding,
+    /// A chunked body with bad syntax: a chunk size that is not hex or overflows, a missing
+    /// CRLF after chunk data, control bytes in an extension or trailer (RFC 9112 §7.1).
+    InvalidChunk,
+    /// A chunk extension longer than [`crate::Limits::max_chunk_extension`] (RFC 9112 §7.1.1
+    /// lets servers bound them).
+    ChunkExtensionTooLong,
+    /// The trailer section is larger than [`crate::Limits::max_trailers`] (RFC 9112 §7.1.2).
+    TrailersTooLarge,
+    /// `chunked` is in Transfer-Encoding but not last (RFC 9112 §6.3: 400 and close).
+    ChunkedNotLast,
+    /// An `Expect` other than `100-continue` (RFC 9110 §10.1.1: 417).
+    ExpectationFailed,
     /// A method this crate does not know, or CONNECT, which a server that is not a proxy does
     /// not implement (RFC 9110 §9.1, §9.3.6: 501).
     MethodNotImplemented,
@@ -59,7 +71,12 @@ impl Error {
             | Error::InvalidContentLength
             | Error::ContentLengthWithTransferEncoding
             | Error::TransferEncodingInHttp10
+            | Error::InvalidChunk
+            | Error::ChunkExtensionTooLong
+            | Error::ChunkedNotLast
             | Error::Incomplete => Status::BAD_REQUEST,
+            Error::TrailersTooLarge => Status::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            Error::ExpectationFailed => Status::EXPECTATION_FAILED,
             Error::UnsupportedTransferEncoding | Error::MethodNotImplemented => {
                 Status::NOT_IMPLEMENTED
             }
@@ -82,6 +99,11 @@ impl Error {
             Error::ContentLengthWithTransferEncoding => "Content-Length with Transfer-Encoding",
             Error::TransferEncodingInHttp10 => "Transfer-Encoding in HTTP/1.0",
             Error::UnsupportedTransferEncoding => "unsupported Transfer-Encoding",
+            Error::InvalidChunk => "invalid chunked encoding",
+            Error::ChunkExtensionTooLong => "chunk extension too long",
+            Error::TrailersTooLarge => "trailer section too large",
+            Error::ChunkedNotLast => "chunked is not the last transfer coding",
+            Error::ExpectationFailed => "unsupported expectation",
             Error::MethodNotImplemented => "method not implemented",
             Error::UnsupportedVersion => "unsupported HTTP version",
             Error::UriTooLong => "request-target too long",
@@ -116,6 +138,11 @@ mod tests {
             Error::ContentLengthWithTransferEncoding,
             Error::TransferEncodingInHttp10,
             Error::UnsupportedTransferEncoding,
+            Error::InvalidChunk,
+            Error::ChunkExtensionTooLong,
+            Error::TrailersTooLarge,
+            Error::ChunkedNotLast,
+            Error::ExpectationFailed,
             Error::MethodNotImplemented,
             Error::UnsupportedVersion,
             Error::UriTooLong,

@@ -188,6 +188,8 @@ pub(crate) struct Head<'a, 'h> {
     /// The client asked to keep (`true`) or close (`false`) the connection, by the rules of
     /// its version (RFC 9112 §9.3).
     pub keep_alive: bool,
+    /// The client sent `Expect: 100-continue` and waits for `100 Continue` before the body.
+    pub expect_continue: bool,
 }
 
 /// Incremental search for the end of a request head, with line-ending checks.
@@ -293,6 +295,7 @@ pub(crate) fn parse_head<'a, 'h>(
 
     let framing = Framing::from_headers(version, headers)?;
     let keep_alive = wants_keep_alive(version, headers);
+    let expect_continue = expects_continue(version, headers)?;
     Ok(Head {
         request: Request {
             method,
@@ -305,7 +308,31 @@ pub(crate) fn parse_head<'a, 'h>(
         },
         framing,
         keep_alive,
+        expect_continue,
     })
+}
+
+/// RFC 9110 §10.1.1: `100-continue` (case-insensitive) is the only expectation; any other is
+/// answered with 417. An HTTP/1.0 client cannot expect anything, so its `Expect` is ignored.
+fn expects_continue(version: Version, headers: &[Header<'_>]) -> Result<bool, Error> {
+    if version == Version::Http10 {
+        return Ok(false);
+    }
+    let mut expect_continue = false;
+    for value in headers
+        .iter()
+        .filter(|h| h.name.eq_ignore_ascii_case("expect"))
+        .map(|h| h.value)
+    {
+        for item in value.split(|&b| b == b',').map(<[u8]>::trim_ascii) {
+            if item.eq_ignore_ascii_case(b"100-continue") {
+                expect_continue = true;
+            } else if !item.is_empty() {
+                return Err(Error::ExpectationFailed);
+            }
+        }
+    }
+    Ok(expect_continue)
 }
 
 /// Whether the request line ends in `HTTP/<digit>.<digit>`: a version that is well-formed but

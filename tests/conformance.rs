@@ -173,9 +173,89 @@ fn cases() -> Vec<Case> {
         case("content-length list conflict", "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1, 2\r\n\r\nab", 400, false),
         case("content-length with transfer-encoding", "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400, false),
         case("transfer-encoding in http/1.0", "POST /echo HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400, false),
-        // RFC 9112 §6.1: chunked is not decoded yet: 501 and close
-        case("transfer-encoding chunked", "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 501, false),
+        // --- chunked bodies (RFC 9112 §7.1) ---
+        with_body(
+            case("chunked echo", "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 200, true),
+            b"hello",
+        ),
+        with_body(
+            case("chunked several chunks", "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n1\r\nd\r\nA\r\n0123456789\r\n0\r\n\r\n", 200, true),
+            b"abcd0123456789",
+        ),
+        with_body(
+            case("chunked empty", "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 200, true),
+            b"",
+        ),
+        // RFC 9112 §7.1.1: extensions are ignored
+        with_body(
+            case("chunked extensions", "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3;a=b;c=\"d e\"\r\nabc\r\n0;z\r\n\r\n", 200, true),
+            b"abc",
+        ),
+        with_body(
+            case("chunked BWS before extension", "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3 ;a\r\nabc\r\n0\r\n\r\n", 200, true),
+            b"abc",
+        ),
+        // RFC 9112 §7.1.2: trailers are parsed and dropped; they never change framing
+        with_body(
+            case("chunked trailers", "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-Sum: 1\r\nContent-Length: 99\r\n\r\n", 200, true),
+            b"abc",
+        ),
+        with_body(
+            case("chunked upper-case hex and leading zeros", "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n00A\r\n0123456789\r\n0\r\n\r\n", 200, true),
+            b"0123456789",
+        ),
+        case("chunked coding name case-insensitive", "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: Chunked\r\n\r\n0\r\n\r\n", 200, true),
+        // RFC 9110 §5.6.1: empty list elements are ignored
+        case("transfer-encoding empty elements", "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: , chunked\r\n\r\n0\r\n\r\n", 200, true),
+        with_body(
+            case("get with chunked body", "GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nGET /\r\n0\r\n\r\n", 200, true),
+            page,
+        ),
+        case("chunked size not hex", "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nx\r\n", 400, false),
+        case("chunked size missing", "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n\r\nabc\r\n0\r\n\r\n", 400, false),
+        case("chunked size negative", "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n-5\r\nhello\r\n0\r\n\r\n", 400, false),
+        case("chunked size 0x", "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0x5\r\nhello\r\n0\r\n\r\n", 400, false),
+        case("chunked size overflow", "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1FFFFFFFFFFFFFFFF\r\n", 400, false),
+        case("chunked size trailing space", "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5 \r\nhello\r\n0\r\n\r\n", 400, false),
+        case("chunked size bare LF", "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\nhello\r\n0\r\n\r\n", 400, false),
+        case("chunked data longer than size", "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhello\r\n0\r\n\r\n", 400, false),
+        case("chunked data without CRLF", "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello0\r\n\r\n", 400, false),
+        case("chunked data bare LF", "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\n0\r\n\r\n", 400, false),
+        case("chunked control byte in extension", b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5;a\x01\r\nhello\r\n0\r\n\r\n", 400, false),
+        case("chunked extension too long", format!("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5;{}\r\nhello\r\n0\r\n\r\n", "e".repeat(300)), 400, false),
+        case("chunked trailer without colon", "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-Sum 1\r\n\r\n", 400, false),
+        case("chunked trailer obs-fold", "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: a\r\n b\r\n\r\n", 400, false),
+        case("chunked trailers too large", format!("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-Big: {}\r\n\r\n", "t".repeat(1100)), 431, false),
+        case("chunked body too large", format!("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n400\r\n{}\r\n0\r\n\r\n", "d".repeat(1024)), 413, false),
+        // RFC 9112 §6.1, §6.3: codings other than a final chunked
         case("transfer-encoding gzip", "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", 501, false),
+        case("transfer-encoding gzip, chunked", "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501, false),
+        case("transfer-encoding chunked, gzip", "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n", 400, false),
+        case("transfer-encoding chunked twice", "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400, false),
+        case("transfer-encoding empty", "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: \r\n\r\n", 400, false),
+        // --- Expect (RFC 9110 §10.1.1) ---
+        with_body(
+            case("expect 100-continue", "POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nok", 200, true),
+            b"ok",
+        ),
+        case("expect 100-continue case-insensitive", "POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-Continue\r\nContent-Length: 2\r\n\r\nok", 200, true),
+        with_body(
+            case("expect 100-continue chunked", "POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n", 200, true),
+            b"ok",
+        ),
+        case("expect 100-continue too large", "POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5000\r\n\r\n", 413, false),
+        case("expect unknown", "POST /echo HTTP/1.1\r\nHost: x\r\nExpect: teapot\r\nContent-Length: 2\r\n\r\nok", 417, false),
+        case("expect in http/1.0 ignored", "POST /echo HTTP/1.0\r\nExpect: teapot\r\nContent-Length: 2\r\n\r\nok", 200, false),
+        // --- more valid shapes ---
+        with_body(
+            case("post without body", "POST /echo HTTP/1.1\r\nHost: x\r\n\r\n", 200, true),
+            b"",
+        ),
+        case("content-length with OWS", "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length:   2  \r\n\r\nok", 200, true),
+        case("underscore in header name", "GET / HTTP/1.1\r\nHost: x\r\nX_Under: 1\r\n\r\n", 200, true),
+        case("double slash path", "GET // HTTP/1.1\r\nHost: x\r\n\r\n", 404, true),
+        case("put to echo", "PUT /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\na", 405, true),
+        case("trace unrouted", "TRACE / HTTP/1.1\r\nHost: x\r\n\r\n", 405, true),
         // --- methods and versions (RFC 9110 §9.1, §15.6.2, §15.6.6) ---
         case("lowercase method", "get / HTTP/1.1\r\nHost: x\r\n\r\n", 501, false),
         case("unknown method", "BREW / HTTP/1.1\r\nHost: x\r\n\r\n", 501, false),
@@ -205,6 +285,24 @@ fn serve(mut io: Scripted) -> Scripted {
     io
 }
 
+/// The output without interim `100 Continue` responses, which depend on whether the body
+/// arrived with the head.
+fn final_responses(out: Vec<u8>) -> Vec<u8> {
+    let mut rest = &out[..];
+    let mut kept = Vec::new();
+    while !rest.is_empty() {
+        if rest.starts_with(CONTINUE) {
+            rest = &rest[CONTINUE.len()..];
+        } else {
+            kept.push(rest[0]);
+            rest = &rest[1..];
+        }
+    }
+    kept
+}
+
+const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
+
 fn check(c: &Case, responses: &[Parsed], how: &str) {
     let first = responses
         .first()
@@ -226,13 +324,18 @@ fn check(c: &Case, responses: &[Parsed], how: &str) {
 
 #[test]
 fn table_has_the_cases_it_claims() {
-    assert!(cases().len() >= 75, "{} cases", cases().len());
+    assert!(cases().len() >= 100, "{} cases", cases().len());
 }
 
 #[test]
 fn each_case_whole() {
     for c in cases() {
         let out = serve(Scripted::stepped(&c.input, usize::MAX)).output;
+        assert!(
+            !out.starts_with(CONTINUE),
+            "{}: no 100 when the body came along",
+            c.name
+        );
         let responses = parse_responses(&out, &[c.head]);
         check(&c, &responses, "whole");
         assert_eq!(responses.len(), 1, "{}: exactly one response", c.name);
@@ -242,9 +345,9 @@ fn each_case_whole() {
 #[test]
 fn each_case_split_at_every_byte_gives_the_same_bytes() {
     for c in cases() {
-        let whole = serve(Scripted::stepped(&c.input, usize::MAX)).output;
+        let whole = final_responses(serve(Scripted::stepped(&c.input, usize::MAX)).output);
         for cut in 1..c.input.len() {
-            let out = serve(Scripted::cut_at(&c.input, vec![cut])).output;
+            let out = final_responses(serve(Scripted::cut_at(&c.input, vec![cut])).output);
             assert_eq!(
                 String::from_utf8_lossy(&out),
                 String::from_utf8_lossy(&whole),
@@ -252,7 +355,7 @@ fn each_case_split_at_every_byte_gives_the_same_bytes() {
                 c.name
             );
         }
-        let out = serve(Scripted::stepped(&c.input, 1)).output;
+        let out = final_responses(serve(Scripted::stepped(&c.input, 1)).output);
         assert_eq!(out, whole, "{} one byte per read", c.name);
     }
 }
@@ -263,7 +366,7 @@ fn each_case_followed_by_a_pipelined_request() {
         let mut input = c.input.clone();
         input.extend_from_slice(NEXT);
         for step in [usize::MAX, 7, 1] {
-            let out = serve(Scripted::stepped(&input, step)).output;
+            let out = final_responses(serve(Scripted::stepped(&input, step)).output);
             let responses = parse_responses(&out, &[c.head, false]);
             check(&c, &responses, "pipelined");
             if c.keep_alive {
@@ -313,4 +416,63 @@ fn end_of_stream_mid_request_is_400_and_idle_end_is_silent() {
     assert_eq!(parse_responses(&out, &[])[0].status, 400);
     assert!(serve(Scripted::stepped(b"", 1)).output.is_empty());
     assert!(serve(Scripted::stepped(b"\r\n", 1)).output.is_empty());
+}
+
+#[test]
+fn expect_100_continue_is_sent_before_the_body_is_read_and_only_then() {
+    let head =
+        b"POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n";
+    let mut input = head.to_vec();
+    input.extend_from_slice(b"hello");
+    let out = serve(Scripted::cut_at(&input, vec![head.len()])).output;
+    assert!(
+        out.starts_with(CONTINUE),
+        "{}",
+        String::from_utf8_lossy(&out)
+    );
+    let r = parse_responses(&out[CONTINUE.len()..], &[]);
+    assert_eq!((r[0].status, r[0].body.as_slice()), (200, &b"hello"[..]));
+
+    // chunked, body in a later read
+    let head = b"POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nTransfer-Encoding: chunked\r\n\r\n";
+    let mut input = head.to_vec();
+    input.extend_from_slice(b"5\r\nhello\r\n0\r\n\r\n");
+    let out = serve(Scripted::cut_at(&input, vec![head.len()])).output;
+    assert!(out.starts_with(CONTINUE));
+    assert_eq!(
+        parse_responses(&out[CONTINUE.len()..], &[])[0].body,
+        b"hello"
+    );
+
+    // too large: the final status at once, no 100
+    let out = serve(Scripted::stepped(
+        b"POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 99999\r\n\r\n",
+        usize::MAX,
+    ))
+    .output;
+    assert!(out.starts_with(b"HTTP/1.1 413 "));
+
+    // without Expect, no 100
+    let head = b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n";
+    let mut input = head.to_vec();
+    input.extend_from_slice(b"hello");
+    let out = serve(Scripted::cut_at(&input, vec![head.len()])).output;
+    assert!(out.starts_with(b"HTTP/1.1 200 "));
+}
+
+#[test]
+fn chunked_body_then_pipelined_requests_in_one_read() {
+    let mut input =
+        b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    input.extend_from_slice(b"3;ext\r\nabc\r\n2\r\nde\r\n0\r\nT: v\r\n\r\n");
+    input.extend_from_slice(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nxyz");
+    input.extend_from_slice(NEXT);
+    for step in [usize::MAX, 1, 5, 13] {
+        let out = serve(Scripted::stepped(&input, step)).output;
+        let r = parse_responses(&out, &[]);
+        assert_eq!(r.len(), 3, "step {step}");
+        assert_eq!(r[0].body, b"abcde");
+        assert_eq!(r[1].body, b"xyz");
+        assert_eq!(r[2].body, demo::PAGE.as_bytes());
+    }
 }

@@ -92,9 +92,11 @@ where
                 io.write_all(t.head).map_err(ServeError::Io)?;
                 io.write_all(t.body).map_err(ServeError::Io)?;
                 io.flush().map_err(ServeError::Io)?;
-                observer.responded(&t.exchange);
-                if let Some(e) = t.exchange.error {
-                    return Err(ServeError::Protocol(e));
+                if let Some(exchange) = &t.exchange {
+                    observer.responded(exchange);
+                    if let Some(e) = exchange.error {
+                        return Err(ServeError::Protocol(e));
+                    }
                 }
             }
             Action::Close => return Ok(()),
