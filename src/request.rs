@@ -1,8 +1,8 @@
 //! Request head: bytes in, a borrowed [`Request`] out.
 //!
 //! Two steps, so that a head arriving in many reads is never rescanned from the start:
-//! `HeadScanner` remembers how far its search for the blank line got and checks line endings
-//! on the way (httparse accepts bare LF; this crate does not), then `parse_head` runs httparse
+//! [`HeadScanner`] remembers how far its search for the blank line got and checks line endings
+//! on the way (httparse accepts bare LF; this crate does not), then [`parse_head`] runs httparse
 //! once on the complete head and adds the checks httparse leaves to servers: method, target,
 //! version, Host and the body framing (see [`crate::body`]).
 //!
@@ -182,8 +182,10 @@ impl<'a, 'h> Request<'a, 'h> {
 /// The outcome of parsing a complete head: the request (body still empty) and how its body
 /// is framed.
 #[derive(Debug)]
-pub(crate) struct Head<'a, 'h> {
+pub struct Head<'a, 'h> {
+    /// The request, with an empty body.
     pub request: Request<'a, 'h>,
+    /// How the body that follows the head is delimited.
     pub framing: Framing,
     /// The client asked to keep (`true`) or close (`false`) the connection, by the rules of
     /// its version (RFC 9112 §9.3).
@@ -197,7 +199,7 @@ pub(crate) struct Head<'a, 'h> {
 /// Feed it the same growing buffer on each read; it resumes where it stopped, so a head that
 /// arrives a byte at a time costs O(n) in total, not O(n²).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct HeadScanner {
+pub struct HeadScanner {
     /// Bytes before this offset have been checked and contain no blank line.
     scanned: usize,
     /// A line feed has been seen: the request line is complete.
@@ -206,7 +208,7 @@ pub(crate) struct HeadScanner {
 
 /// What [`HeadScanner::scan`] found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Scan {
+pub enum Scan {
     /// No blank line yet.
     Partial,
     /// The head is the first `n` bytes (including the blank line).
@@ -251,9 +253,10 @@ impl HeadScanner {
     }
 }
 
-/// Parse a complete head (as delimited by [`HeadScanner`]) into `headers`, and apply the
-/// checks a server owes on top of httparse.
-pub(crate) fn parse_head<'a, 'h>(
+/// Parse a complete head (as delimited by [`HeadScanner`], blank line included) into
+/// `headers`, and apply the checks a server owes on top of httparse: method, target, version,
+/// Host, body framing, `Expect`.
+pub fn parse_head<'a, 'h>(
     head: &'a [u8],
     headers: &'h mut [Header<'a>],
     limits: &Limits,
