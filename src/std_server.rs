@@ -88,9 +88,13 @@ pub struct Config {
     pub limits: Limits,
     /// Connections served at once; one more gets `503` with `Retry-After` and is closed.
     pub max_connections: usize,
-    /// How long a read may wait: mid-request the client gets 408, an idle keep-alive
-    /// connection is closed.
-    pub read_timeout: Duration,
+    /// How long a keep-alive connection may stay idle (no byte of a next request) before it
+    /// is closed without a response.
+    pub idle_timeout: Duration,
+    /// How long a request may take to arrive, head and body, from its first byte; then the
+    /// client gets 408 and the connection closes. A deadline, not a per-read timeout, so a
+    /// client trickling a byte at a time cannot hold a connection forever.
+    pub request_timeout: Duration,
     /// How long a write may make no progress before the connection is dropped.
     pub write_timeout: Duration,
     /// After the last response, how long to keep reading (and discarding) what the client
@@ -110,7 +114,8 @@ impl Default for Config {
                 ..Limits::DEFAULT
             },
             max_connections: 256,
-            read_timeout: Duration::from_secs(5),
+            idle_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(10),
             write_timeout: Duration::from_secs(5),
             linger: Duration::from_secs(2),
             log: true,
@@ -269,60 +274,100 @@ fn refuse_busy(mut stream: TcpStream, config: &Config) {
         .spawn(move || linger_close(&mut stream, linger));
 }
 
-/// Logs each exchange with its duration.
-struct RequestLog {
+/// Per-connection hooks: read deadlines and the request log.
+struct ConnectionHooks<'c> {
+    /// A second handle on the connection's socket, to set its read timeout.
+    socket: TcpStream,
+    /// The read timeout last set on the socket, to avoid a system call when it is unchanged.
+    socket_timeout: Option<Duration>,
+    config: &'c Config,
     peer: SocketAddr,
     started: Instant,
-    enabled: bool,
+    /// When the request under way must be complete.
+    deadline: Option<Instant>,
 }
 
-impl Observer for RequestLog {
+impl ConnectionHooks<'_> {
+    fn set_timeout(&mut self, timeout: Duration) {
+        // Socket timeouts must not be zero (that means "never" to the OS).
+        let timeout = timeout.max(Duration::from_millis(1));
+        if self.socket_timeout != Some(timeout) {
+            let _ = self.socket.set_read_timeout(Some(timeout));
+            self.socket_timeout = Some(timeout);
+        }
+    }
+}
+
+impl Observer for ConnectionHooks<'_> {
+    fn before_read(&mut self, idle: bool) -> bool {
+        if idle {
+            self.deadline = None;
+            self.set_timeout(self.config.idle_timeout);
+            return true;
+        }
+        let deadline = *self
+            .deadline
+            .get_or_insert_with(|| Instant::now() + self.config.request_timeout);
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return false;
+        }
+        self.set_timeout(left);
+        true
+    }
+
     fn request_started(&mut self) {
         self.started = Instant::now();
+        self.deadline = Some(self.started + self.config.request_timeout);
     }
 
     fn responded(&mut self, exchange: &Exchange<'_>) {
-        if !self.enabled {
-            return;
+        // The next request's time starts when its first bytes arrive (or, if they are
+        // already buffered, at its first read).
+        self.deadline = None;
+        if self.config.log {
+            let elapsed = self.started.elapsed();
+            let method = exchange.method.map_or("-", |m| m.as_str());
+            let path = if exchange.path.is_empty() {
+                "-"
+            } else {
+                exchange.path
+            };
+            let error = exchange.error.map_or("", |e| e.as_str());
+            eprintln!(
+                "{} {} {} {} {:.3}ms {}",
+                self.peer,
+                method,
+                path,
+                exchange.status.code(),
+                elapsed.as_secs_f64() * 1e3,
+                error
+            );
         }
-        let elapsed = self.started.elapsed();
-        let method = exchange.method.map_or("-", |m| m.as_str());
-        let path = if exchange.path.is_empty() {
-            "-"
-        } else {
-            exchange.path
-        };
-        let error = exchange.error.map_or("", |e| e.as_str());
-        eprintln!(
-            "{} {} {} {} {:.3}ms {}",
-            self.peer,
-            method,
-            path,
-            exchange.status.code(),
-            elapsed.as_secs_f64() * 1e3,
-            error
-        );
-        // The next request on this connection starts timing when its bytes arrive, or now
-        // if they are already buffered (pipelining).
         self.started = Instant::now();
     }
 }
 
 fn serve_stream<A: Handler>(stream: TcpStream, peer: SocketAddr, app: &mut A, config: &Config) {
     let _ = stream.set_nodelay(true);
-    let _ = stream.set_read_timeout(Some(config.read_timeout));
     let _ = stream.set_write_timeout(Some(config.write_timeout));
+    let Ok(socket) = stream.try_clone() else {
+        return;
+    };
     let mut rx = vec![0u8; config.rx_size];
     let mut tx = vec![0u8; config.tx_size];
     let mut conn: Connection<'_, DEFAULT_MAX_HEADERS> =
         Connection::with_limits(&mut rx, &mut tx, config.limits);
-    let mut log = RequestLog {
+    let mut hooks = ConnectionHooks {
+        socket,
+        socket_timeout: None,
+        config,
         peer,
         started: Instant::now(),
-        enabled: config.log,
+        deadline: None,
     };
     let mut io = StdIo(stream);
-    let result = serve_observed(&mut io, &mut conn, app, &mut log);
+    let result = serve_observed(&mut io, &mut conn, app, &mut hooks);
     let mut stream = io.0;
     if !matches!(result, Err(ServeError::Io(_))) {
         linger_close(&mut stream, config.linger);

@@ -173,7 +173,8 @@ fn bad_requests_get_their_status_and_a_close() {
 #[test]
 fn stalled_head_gets_408_and_idle_connection_is_closed() {
     let server = Running::start(Config {
-        read_timeout: Duration::from_millis(300),
+        idle_timeout: Duration::from_millis(300),
+        request_timeout: Duration::from_millis(300),
         ..Config::default()
     });
     let started = Instant::now();
@@ -184,6 +185,52 @@ fn stalled_head_gets_408_and_idle_connection_is_closed() {
     // idle keep-alive connection: closed without a response
     let out = raw_exchange(server.addr, b"", Duration::from_secs(5));
     assert!(out.is_empty());
+}
+
+#[test]
+fn a_client_trickling_its_head_gets_408_at_the_request_deadline() {
+    let server = Running::start(Config {
+        idle_timeout: Duration::from_secs(5),
+        request_timeout: Duration::from_millis(800),
+        ..Config::default()
+    });
+    let mut s = TcpStream::connect(server.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+    let started = Instant::now();
+    let mut out = Vec::new();
+    // one byte every 100 ms: each read succeeds well within any per-read timeout
+    for &b in b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa".iter() {
+        if s.write_all(&[b]).is_err() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        let mut buf = [0u8; 512];
+        match s.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(_) => {}
+        }
+    }
+    let elapsed = started.elapsed();
+    let r = parse_responses(&out, &[]);
+    assert_eq!(r[0].status, 408, "{}", String::from_utf8_lossy(&out));
+    assert!(elapsed >= Duration::from_millis(700), "{elapsed:?}");
+    assert!(elapsed < Duration::from_secs(3), "{elapsed:?}");
+}
+
+#[test]
+fn sixty_four_idle_connections_do_not_stop_a_65th_client() {
+    let server = Running::start(Config::default());
+    let idle: Vec<TcpStream> = (0..64)
+        .map(|_| TcpStream::connect(server.addr).unwrap())
+        .collect();
+    let out = raw_exchange(
+        server.addr,
+        b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        Duration::from_secs(5),
+    );
+    assert_eq!(parse_responses(&out, &[])[0].status, 200);
+    drop(idle);
 }
 
 #[test]

@@ -33,8 +33,16 @@ impl<E: core::fmt::Debug> core::fmt::Display for ServeError<E> {
 
 impl<E: core::fmt::Debug> core::error::Error for ServeError<E> {}
 
-/// Hooks for a driver's owner, e.g. to log each exchange and time it.
+/// Hooks for a driver's owner: to set read deadlines, log each exchange and time it.
+///
+/// The core reads no clock; these hooks are where a driver with one brings time in.
 pub trait Observer {
+    /// About to read; `idle` means no byte of a next request has arrived. Return `false` if
+    /// the peer's time is already up: the driver then acts as on a read timeout (408 mid-request,
+    /// a silent close when idle) without reading.
+    fn before_read(&mut self, _idle: bool) -> bool {
+        true
+    }
     /// The first bytes of a new request arrived.
     fn request_started(&mut self) {}
     /// A response was written.
@@ -77,6 +85,10 @@ where
         match conn.poll(app) {
             Action::Read => {
                 let was_idle = conn.is_idle();
+                if !observer.before_read(was_idle) {
+                    conn.timed_out();
+                    continue;
+                }
                 match io.read(conn.read_buf()) {
                     Ok(n) => {
                         conn.received(n);
