@@ -41,6 +41,9 @@ pub enum Error {
     ChunkedNotLast,
     /// An `Expect` other than `100-continue` (RFC 9110 §10.1.1: 417).
     ExpectationFailed,
+    /// A path or query that does not decode: a bad or `%00` escape, not UTF-8, or a segment
+    /// that would escape its directory (`%2f`, `\\`). Returned by [`crate::target`].
+    InvalidPath,
     /// A method this crate does not know, or CONNECT, which a server that is not a proxy does
     /// not implement (RFC 9110 §9.1, §9.3.6: 501).
     MethodNotImplemented,
@@ -74,6 +77,7 @@ impl Error {
             | Error::InvalidChunk
             | Error::ChunkExtensionTooLong
             | Error::ChunkedNotLast
+            | Error::InvalidPath
             | Error::Incomplete => Status::BAD_REQUEST,
             Error::TrailersTooLarge => Status::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Error::ExpectationFailed => Status::EXPECTATION_FAILED,
@@ -104,6 +108,7 @@ impl Error {
             Error::TrailersTooLarge => "trailer section too large",
             Error::ChunkedNotLast => "chunked is not the last transfer coding",
             Error::ExpectationFailed => "unsupported expectation",
+            Error::InvalidPath => "invalid path encoding",
             Error::MethodNotImplemented => "method not implemented",
             Error::UnsupportedVersion => "unsupported HTTP version",
             Error::UriTooLong => "request-target too long",
@@ -143,6 +148,7 @@ mod tests {
             Error::TrailersTooLarge,
             Error::ChunkedNotLast,
             Error::ExpectationFailed,
+            Error::InvalidPath,
             Error::MethodNotImplemented,
             Error::UnsupportedVersion,
             Error::UriTooLong,

@@ -52,6 +52,7 @@ pub mod response;
 pub mod router;
 #[cfg(feature = "std")]
 pub mod std_server;
+pub mod target;
 
 pub use connection::{Action, Connection, Exchange, Limits, Transmit, DEFAULT_MAX_HEADERS};
 pub use error::Error;
