@@ -42,7 +42,7 @@ pub enum Error {
     /// An `Expect` other than `100-continue` (RFC 9110 §10.1.1: 417).
     ExpectationFailed,
     /// A path or query that does not decode: a bad or `%00` escape, not UTF-8, or a segment
-    /// that would escape its directory (`%2f`, `\\`). Returned by [`crate::target`].
+    /// that would escape its directory (`%2f`, a backslash). Returned by [`crate::target`].
     InvalidPath,
     /// A method this crate does not know, or CONNECT, which a server that is not a proxy does
     /// not implement (RFC 9110 §9.1, §9.3.6: 501).
