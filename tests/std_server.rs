@@ -10,9 +10,10 @@ use std::net::{SocketAddr, TcpStream};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::parse_responses;
-use embedded_responder::demo;
+use common::cases::{cases, final_responses, serve, RX, TX};
+use common::{parse_responses, Scripted};
 use embedded_responder::std_server::{Config, Server, ShutdownHandle};
+use embedded_responder::{demo, Limits};
 
 /// A running demo server; shut down and joined on drop.
 struct Running {
@@ -400,6 +401,30 @@ fn curl_sees_the_page_and_the_rest() {
     ]);
     assert_eq!(code, "405");
 
+    // Expect: 100-continue: curl waits for the 100, and shows it with -v
+    let (echo, log) = curl(&[
+        "-v",
+        "-H",
+        "Expect: 100-continue",
+        "--data-binary",
+        "expected body",
+        &server.url("/echo"),
+    ]);
+    assert_eq!(echo, "expected body");
+    assert!(log.contains("HTTP/1.1 100 Continue"), "{log}");
+
+    // chunked upload
+    let (echo, log) = curl(&[
+        "-v",
+        "-H",
+        "Transfer-Encoding: chunked",
+        "--data-binary",
+        "chunked by curl",
+        &server.url("/echo"),
+    ]);
+    assert_eq!(echo, "chunked by curl");
+    assert!(log.contains("Transfer-Encoding: chunked"), "{log}");
+
     // several URLs on one connection: curl reports reusing it
     let (_, log) = curl(&["-v", &server.url("/"), &server.url("/"), &server.url("/")]);
     assert!(
@@ -407,5 +432,128 @@ fn curl_sees_the_page_and_the_rest() {
             + log.matches("Reusing existing").count()
             >= 2,
         "{log}"
+    );
+}
+
+#[test]
+fn the_conformance_table_over_real_sockets_gives_the_in_memory_bytes() {
+    // The same buffer sizes and limits as the in-memory run, so the answers must be equal.
+    let server = Running::start(Config {
+        rx_size: RX,
+        tx_size: TX,
+        limits: Limits::DEFAULT,
+        ..Config::default()
+    });
+    let next = b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    let table = cases();
+    for c in &table {
+        let mut input = c.input.clone();
+        input.extend_from_slice(next);
+        let expected = final_responses(serve(Scripted::stepped(&input, usize::MAX)).output);
+        let out = final_responses(raw_exchange(server.addr, &input, Duration::from_secs(5)));
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            String::from_utf8_lossy(&expected),
+            "{}",
+            c.name
+        );
+        let first = &parse_responses(&out, &[c.head, false])[0];
+        assert_eq!(first.status, c.status, "{}", c.name);
+    }
+    assert!(table.len() >= 100);
+}
+
+#[test]
+fn two_hundred_connections_mixed_valid_garbage_and_stalling() {
+    let server = Running::start(Config {
+        request_timeout: Duration::from_millis(1500),
+        ..Config::default()
+    });
+    let addr = server.addr;
+    let started = Instant::now();
+    let clients: Vec<_> = (0..200u32)
+        .map(|i| {
+            std::thread::spawn(move || -> Result<u32, String> {
+                let mut s = TcpStream::connect(addr).map_err(|e| e.to_string())?;
+                s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+                let mut out = Vec::new();
+                match i % 4 {
+                    // valid keep-alive: five echoes with this client's own bodies
+                    0 => {
+                        let mut req = Vec::new();
+                        for k in 0..5 {
+                            let body = format!("client {i} request {k}");
+                            req.extend_from_slice(
+                                format!(
+                                    "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{body}",
+                                    body.len()
+                                )
+                                .as_bytes(),
+                            );
+                        }
+                        req.extend_from_slice(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+                        s.write_all(&req).map_err(|e| e.to_string())?;
+                        s.read_to_end(&mut out).map_err(|e| e.to_string())?;
+                        let r = parse_responses(&out, &[]);
+                        if r.len() != 6 {
+                            return Err(format!("client {i}: {} responses", r.len()));
+                        }
+                        for (k, resp) in r[..5].iter().enumerate() {
+                            if resp.body != format!("client {i} request {k}").as_bytes() {
+                                return Err(format!("client {i}: wrong echo {k}"));
+                            }
+                        }
+                        if r[5].body != demo::PAGE.as_bytes() {
+                            return Err(format!("client {i}: wrong page"));
+                        }
+                        Ok(200)
+                    }
+                    // garbage
+                    1 => {
+                        let junk: Vec<u8> = (0..500u32).map(|k| (k * 7 + i) as u8).collect();
+                        let _ = s.write_all(&junk);
+                        let _ = s.read_to_end(&mut out);
+                        Ok(parse_responses(&out, &[]).first().map_or(0, |r| r.status as u32))
+                    }
+                    // stalls in the middle of a head
+                    2 => {
+                        s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nX-Stall: ").map_err(|e| e.to_string())?;
+                        s.read_to_end(&mut out).map_err(|e| e.to_string())?;
+                        Ok(parse_responses(&out, &[]).first().map_or(0, |r| r.status as u32))
+                    }
+                    // valid chunked upload
+                    _ => {
+                        let req = format!(
+                            "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n\
+                             5\r\nchunk\r\n{:x}\r\n client {i}\r\n0\r\n\r\n",
+                            format!(" client {i}").len()
+                        );
+                        s.write_all(req.as_bytes()).map_err(|e| e.to_string())?;
+                        s.read_to_end(&mut out).map_err(|e| e.to_string())?;
+                        let r = parse_responses(&out, &[]);
+                        if r.len() != 1 || r[0].body != format!("chunk client {i}").as_bytes() {
+                            return Err(format!("client {i}: chunked echo {r:?}"));
+                        }
+                        Ok(200)
+                    }
+                }
+            })
+        })
+        .collect();
+    let mut by_kind = [Vec::new(), Vec::new(), Vec::new(), Vec::new()];
+    for (i, c) in clients.into_iter().enumerate() {
+        let result = c.join().expect("client thread");
+        by_kind[i % 4].push(result);
+    }
+    for (kind, expected) in [(0, 200), (1, 400), (2, 408), (3, 200)] {
+        for r in &by_kind[kind] {
+            assert_eq!(r.as_ref(), Ok(&expected), "kind {kind}");
+        }
+    }
+    // the stalls were cut at the request deadline, not at some later timeout
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
     );
 }

@@ -1,6 +1,8 @@
 //! Test support: in-memory transports and a response reader, shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod cases;
+
 use embedded_io::{ErrorType, Read, Write};
 
 /// A transport whose reads return `input` in the pieces given by `cuts` (offsets where a read
