@@ -121,6 +121,9 @@ enum State {
     Closing,
 }
 
+/// Empty lines skipped before a request line (RFC 9112 §2.2 asks for at least one).
+pub const MAX_EMPTY_LINES: u8 = 8;
+
 /// The interim response to `Expect: 100-continue` (RFC 9110 §15.2.1).
 const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
 
@@ -140,6 +143,8 @@ pub struct Connection<'b, const MAX_HEADERS: usize = DEFAULT_MAX_HEADERS> {
     /// `rx[..filled]` holds received bytes.
     filled: usize,
     scanner: HeadScanner,
+    /// Empty lines skipped before the current request line.
+    empty_lines: u8,
     state: State,
     peer_closed: bool,
     timed_out: bool,
@@ -167,6 +172,7 @@ impl<'b, const MAX_HEADERS: usize> Connection<'b, MAX_HEADERS> {
             start: 0,
             filled: 0,
             scanner: HeadScanner::default(),
+            empty_lines: 0,
             state: State::Head,
             peer_closed: false,
             timed_out: false,
@@ -178,6 +184,7 @@ impl<'b, const MAX_HEADERS: usize> Connection<'b, MAX_HEADERS> {
         self.start = 0;
         self.filled = 0;
         self.scanner = HeadScanner::default();
+        self.empty_lines = 0;
         self.state = State::Head;
         self.peer_closed = false;
         self.timed_out = false;
@@ -249,10 +256,15 @@ impl<'b, const MAX_HEADERS: usize> Connection<'b, MAX_HEADERS> {
 
     /// Look for the end of the head; `Ok(None)` means more bytes are needed.
     fn scan_head(&mut self) -> Result<Option<usize>, Error> {
-        // RFC 9112 §2.2: ignore empty lines before a request line.
+        // RFC 9112 §2.2: ignore empty lines before a request line, but not endlessly: a
+        // peer sending nothing but CRLFs would otherwise look idle forever.
         if self.scanner == HeadScanner::default() {
             while self.rx[self.start..self.filled].starts_with(b"\r\n") {
                 self.start += 2;
+                self.empty_lines += 1;
+                if self.empty_lines > MAX_EMPTY_LINES {
+                    return Err(Error::Malformed);
+                }
             }
         }
         let pending = &self.rx[self.start..self.filled];
@@ -296,42 +308,24 @@ impl<'b, const MAX_HEADERS: usize> Connection<'b, MAX_HEADERS> {
             decoder,
             send_continue,
         };
-        self.chunked_progress(decoded, decoder.is_done())
-    }
-
-    /// After decoding: the body length if complete; an error if it is too large or cannot
-    /// grow in the buffer.
-    fn chunked_progress(&self, decoded: usize, done: bool) -> Result<Option<usize>, Error> {
-        if decoded as u64 > self.limits.max_body {
-            return Err(Error::BodyTooLarge);
-        }
-        if done {
-            return Ok(Some(decoded));
-        }
-        if self.filled - self.start >= self.rx.len() {
-            // The encoded rest cannot be read: nowhere to put it.
-            return Err(Error::BodyTooLarge);
-        }
-        Ok(None)
+        chunked_progress(
+            &self.limits,
+            decoded,
+            decoder.is_done(),
+            self.filled - self.start,
+            self.rx.len(),
+        )
     }
 
     /// Ask for more bytes (sending `100 Continue` first where the client waits for it),
-    /// unless the peer is gone or too slow.
+    /// unless the peer is gone or too slow: mid-request that is an error response, between
+    /// requests a silent close.
     fn wait(&mut self) -> Action<'_> {
-        let mid_request = !self.is_idle();
-        let gone = if self.timed_out {
-            Error::Timeout
-        } else if self.peer_closed {
-            Error::Incomplete
-        } else {
-            return take_continue(&mut self.state);
-        };
-        if mid_request {
-            fail(&mut self.state, self.tx, gone)
-        } else {
+        if self.is_idle() && (self.timed_out || self.peer_closed) {
             self.state = State::Closing;
-            Action::Close
+            return Action::Close;
         }
+        wait_for_more(&mut self.state, self.tx, self.timed_out, self.peer_closed)
     }
 
     /// A complete head of `head_len` bytes starts at `rx[start]`: parse it, and once its body
@@ -353,6 +347,7 @@ impl<'b, const MAX_HEADERS: usize> Connection<'b, MAX_HEADERS> {
             start,
             filled,
             scanner,
+            empty_lines,
             state,
             peer_closed,
             timed_out,
@@ -362,7 +357,7 @@ impl<'b, const MAX_HEADERS: usize> Connection<'b, MAX_HEADERS> {
         let room = rx.len();
         let (before, after) = rx.split_at_mut(request_start + head_len);
         let head_bytes: &[u8] = &before[request_start..];
-        let mut available = &mut after[..*filled - request_start - head_len];
+        let available = &mut after[..*filled - request_start - head_len];
         let mut headers = [EMPTY_HEADER; MAX_HEADERS];
         let head = match parse_head(head_bytes, &mut headers, limits) {
             Ok(head) => head,
@@ -380,7 +375,7 @@ impl<'b, const MAX_HEADERS: usize> Connection<'b, MAX_HEADERS> {
                             body_len: n,
                             send_continue: head.expect_continue,
                         };
-                        return wait_mid_request(state, tx, *timed_out, *peer_closed);
+                        return wait_for_more(state, tx, *timed_out, *peer_closed);
                     }
                     n
                 }
@@ -394,23 +389,20 @@ impl<'b, const MAX_HEADERS: usize> Connection<'b, MAX_HEADERS> {
                     Err(e) => return fail(state, tx, e),
                 };
                 *filled -= removed;
-                if decoded as u64 > limits.max_body {
-                    return fail(state, tx, Error::BodyTooLarge);
-                }
-                if !decoder.is_done() {
-                    if *filled - request_start >= room {
-                        return fail(state, tx, Error::BodyTooLarge);
+                let used = *filled - request_start;
+                match chunked_progress(limits, decoded, decoder.is_done(), used, room) {
+                    Ok(Some(body_len)) => body_len,
+                    Ok(None) => {
+                        *state = State::Chunked {
+                            head_len,
+                            decoded,
+                            decoder,
+                            send_continue: head.expect_continue,
+                        };
+                        return wait_for_more(state, tx, *timed_out, *peer_closed);
                     }
-                    *state = State::Chunked {
-                        head_len,
-                        decoded,
-                        decoder,
-                        send_continue: head.expect_continue,
-                    };
-                    return wait_mid_request(state, tx, *timed_out, *peer_closed);
+                    Err(e) => return fail(state, tx, e),
                 }
-                available = &mut available[..decoded];
-                decoded
             }
         };
 
@@ -426,6 +418,7 @@ impl<'b, const MAX_HEADERS: usize> Connection<'b, MAX_HEADERS> {
 
         *start = request_start + head_len + body_len;
         *scanner = HeadScanner::default();
+        *empty_lines = 0;
         *state = if out.close || out.staged == 0 {
             State::Closing
         } else {
@@ -462,8 +455,29 @@ fn decode_chunks(
     Ok((decoded + progress.written, progress.read - progress.written))
 }
 
-/// Waiting in the middle of a request: read more, unless the peer is gone or too slow.
-fn wait_mid_request<'t>(
+/// After decoding chunks: the body length once complete; an error if the body is too large or
+/// cannot grow (`used` bytes of the request fill the whole `capacity`).
+fn chunked_progress(
+    limits: &Limits,
+    decoded: usize,
+    done: bool,
+    used: usize,
+    capacity: usize,
+) -> Result<Option<usize>, Error> {
+    if decoded as u64 > limits.max_body {
+        Err(Error::BodyTooLarge)
+    } else if done {
+        Ok(Some(decoded))
+    } else if used >= capacity {
+        // The encoded rest cannot be read: nowhere to put it.
+        Err(Error::BodyTooLarge)
+    } else {
+        Ok(None)
+    }
+}
+
+/// Read more, unless the peer is gone (400) or too slow (408).
+fn wait_for_more<'t>(
     state: &mut State,
     tx: &'t mut [u8],
     timed_out: bool,

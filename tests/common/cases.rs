@@ -114,6 +114,8 @@ pub fn cases() -> Vec<Case> {
         // RFC 9112 §2.2: empty lines before the request line are ignored
         case("leading empty line", "\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n", 200, true),
         case("leading empty lines", "\r\n\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n", 200, true),
+        // ... but not endlessly (MAX_EMPTY_LINES = 8)
+        case("nine leading empty lines", format!("{}GET / HTTP/1.1\r\nHost: x\r\n\r\n", "\r\n".repeat(9)), 400, false),
         // RFC 9112 §3.2.2: absolute-form must be accepted
         case("absolute form", "GET http://x/ HTTP/1.1\r\nHost: x\r\n\r\n", 200, true),
         case("absolute form no path", "GET http://x HTTP/1.1\r\nHost: x\r\n\r\n", 200, true),
