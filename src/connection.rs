@@ -10,7 +10,9 @@
 
 use crate::body::{ChunkedDecoder, Framing};
 use crate::error::Error;
-use crate::request::{parse_head, HeadScanner, Method, Scan, Version, EMPTY_HEADER};
+use crate::request::{
+    parse_head, HeadScanner, Header, Method, Request, Scan, Version, EMPTY_HEADER,
+};
 use crate::response::{Outgoing, Responded, Responder, ResponseContext, Status};
 use crate::router::Handler;
 
@@ -50,6 +52,31 @@ impl Limits {
         max_chunk_extension: 256,
         max_trailers: 1024,
     };
+}
+
+/// How long a peer may take, in the driver's milliseconds. The core reads no clock: drivers
+/// pass the time to [`Connection::read_deadline`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Between requests: an idle keep-alive connection is closed (silently) after this.
+    pub idle_ms: u64,
+    /// From a request's first bytes until it is complete, head and body; then 408. A deadline
+    /// rather than a per-read timeout, so a client trickling bytes cannot hold a connection.
+    pub request_ms: u64,
+}
+
+impl Timeouts {
+    /// 5 s idle, 10 s per request.
+    pub const DEFAULT: Timeouts = Timeouts {
+        idle_ms: 5_000,
+        request_ms: 10_000,
+    };
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts::DEFAULT
+    }
 }
 
 impl Default for Limits {
@@ -138,6 +165,12 @@ pub struct Connection<'b, const MAX_HEADERS: usize = DEFAULT_MAX_HEADERS> {
     rx: &'b mut [u8],
     tx: &'b mut [u8],
     limits: Limits,
+    cursor: Cursor,
+}
+
+/// Where a connection is in its byte stream and its protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Cursor {
     /// The current request begins at `rx[start]`.
     start: usize,
     /// `rx[..filled]` holds received bytes.
@@ -148,6 +181,21 @@ pub struct Connection<'b, const MAX_HEADERS: usize = DEFAULT_MAX_HEADERS> {
     state: State,
     peer_closed: bool,
     timed_out: bool,
+    /// When the current request's first bytes were seen, in the driver's milliseconds.
+    request_started_ms: Option<u64>,
+}
+
+impl Cursor {
+    const NEW: Cursor = Cursor {
+        start: 0,
+        filled: 0,
+        scanner: HeadScanner::new(),
+        empty_lines: 0,
+        state: State::Head,
+        peer_closed: false,
+        timed_out: false,
+        request_started_ms: None,
+    };
 }
 
 impl<'b> Connection<'b> {
@@ -169,25 +217,13 @@ impl<'b, const MAX_HEADERS: usize> Connection<'b, MAX_HEADERS> {
             rx,
             tx,
             limits,
-            start: 0,
-            filled: 0,
-            scanner: HeadScanner::default(),
-            empty_lines: 0,
-            state: State::Head,
-            peer_closed: false,
-            timed_out: false,
+            cursor: Cursor::NEW,
         }
     }
 
     /// Forget everything and start over, as for a new peer on the same buffers.
     pub fn reset(&mut self) {
-        self.start = 0;
-        self.filled = 0;
-        self.scanner = HeadScanner::default();
-        self.empty_lines = 0;
-        self.state = State::Head;
-        self.peer_closed = false;
-        self.timed_out = false;
+        self.cursor = Cursor::NEW;
     }
 
     /// The limits in force.
@@ -198,58 +234,85 @@ impl<'b, const MAX_HEADERS: usize> Connection<'b, MAX_HEADERS> {
     /// No bytes of a next request have arrived: a timeout now is an idle keep-alive timeout,
     /// answered by a silent close rather than 408.
     pub fn is_idle(&self) -> bool {
-        self.state == State::Head && self.start == self.filled
+        self.cursor.state == State::Head && self.cursor.start == self.cursor.filled
+    }
+
+    /// When the next read must complete, given the time now (any monotonic milliseconds):
+    /// `idle_ms` from now between requests, `request_ms` from the current request's first
+    /// bytes otherwise. If the deadline is not after `now_ms`, call
+    /// [`Connection::timed_out`] instead of reading.
+    pub fn read_deadline(&mut self, now_ms: u64, timeouts: &Timeouts) -> u64 {
+        if self.is_idle() {
+            self.cursor.request_started_ms = None;
+            return now_ms.saturating_add(timeouts.idle_ms);
+        }
+        // First asked just after the read that brought the request's first bytes.
+        let started = *self.cursor.request_started_ms.get_or_insert(now_ms);
+        started.saturating_add(timeouts.request_ms)
     }
 
     /// Where the driver reads to. Never empty when [`Action::Read`] was returned.
     pub fn read_buf(&mut self) -> &mut [u8] {
-        if self.start > 0 {
+        if self.cursor.start > 0 {
             // Move the unread bytes (a partial or pipelined request) to the front.
-            self.rx.copy_within(self.start..self.filled, 0);
-            self.filled -= self.start;
-            self.start = 0;
+            self.rx
+                .copy_within(self.cursor.start..self.cursor.filled, 0);
+            self.cursor.filled -= self.cursor.start;
+            self.cursor.start = 0;
         }
-        &mut self.rx[self.filled..]
+        &mut self.rx[self.cursor.filled..]
     }
 
     /// Report that `n` bytes were read into [`Connection::read_buf`]; `0` means the peer
     /// closed its sending side.
     pub fn received(&mut self, n: usize) {
         if n == 0 {
-            self.peer_closed = true;
+            self.cursor.peer_closed = true;
         }
         // A driver cannot claim more than the buffer it was given.
-        self.filled = (self.filled + n).min(self.rx.len());
+        self.cursor.filled = (self.cursor.filled + n).min(self.rx.len());
     }
 
     /// Report that the peer sent nothing for the driver's timeout. Mid-request this yields a
     /// 408 response and a close; between requests, a close.
     pub fn timed_out(&mut self) {
-        self.timed_out = true;
+        self.cursor.timed_out = true;
     }
 
     /// Advance the state machine: parse what has arrived, call `app` once a request is whole,
     /// and say what the driver must do.
     pub fn poll<A: Handler + ?Sized>(&mut self, app: &mut A) -> Action<'_> {
-        match self.state {
-            State::Closing => Action::Close,
+        let mut headers = [EMPTY_HEADER; MAX_HEADERS];
+        match self.next(&mut headers) {
+            Next::Action(action) => action,
+            Next::Request(pending) => pending.handle(app),
+        }
+    }
+
+    /// Advance the state machine without calling a handler: either an action for the driver,
+    /// or a whole request for the driver to hand to its handler through [`Pending`]. This is
+    /// [`Connection::poll`] for drivers whose handlers await (the `async` feature); `headers`
+    /// is the header table, which must live as long as the handler runs.
+    pub fn next<'c, 'h>(&'c mut self, headers: &'h mut [Header<'c>]) -> Next<'c, 'h> {
+        match self.cursor.state {
+            State::Closing => Next::Action(Action::Close),
             State::Head => match self.scan_head() {
-                Ok(Some(head_len)) => self.on_request(app, head_len, None),
-                Ok(None) => self.wait(),
-                Err(e) => fail(&mut self.state, self.tx, e),
+                Ok(Some(head_len)) => self.prepare(headers, head_len, None),
+                Ok(None) => Next::Action(self.wait()),
+                Err(e) => Next::Action(fail(&mut self.cursor.state, self.tx, e)),
             },
             State::Body {
                 head_len, body_len, ..
             } => {
-                if self.filled - self.start < head_len + body_len {
-                    return self.wait();
+                if self.cursor.filled - self.cursor.start < head_len + body_len {
+                    return Next::Action(self.wait());
                 }
-                self.on_request(app, head_len, Some(body_len))
+                self.prepare(headers, head_len, Some(body_len))
             }
             State::Chunked { head_len, .. } => match self.decode_more() {
-                Ok(Some(body_len)) => self.on_request(app, head_len, Some(body_len)),
-                Ok(None) => self.wait(),
-                Err(e) => fail(&mut self.state, self.tx, e),
+                Ok(Some(body_len)) => self.prepare(headers, head_len, Some(body_len)),
+                Ok(None) => Next::Action(self.wait()),
+                Err(e) => Next::Action(fail(&mut self.cursor.state, self.tx, e)),
             },
         }
     }
@@ -258,25 +321,25 @@ impl<'b, const MAX_HEADERS: usize> Connection<'b, MAX_HEADERS> {
     fn scan_head(&mut self) -> Result<Option<usize>, Error> {
         // RFC 9112 §2.2: ignore empty lines before a request line, but not endlessly: a
         // peer sending nothing but CRLFs would otherwise look idle forever.
-        if self.scanner == HeadScanner::default() {
-            while self.rx[self.start..self.filled].starts_with(b"\r\n") {
-                self.start += 2;
-                self.empty_lines += 1;
-                if self.empty_lines > MAX_EMPTY_LINES {
+        if self.cursor.scanner == HeadScanner::new() {
+            while self.rx[self.cursor.start..self.cursor.filled].starts_with(b"\r\n") {
+                self.cursor.start += 2;
+                self.cursor.empty_lines += 1;
+                if self.cursor.empty_lines > MAX_EMPTY_LINES {
                     return Err(Error::Malformed);
                 }
             }
         }
-        let pending = &self.rx[self.start..self.filled];
-        match self.scanner.scan(pending)? {
+        let pending = &self.rx[self.cursor.start..self.cursor.filled];
+        match self.cursor.scanner.scan(pending)? {
             Scan::Complete(n) if n > self.limits.max_head => Err(Error::HeadTooLarge),
             Scan::Complete(n) => {
-                let start = self.start;
+                let start = self.cursor.start;
                 treat_higher_minor_as_http11(&mut self.rx[start..start + n]);
                 Ok(Some(n))
             }
             Scan::Partial if pending.len() >= self.rx.len().min(self.limits.max_head) => {
-                Err(if self.scanner.request_line_complete() {
+                Err(if self.cursor.scanner.request_line_complete() {
                     Error::HeadTooLarge
                 } else {
                     Error::UriTooLong
@@ -294,15 +357,18 @@ impl<'b, const MAX_HEADERS: usize> Connection<'b, MAX_HEADERS> {
             decoded,
             mut decoder,
             send_continue,
-        } = self.state
+        } = self.cursor.state
         else {
             return Ok(None);
         };
-        let body_start = self.start + head_len;
-        let (decoded, removed) =
-            decode_chunks(&mut decoder, &mut self.rx[body_start..self.filled], decoded)?;
-        self.filled -= removed;
-        self.state = State::Chunked {
+        let body_start = self.cursor.start + head_len;
+        let (decoded, removed) = decode_chunks(
+            &mut decoder,
+            &mut self.rx[body_start..self.cursor.filled],
+            decoded,
+        )?;
+        self.cursor.filled -= removed;
+        self.cursor.state = State::Chunked {
             head_len,
             decoded,
             decoder,
@@ -312,7 +378,7 @@ impl<'b, const MAX_HEADERS: usize> Connection<'b, MAX_HEADERS> {
             &self.limits,
             decoded,
             decoder.is_done(),
-            self.filled - self.start,
+            self.cursor.filled - self.cursor.start,
             self.rx.len(),
         )
     }
@@ -321,22 +387,21 @@ impl<'b, const MAX_HEADERS: usize> Connection<'b, MAX_HEADERS> {
     /// unless the peer is gone or too slow: mid-request that is an error response, between
     /// requests a silent close.
     fn wait(&mut self) -> Action<'_> {
-        if self.is_idle() && (self.timed_out || self.peer_closed) {
-            self.state = State::Closing;
+        if self.is_idle() && (self.cursor.timed_out || self.cursor.peer_closed) {
+            self.cursor.state = State::Closing;
             return Action::Close;
         }
-        wait_for_more(&mut self.state, self.tx, self.timed_out, self.peer_closed)
+        wait_for_more(&mut self.cursor, self.tx)
     }
 
-    /// A complete head of `head_len` bytes starts at `rx[start]`: parse it, and once its body
-    /// is here too (`body_len` if already known), run the application and hand out its
-    /// response.
-    fn on_request<A: Handler + ?Sized>(
-        &mut self,
-        app: &mut A,
+    /// A complete head of `head_len` bytes starts at `rx[start]`: parse it into `headers`,
+    /// and once its body is here too (`body_len` if already known), hand out the request.
+    fn prepare<'c, 'h>(
+        &'c mut self,
+        headers: &'h mut [Header<'c>],
         head_len: usize,
         body_len: Option<usize>,
-    ) -> Action<'_> {
+    ) -> Next<'c, 'h> {
         // Borrow fields one by one, and the buffer as head and body apart: the request borrows
         // the head for as long as the returned action lives, while the body may still be
         // decoded in place, and errors and waiting only touch `state` and `tx`.
@@ -344,24 +409,17 @@ impl<'b, const MAX_HEADERS: usize> Connection<'b, MAX_HEADERS> {
             rx,
             tx,
             limits,
-            start,
-            filled,
-            scanner,
-            empty_lines,
-            state,
-            peer_closed,
-            timed_out,
+            cursor,
         } = self;
-        let request_start = *start;
+        let request_start = cursor.start;
         // A request can use the whole buffer: unread bytes move to its front before a read.
         let room = rx.len();
         let (before, after) = rx.split_at_mut(request_start + head_len);
         let head_bytes: &[u8] = &before[request_start..];
-        let available = &mut after[..*filled - request_start - head_len];
-        let mut headers = [EMPTY_HEADER; MAX_HEADERS];
-        let head = match parse_head(head_bytes, &mut headers, limits) {
+        let available = &mut after[..cursor.filled - request_start - head_len];
+        let head = match parse_head(head_bytes, headers, limits) {
             Ok(head) => head,
-            Err(e) => return fail(state, tx, e),
+            Err(e) => return Next::Action(fail(&mut cursor.state, tx, e)),
         };
         let body_len = match (body_len, head.framing) {
             (Some(n), _) => n,
@@ -370,38 +428,38 @@ impl<'b, const MAX_HEADERS: usize> Connection<'b, MAX_HEADERS> {
                 // The body must fit the buffer beside its head (after compaction).
                 Ok(n) if n as u64 <= limits.max_body && n <= room - head_len => {
                     if available.len() < n {
-                        *state = State::Body {
+                        cursor.state = State::Body {
                             head_len,
                             body_len: n,
                             send_continue: head.expect_continue,
                         };
-                        return wait_for_more(state, tx, *timed_out, *peer_closed);
+                        return Next::Action(wait_for_more(cursor, tx));
                     }
                     n
                 }
-                _ => return fail(state, tx, Error::BodyTooLarge),
+                _ => return Next::Action(fail(&mut cursor.state, tx, Error::BodyTooLarge)),
             },
             (None, Framing::Chunked) => {
                 let mut decoder =
                     ChunkedDecoder::new(limits.max_chunk_extension, limits.max_trailers);
                 let (decoded, removed) = match decode_chunks(&mut decoder, available, 0) {
                     Ok(progress) => progress,
-                    Err(e) => return fail(state, tx, e),
+                    Err(e) => return Next::Action(fail(&mut cursor.state, tx, e)),
                 };
-                *filled -= removed;
-                let used = *filled - request_start;
+                cursor.filled -= removed;
+                let used = cursor.filled - request_start;
                 match chunked_progress(limits, decoded, decoder.is_done(), used, room) {
                     Ok(Some(body_len)) => body_len,
                     Ok(None) => {
-                        *state = State::Chunked {
+                        cursor.state = State::Chunked {
                             head_len,
                             decoded,
                             decoder,
                             send_continue: head.expect_continue,
                         };
-                        return wait_for_more(state, tx, *timed_out, *peer_closed);
+                        return Next::Action(wait_for_more(cursor, tx));
                     }
-                    Err(e) => return fail(state, tx, e),
+                    Err(e) => return Next::Action(fail(&mut cursor.state, tx, e)),
                 }
             }
         };
@@ -413,13 +471,78 @@ impl<'b, const MAX_HEADERS: usize> Connection<'b, MAX_HEADERS> {
             version: request.version(),
             keep_alive: head.keep_alive,
         };
-        let mut out = Outgoing::NONE;
-        let _: Responded = app.handle(&request, Responder::new(tx, &mut out, ctx));
+        Next::Request(Pending {
+            request,
+            ctx,
+            tx,
+            consumed: head_len + body_len,
+            cursor,
+        })
+    }
+}
 
-        *start = request_start + head_len + body_len;
-        *scanner = HeadScanner::default();
-        *empty_lines = 0;
-        *state = if out.close || out.staged == 0 {
+/// What [`Connection::next`] found.
+#[derive(Debug)]
+pub enum Next<'c, 'h> {
+    /// Something for the driver to do.
+    Action(Action<'c>),
+    /// A whole request: hand it to a handler with [`Pending::handle`] (or
+    /// [`Pending::handle_async`]), then do the action that returns.
+    Request(Pending<'c, 'h>),
+}
+
+/// A whole request waiting for its handler. Handling it stages the response and moves the
+/// connection past the request; dropping it unhandled leaves the request to be parsed again.
+#[derive(Debug)]
+pub struct Pending<'c, 'h> {
+    request: Request<'c, 'h>,
+    ctx: ResponseContext,
+    tx: &'c mut [u8],
+    /// Head and body bytes of this request, consumed once it is answered.
+    consumed: usize,
+    cursor: &'c mut Cursor,
+}
+
+impl<'c, 'h> Pending<'c, 'h> {
+    /// The request.
+    pub fn request(&self) -> &Request<'c, 'h> {
+        &self.request
+    }
+
+    /// Run `app` on the request; the response to write, or a close.
+    pub fn handle<A: Handler + ?Sized>(self, app: &mut A) -> Action<'c> {
+        let mut out = Outgoing::NONE;
+        let _: Responded = app.handle(
+            &self.request,
+            Responder::new(&mut *self.tx, &mut out, self.ctx),
+        );
+        self.finish(out)
+    }
+
+    /// Run an async `app` on the request; the response to write, or a close.
+    #[cfg(feature = "async")]
+    pub async fn handle_async<A: crate::io::asynch::AsyncHandler + ?Sized>(
+        mut self,
+        app: &mut A,
+    ) -> Action<'c> {
+        let mut out = Outgoing::NONE;
+        let _: Responded = app
+            .handle(
+                &self.request,
+                Responder::new(&mut *self.tx, &mut out, self.ctx),
+            )
+            .await;
+        self.finish(out)
+    }
+
+    /// Move past the request and hand out its response.
+    fn finish(self, out: Outgoing<'c>) -> Action<'c> {
+        let cursor = &mut *self.cursor;
+        cursor.start += self.consumed;
+        cursor.scanner = HeadScanner::new();
+        cursor.empty_lines = 0;
+        cursor.request_started_ms = None;
+        cursor.state = if out.close || out.staged == 0 {
             State::Closing
         } else {
             State::Head
@@ -429,11 +552,11 @@ impl<'b, const MAX_HEADERS: usize> Connection<'b, MAX_HEADERS> {
             return Action::Close;
         }
         Action::Write(Transmit {
-            head: &tx[..out.staged],
+            head: &self.tx[..out.staged],
             body: out.body,
             exchange: Some(Exchange {
-                method: Some(request.method()),
-                path: request.path(),
+                method: Some(self.request.method()),
+                path: self.request.path(),
                 status: out.status,
                 error: None,
                 close: out.close,
@@ -477,18 +600,13 @@ fn chunked_progress(
 }
 
 /// Read more, unless the peer is gone (400) or too slow (408).
-fn wait_for_more<'t>(
-    state: &mut State,
-    tx: &'t mut [u8],
-    timed_out: bool,
-    peer_closed: bool,
-) -> Action<'t> {
-    if timed_out {
-        fail(state, tx, Error::Timeout)
-    } else if peer_closed {
-        fail(state, tx, Error::Incomplete)
+fn wait_for_more<'t>(cursor: &mut Cursor, tx: &'t mut [u8]) -> Action<'t> {
+    if cursor.timed_out {
+        fail(&mut cursor.state, tx, Error::Timeout)
+    } else if cursor.peer_closed {
+        fail(&mut cursor.state, tx, Error::Incomplete)
     } else {
-        take_continue(state)
+        take_continue(&mut cursor.state)
     }
 }
 

@@ -216,6 +216,14 @@ pub enum Scan {
 }
 
 impl HeadScanner {
+    /// A scanner at the start of a head.
+    pub const fn new() -> Self {
+        HeadScanner {
+            scanned: 0,
+            line_complete: false,
+        }
+    }
+
     /// Scan `buf` (the bytes received so far for this request, starting at its first byte)
     /// for the CRLF CRLF that ends the head.
     pub fn scan(&mut self, buf: &[u8]) -> Result<Scan, Error> {

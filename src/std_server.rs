@@ -15,8 +15,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use crate::connection::{Connection, Exchange, Limits, DEFAULT_MAX_HEADERS};
-use crate::io::blocking::{serve_observed, Observer, ServeError};
+use crate::connection::{Connection, Exchange, Limits, Timeouts, DEFAULT_MAX_HEADERS};
+use crate::io::blocking::{serve_with_hooks, Hooks, ServeError};
 use crate::router::Handler;
 
 /// An `embedded_io` view of a std stream. Read timeouts (`WouldBlock` or `TimedOut` from a
@@ -274,7 +274,7 @@ fn refuse_busy(mut stream: TcpStream, config: &Config) {
         .spawn(move || linger_close(&mut stream, linger));
 }
 
-/// Per-connection hooks: read deadlines and the request log.
+/// Per-connection hooks: the clock and socket timeout for read deadlines, and the request log.
 struct ConnectionHooks<'c> {
     /// A second handle on the connection's socket, to set its read timeout.
     socket: TcpStream,
@@ -282,49 +282,39 @@ struct ConnectionHooks<'c> {
     socket_timeout: Option<Duration>,
     config: &'c Config,
     peer: SocketAddr,
+    /// The connection's clock starts here.
+    epoch: Instant,
+    /// When the request being logged started.
     started: Instant,
-    /// When the request under way must be complete.
-    deadline: Option<Instant>,
 }
 
-impl ConnectionHooks<'_> {
-    fn set_timeout(&mut self, timeout: Duration) {
+impl Hooks for ConnectionHooks<'_> {
+    fn now_ms(&mut self) -> Option<u64> {
+        Some(u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX))
+    }
+
+    fn timeouts(&self) -> Timeouts {
+        let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        Timeouts {
+            idle_ms: ms(self.config.idle_timeout),
+            request_ms: ms(self.config.request_timeout),
+        }
+    }
+
+    fn set_read_timeout(&mut self, ms: u64) {
         // Socket timeouts must not be zero (that means "never" to the OS).
-        let timeout = timeout.max(Duration::from_millis(1));
+        let timeout = Duration::from_millis(ms.max(1));
         if self.socket_timeout != Some(timeout) {
             let _ = self.socket.set_read_timeout(Some(timeout));
             self.socket_timeout = Some(timeout);
         }
     }
-}
-
-impl Observer for ConnectionHooks<'_> {
-    fn before_read(&mut self, idle: bool) -> bool {
-        if idle {
-            self.deadline = None;
-            self.set_timeout(self.config.idle_timeout);
-            return true;
-        }
-        let deadline = *self
-            .deadline
-            .get_or_insert_with(|| Instant::now() + self.config.request_timeout);
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return false;
-        }
-        self.set_timeout(left);
-        true
-    }
 
     fn request_started(&mut self) {
         self.started = Instant::now();
-        self.deadline = Some(self.started + self.config.request_timeout);
     }
 
     fn responded(&mut self, exchange: &Exchange<'_>) {
-        // The next request's time starts when its first bytes arrive (or, if they are
-        // already buffered, at its first read).
-        self.deadline = None;
         if self.config.log {
             let elapsed = self.started.elapsed();
             let method = exchange.method.map_or("-", |m| m.as_str());
@@ -344,6 +334,7 @@ impl Observer for ConnectionHooks<'_> {
                 error
             );
         }
+        // A pipelined next request is already here: its time starts now.
         self.started = Instant::now();
     }
 }
@@ -358,16 +349,17 @@ fn serve_stream<A: Handler>(stream: TcpStream, peer: SocketAddr, app: &mut A, co
     let mut tx = vec![0u8; config.tx_size];
     let mut conn: Connection<'_, DEFAULT_MAX_HEADERS> =
         Connection::with_limits(&mut rx, &mut tx, config.limits);
+    let now = Instant::now();
     let mut hooks = ConnectionHooks {
         socket,
         socket_timeout: None,
         config,
         peer,
-        started: Instant::now(),
-        deadline: None,
+        epoch: now,
+        started: now,
     };
     let mut io = StdIo(stream);
-    let result = serve_observed(&mut io, &mut conn, app, &mut hooks);
+    let result = serve_with_hooks(&mut io, &mut conn, app, &mut hooks);
     let mut stream = io.0;
     if !matches!(result, Err(ServeError::Io(_))) {
         linger_close(&mut stream, config.linger);

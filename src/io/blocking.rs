@@ -6,7 +6,7 @@
 
 use embedded_io::{Error as _, ErrorKind, Read, Write};
 
-use crate::connection::{Action, Connection, Exchange};
+use crate::connection::{Action, Connection, Exchange, Timeouts};
 use crate::error::Error;
 use crate::router::Handler;
 
@@ -33,24 +33,31 @@ impl<E: core::fmt::Debug> core::fmt::Display for ServeError<E> {
 
 impl<E: core::fmt::Debug> core::error::Error for ServeError<E> {}
 
-/// Hooks for a driver's owner: to set read deadlines, log each exchange and time it.
+/// Hooks for a driver's owner: a clock for read deadlines, and a log of each exchange.
 ///
-/// The core reads no clock; these hooks are where a driver with one brings time in.
-pub trait Observer {
-    /// About to read; `idle` means no byte of a next request has arrived. Return `false` if
-    /// the peer's time is already up: the driver then acts as on a read timeout (408 mid-request,
-    /// a silent close when idle) without reading.
-    fn before_read(&mut self, _idle: bool) -> bool {
-        true
+/// The core reads no clock; a driver with one brings time in through [`Hooks::now_ms`], and
+/// the connection turns it into deadlines ([`Connection::read_deadline`]).
+pub trait Hooks {
+    /// Milliseconds from any fixed start, if there is a clock; `None` (the default) disables
+    /// read deadlines (the transport's own timeouts still count).
+    fn now_ms(&mut self) -> Option<u64> {
+        None
     }
+    /// The timeouts to enforce with the clock.
+    fn timeouts(&self) -> Timeouts {
+        Timeouts::DEFAULT
+    }
+    /// The next read must complete within `ms` milliseconds: tell the transport (e.g. a
+    /// socket's receive timeout). Its read must then fail with `ErrorKind::TimedOut`.
+    fn set_read_timeout(&mut self, _ms: u64) {}
     /// The first bytes of a new request arrived.
     fn request_started(&mut self) {}
     /// A response was written.
     fn responded(&mut self, _exchange: &Exchange<'_>) {}
 }
 
-/// The observer that observes nothing.
-impl Observer for () {}
+/// No clock, no log.
+impl Hooks for () {}
 
 /// Serve requests on `io` until the peer closes, the connection must close, or IO fails.
 ///
@@ -65,35 +72,39 @@ where
     T: Read + Write + ?Sized,
     A: Handler + ?Sized,
 {
-    serve_observed(io, conn, app, &mut ())
+    serve_with_hooks(io, conn, app, &mut ())
 }
 
-/// [`serve`], reporting each request to `observer`.
-pub fn serve_observed<T, A, O, const H: usize>(
+/// [`serve`], with a clock for read deadlines and a report of each request.
+pub fn serve_with_hooks<T, A, O, const H: usize>(
     io: &mut T,
     conn: &mut Connection<'_, H>,
     app: &mut A,
-    observer: &mut O,
+    hooks: &mut O,
 ) -> Result<(), ServeError<T::Error>>
 where
     T: Read + Write + ?Sized,
     A: Handler + ?Sized,
-    O: Observer + ?Sized,
+    O: Hooks + ?Sized,
 {
     conn.reset();
     loop {
         match conn.poll(app) {
             Action::Read => {
                 let was_idle = conn.is_idle();
-                if !observer.before_read(was_idle) {
-                    conn.timed_out();
-                    continue;
+                if let Some(now) = hooks.now_ms() {
+                    let deadline = conn.read_deadline(now, &hooks.timeouts());
+                    if deadline <= now {
+                        conn.timed_out();
+                        continue;
+                    }
+                    hooks.set_read_timeout(deadline - now);
                 }
                 match io.read(conn.read_buf()) {
                     Ok(n) => {
                         conn.received(n);
                         if was_idle && n > 0 {
-                            observer.request_started();
+                            hooks.request_started();
                         }
                     }
                     Err(e) if e.kind() == ErrorKind::TimedOut => conn.timed_out(),
@@ -105,7 +116,7 @@ where
                 io.write_all(t.body).map_err(ServeError::Io)?;
                 io.flush().map_err(ServeError::Io)?;
                 if let Some(exchange) = &t.exchange {
-                    observer.responded(exchange);
+                    hooks.responded(exchange);
                     if let Some(e) = exchange.error {
                         return Err(ServeError::Protocol(e));
                     }
