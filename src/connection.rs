@@ -183,6 +183,8 @@ struct Cursor {
     timed_out: bool,
     /// When the current request's first bytes were seen, in the driver's milliseconds.
     request_started_ms: Option<u64>,
+    /// When the connection became idle (after a response, or at the start).
+    idle_since_ms: Option<u64>,
 }
 
 impl Cursor {
@@ -195,6 +197,7 @@ impl Cursor {
         peer_closed: false,
         timed_out: false,
         request_started_ms: None,
+        idle_since_ms: None,
     };
 }
 
@@ -238,16 +241,20 @@ impl<'b, const MAX_HEADERS: usize> Connection<'b, MAX_HEADERS> {
     }
 
     /// When the next read must complete, given the time now (any monotonic milliseconds):
-    /// `idle_ms` from now between requests, `request_ms` from the current request's first
-    /// bytes otherwise. If the deadline is not after `now_ms`, call
-    /// [`Connection::timed_out`] instead of reading.
+    /// `idle_ms` after the connection became idle between requests, `request_ms` after the
+    /// current request's first bytes otherwise. Asking again does not move the deadline. If
+    /// it is not after `now_ms`, call [`Connection::timed_out`] instead of reading.
     pub fn read_deadline(&mut self, now_ms: u64, timeouts: &Timeouts) -> u64 {
-        if self.is_idle() {
-            self.cursor.request_started_ms = None;
-            return now_ms.saturating_add(timeouts.idle_ms);
+        let idle = self.is_idle();
+        let cursor = &mut self.cursor;
+        if idle {
+            cursor.request_started_ms = None;
+            let since = *cursor.idle_since_ms.get_or_insert(now_ms);
+            return since.saturating_add(timeouts.idle_ms);
         }
+        cursor.idle_since_ms = None;
         // First asked just after the read that brought the request's first bytes.
-        let started = *self.cursor.request_started_ms.get_or_insert(now_ms);
+        let started = *cursor.request_started_ms.get_or_insert(now_ms);
         started.saturating_add(timeouts.request_ms)
     }
 
@@ -522,7 +529,7 @@ impl<'c, 'h> Pending<'c, 'h> {
     /// Run an async `app` on the request; the response to write, or a close.
     #[cfg(feature = "async")]
     pub async fn handle_async<A: crate::io::asynch::AsyncHandler + ?Sized>(
-        mut self,
+        self,
         app: &mut A,
     ) -> Action<'c> {
         let mut out = Outgoing::NONE;
@@ -542,6 +549,7 @@ impl<'c, 'h> Pending<'c, 'h> {
         cursor.scanner = HeadScanner::new();
         cursor.empty_lines = 0;
         cursor.request_started_ms = None;
+        cursor.idle_since_ms = None;
         cursor.state = if out.close || out.staged == 0 {
             State::Closing
         } else {

@@ -54,7 +54,9 @@ pub mod router;
 pub mod std_server;
 pub mod target;
 
-pub use connection::{Action, Connection, Exchange, Limits, Transmit, DEFAULT_MAX_HEADERS};
+pub use connection::{
+    Action, Connection, Exchange, Limits, Next, Pending, Timeouts, Transmit, DEFAULT_MAX_HEADERS,
+};
 pub use error::Error;
 pub use request::{Header, Method, Request, Version};
 pub use response::{BodyWriter, Responded, Responder, ResponseHead, Status};

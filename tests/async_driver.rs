@@ -1,0 +1,353 @@
+//! The async driver over in-memory IO on a small executor: the conformance table must give
+//! exactly the blocking driver's bytes (whole, split at every byte, pipelined); async
+//! handlers, read deadlines through the Timer, and the pool's give-way.
+#![cfg(feature = "async")]
+
+mod common;
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use common::cases::{cases, final_responses, serve as serve_blocking, NEXT, RX, TX};
+use common::{parse_responses, Scripted};
+use embedded_io::ErrorType;
+use embedded_responder::io::asynch::{self, async_fn, serve_pool, Listener, NoTimer, Place, Timer};
+use embedded_responder::{demo, get, Connection, Router, Status, Timeouts};
+
+/// A future that is pending once (waking itself), like a task switch.
+struct YieldNow(bool);
+
+impl Future for YieldNow {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            Poll::Ready(())
+        } else {
+            self.0 = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+}
+
+impl embedded_io_async::Read for Scripted {
+    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+        YieldNow(false).await;
+        embedded_io::Read::read(self, buf)
+    }
+}
+
+impl embedded_io_async::Write for Scripted {
+    async fn flush(&mut self) -> Result<(), Self::Error> {
+        Ok(())
+    }
+    async fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
+        embedded_io::Write::write(self, buf)
+    }
+}
+
+fn serve_async(mut io: Scripted) -> Scripted {
+    let mut rx = [0u8; RX];
+    let mut tx = [0u8; TX];
+    let mut conn = Connection::new(&mut rx, &mut tx);
+    let mut app = demo::app();
+    let _ = futures_executor::block_on(asynch::serve(
+        &mut io,
+        &mut conn,
+        &mut app,
+        &NoTimer,
+        &Timeouts::DEFAULT,
+    ));
+    io
+}
+
+#[test]
+fn conformance_table_gives_the_blocking_drivers_bytes() {
+    let table = cases();
+    assert!(table.len() >= 100);
+    for c in &table {
+        let mut input = c.input.clone();
+        input.extend_from_slice(NEXT);
+        let expected =
+            final_responses(serve_blocking(Scripted::stepped(&input, usize::MAX)).output);
+        let whole = final_responses(serve_async(Scripted::stepped(&input, usize::MAX)).output);
+        assert_eq!(whole, expected, "{} whole", c.name);
+        for cut in 1..input.len() {
+            let out = final_responses(serve_async(Scripted::cut_at(&input, vec![cut])).output);
+            assert_eq!(out, expected, "{} split at {cut}", c.name);
+        }
+        let bytewise = final_responses(serve_async(Scripted::stepped(&input, 1)).output);
+        assert_eq!(bytewise, expected, "{} byte by byte", c.name);
+        assert_eq!(
+            parse_responses(&whole, &[c.head, false])[0].status,
+            c.status,
+            "{}",
+            c.name
+        );
+    }
+}
+
+#[test]
+fn an_async_handler_awaits_and_a_router_serves_the_rest() {
+    let sensor = Cell::new(21i64);
+    let mut router = Router::new().route("/", get(|_req, res| res.text("index")));
+    // An app with one awaiting endpoint, delegating everything else to the router.
+    let mut app = async_fn(async |req, res| {
+        if req.path() == "/temperature" {
+            YieldNow(false).await; // e.g. a sensor read over an async bus
+            sensor.set(sensor.get() + 1);
+            let t = sensor.get();
+            res.start(Status::OK).body_with(|w| w.push_i64(t))
+        } else {
+            embedded_responder::Handler::handle(&mut router, req, res)
+        }
+    });
+    let input = b"GET /temperature HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\nGET /temperature HTTP/1.1\r\nHost: x\r\n\r\n";
+    let mut io = Scripted::stepped(input, 5);
+    let mut rx = [0u8; 512];
+    let mut tx = [0u8; 256];
+    let mut conn = Connection::new(&mut rx, &mut tx);
+    futures_executor::block_on(asynch::serve(
+        &mut io,
+        &mut conn,
+        &mut app,
+        &NoTimer,
+        &Timeouts::DEFAULT,
+    ))
+    .unwrap();
+    let r = parse_responses(&io.output, &[]);
+    let bodies: Vec<&[u8]> = r.iter().map(|r| r.body.as_slice()).collect();
+    assert_eq!(bodies, [&b"22"[..], b"index", b"23"]);
+}
+
+/// Real time, slept by yielding (the executor re-polls at once).
+struct SpinTimer(Instant);
+
+impl Timer for SpinTimer {
+    fn now_ms(&self) -> u64 {
+        self.0.elapsed().as_millis() as u64
+    }
+    async fn sleep_until(&self, deadline_ms: u64) {
+        while self.now_ms() < deadline_ms {
+            YieldNow(false).await;
+        }
+    }
+}
+
+/// A peer that sends `input`, then neither sends nor closes.
+struct Stalling {
+    input: Vec<u8>,
+    pos: usize,
+    output: Rc<RefCell<Vec<u8>>>,
+}
+
+impl ErrorType for Stalling {
+    type Error = core::convert::Infallible;
+}
+
+impl embedded_io_async::Read for Stalling {
+    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+        if self.pos == self.input.len() {
+            std::future::pending::<()>().await;
+        }
+        let n = (self.input.len() - self.pos).min(buf.len());
+        buf[..n].copy_from_slice(&self.input[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+impl embedded_io_async::Write for Stalling {
+    async fn flush(&mut self) -> Result<(), Self::Error> {
+        Ok(())
+    }
+    async fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
+        self.output.borrow_mut().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+}
+
+#[test]
+fn the_timer_turns_a_stalled_head_into_408_and_an_idle_wait_into_a_close() {
+    let timeouts = Timeouts {
+        idle_ms: 200,
+        request_ms: 300,
+    };
+    let run = |input: &[u8]| {
+        let output = Rc::new(RefCell::new(Vec::new()));
+        let mut io = Stalling {
+            input: input.to_vec(),
+            pos: 0,
+            output: output.clone(),
+        };
+        let mut rx = [0u8; 512];
+        let mut tx = [0u8; 256];
+        let mut conn = Connection::new(&mut rx, &mut tx);
+        let mut app = demo::app();
+        let started = Instant::now();
+        let timer = SpinTimer(Instant::now());
+        let _ = futures_executor::block_on(asynch::serve(
+            &mut io, &mut conn, &mut app, &timer, &timeouts,
+        ));
+        let out = output.borrow().clone();
+        (out, started.elapsed())
+    };
+    let (out, took) = run(b"GET / HTTP/1.1\r\nHo");
+    assert!(
+        out.starts_with(b"HTTP/1.1 408 "),
+        "{}",
+        String::from_utf8_lossy(&out)
+    );
+    assert!(
+        took.as_millis() >= 280 && took.as_millis() < 2000,
+        "{took:?}"
+    );
+
+    let (out, took) = run(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    let r = parse_responses(&out, &[]);
+    assert_eq!(r.len(), 1, "one answer, then a silent idle close");
+    assert!(
+        took.as_millis() >= 190 && took.as_millis() < 2000,
+        "{took:?}"
+    );
+}
+
+/// Clients for the pool: each is a script of bytes and whether the client closes after it.
+type Clients = Rc<RefCell<VecDeque<(Vec<u8>, bool, Rc<RefCell<Vec<u8>>>)>>>;
+
+struct Client {
+    input: Vec<u8>,
+    pos: usize,
+    closes: bool,
+    output: Rc<RefCell<Vec<u8>>>,
+}
+
+impl ErrorType for Client {
+    type Error = core::convert::Infallible;
+}
+
+impl embedded_io_async::Read for Client {
+    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+        YieldNow(false).await;
+        if self.pos == self.input.len() {
+            if self.closes {
+                return Ok(0);
+            }
+            std::future::pending::<()>().await;
+        }
+        let n = (self.input.len() - self.pos).min(buf.len());
+        buf[..n].copy_from_slice(&self.input[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+impl embedded_io_async::Write for Client {
+    async fn flush(&mut self) -> Result<(), Self::Error> {
+        Ok(())
+    }
+    async fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
+        self.output.borrow_mut().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+}
+
+struct MemListener {
+    clients: Clients,
+    current: Option<Client>,
+    accepted: Rc<Cell<usize>>,
+}
+
+impl Listener for MemListener {
+    type Io = Client;
+    async fn accept(&mut self) -> Result<&mut Client, core::convert::Infallible> {
+        loop {
+            let next = self.clients.borrow_mut().pop_front();
+            if let Some((input, closes, output)) = next {
+                self.accepted.set(self.accepted.get() + 1);
+                return Ok(self.current.insert(Client {
+                    input,
+                    pos: 0,
+                    closes,
+                    output,
+                }));
+            }
+            YieldNow(false).await;
+        }
+    }
+    async fn close(&mut self) {
+        self.current = None;
+    }
+}
+
+#[test]
+fn a_full_pool_serves_a_waiting_client_when_idle_connections_give_way() {
+    let clients: Clients = Rc::default();
+    let outputs: Vec<Rc<RefCell<Vec<u8>>>> = (0..3).map(|_| Rc::default()).collect();
+    // two keep-alive clients that never close, then one that waits for a place
+    for (i, output) in outputs.iter().enumerate() {
+        let closes = i == 2;
+        let request: &[u8] = if closes {
+            b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        } else {
+            b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+        };
+        clients
+            .borrow_mut()
+            .push_back((request.to_vec(), closes, output.clone()));
+    }
+    let accepted = Rc::new(Cell::new(0));
+    let (mut rx0, mut tx0, mut rx1, mut tx1) = ([0u8; 512], [0u8; 256], [0u8; 512], [0u8; 256]);
+    let mut places = [
+        Place {
+            listener: MemListener {
+                clients: clients.clone(),
+                current: None,
+                accepted: accepted.clone(),
+            },
+            rx: &mut rx0,
+            tx: &mut tx0,
+        },
+        Place {
+            listener: MemListener {
+                clients: clients.clone(),
+                current: None,
+                accepted: accepted.clone(),
+            },
+            rx: &mut rx1,
+            tx: &mut tx1,
+        },
+    ];
+    let timer = SpinTimer(Instant::now());
+    // a long idle timeout: only giving way can free a place in time
+    let timeouts = Timeouts {
+        idle_ms: 60_000,
+        request_ms: 60_000,
+    };
+    let third_served = {
+        let out = outputs[2].clone();
+        async move {
+            while out.borrow().is_empty() {
+                YieldNow(false).await;
+            }
+        }
+    };
+    let started = Instant::now();
+    let app = demo::app;
+    futures_executor::block_on(embassy_futures::select::select(
+        serve_pool::<_, _, _, 2, 16>(&mut places, &app, &timer, &timeouts),
+        third_served,
+    ));
+    assert!(started.elapsed().as_millis() < 5_000);
+    assert_eq!(accepted.get(), 3);
+    for output in &outputs {
+        let r = parse_responses(&output.borrow(), &[]);
+        assert_eq!(r[0].status, 200);
+        assert_eq!(r[0].body, demo::PAGE.as_bytes());
+    }
+}
