@@ -2,12 +2,16 @@
 # Run every fuzz target for SECONDS each (default 30), one after another, from the committed
 # seeds plus the local corpus. Needs a nightly toolchain and cargo-fuzz. Fails if a target
 # fails to build or finds a crash, hang or leak.
-#   fuzz/run.sh 600        # ten minutes per target
+#   fuzz/run.sh 600                 # ten minutes per target
+#   fuzz/run.sh 600 chunked         # one target
 set -euo pipefail
 cd "$(dirname "$0")"
 seconds=${1:-30}
+shift || true
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(head chunked connection)
 mkdir -p logs
-for target in head chunked connection; do
+for target in "${targets[@]}"; do
   mkdir -p "corpus/$target"
   echo "== fuzz $target for ${seconds}s"
   log="logs/$target.log"
