@@ -351,3 +351,87 @@ fn a_full_pool_serves_a_waiting_client_when_idle_connections_give_way() {
         assert_eq!(r[0].body, demo::PAGE.as_bytes());
     }
 }
+
+struct TokioTimer(tokio::time::Instant);
+
+impl Timer for TokioTimer {
+    fn now_ms(&self) -> u64 {
+        self.0.elapsed().as_millis() as u64
+    }
+    async fn sleep_until(&self, deadline_ms: u64) {
+        tokio::time::sleep_until(self.0 + std::time::Duration::from_millis(deadline_ms)).await
+    }
+}
+
+/// The async driver on tokio over real loopback sockets, with the in-memory run's buffer
+/// sizes; returns the address. The server thread ends with the test process.
+fn start_tokio_server() -> std::net::SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    listener.set_nonblocking(true).unwrap();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let local = tokio::task::LocalSet::new();
+        local.block_on(&rt, async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            let timer = Rc::new(TokioTimer(tokio::time::Instant::now()));
+            loop {
+                let (stream, _) = listener.accept().await.unwrap();
+                let timer = timer.clone();
+                tokio::task::spawn_local(async move {
+                    let mut rx = [0u8; RX];
+                    let mut tx = [0u8; TX];
+                    let mut conn = Connection::new(&mut rx, &mut tx);
+                    let mut io = embedded_io_adapters::tokio_1::FromTokio::new(stream);
+                    let mut app = demo::app();
+                    let _ =
+                        asynch::serve(&mut io, &mut conn, &mut app, &*timer, &Timeouts::DEFAULT)
+                            .await;
+                    // Half-close and drain briefly, as the examples do, so the last response
+                    // is not lost to a reset.
+                    let mut stream = io.into_inner();
+                    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                    let _ = stream.shutdown().await;
+                    let mut sink = [0u8; 1024];
+                    let _ = tokio::time::timeout(std::time::Duration::from_secs(1), async {
+                        while let Ok(n) = stream.read(&mut sink).await {
+                            if n == 0 {
+                                break;
+                            }
+                        }
+                    })
+                    .await;
+                });
+            }
+        });
+    });
+    addr
+}
+
+#[test]
+fn conformance_table_over_real_sockets_on_tokio_gives_the_in_memory_bytes() {
+    use std::io::{Read, Write};
+    let addr = start_tokio_server();
+    let next = b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    for c in cases() {
+        let mut input = c.input.clone();
+        input.extend_from_slice(next);
+        let expected =
+            final_responses(serve_blocking(Scripted::stepped(&input, usize::MAX)).output);
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .unwrap();
+        s.write_all(&input).unwrap();
+        let mut out = Vec::new();
+        let _ = s.read_to_end(&mut out);
+        assert_eq!(
+            String::from_utf8_lossy(&final_responses(out)),
+            String::from_utf8_lossy(&expected),
+            "{}",
+            c.name
+        );
+    }
+}

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Check the example server with clients written elsewhere: Python's http.client, requests,
 and h11 as a strict validator of every response (including error responses and keep-alive
-cycles). Starts `target/release/examples/server` (build it first) on a free loopback port.
+cycles). Starts `target/release/examples/server` (or the example named by the first argument,
+e.g. `async_server`; build it first) on a free loopback port.
 
 Prints one line per check and a final "N passed, N failed" line; exits non-zero on failure.
 """
@@ -41,7 +42,8 @@ def check(name, fn):
 
 
 def start_server():
-    binary = os.path.join(ROOT, "target", "release", "examples", "server")
+    example = sys.argv[1] if len(sys.argv) > 1 else "server"
+    binary = os.path.join(ROOT, "target", "release", "examples", example)
     proc = subprocess.Popen(
         [binary, "127.0.0.1:0", "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
