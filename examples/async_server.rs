@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use embedded_io_adapters::tokio_1::FromTokio;
 use embedded_responder::io::asynch::{self, Timer};
+use embedded_responder::response::BUSY_RESPONSE;
 use embedded_responder::std_server::Config;
 use embedded_responder::{demo, Connection, Timeouts};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -32,9 +33,6 @@ impl Timer for TokioTimer {
         tokio::time::sleep_until(self.0 + Duration::from_millis(deadline_ms)).await
     }
 }
-
-const BUSY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\n\
-Content-Length: 0\r\nConnection: close\r\n\r\n";
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
@@ -82,7 +80,7 @@ async fn main() {
                     continue;
                 };
                 if open.get() >= config.max_connections {
-                    let _ = stream.write_all(BUSY).await;
+                    let _ = stream.write_all(BUSY_RESPONSE).await;
                     tokio::task::spawn_local(linger_close(stream, config.linger));
                     continue;
                 }

@@ -408,6 +408,12 @@ impl<'a, 's> ResponseHead<'a, 's> {
     }
 }
 
+/// The whole response a server sends, without reading the request, to a client beyond its
+/// connection limit: 503 with `Retry-After` (RFC 9110 §15.6.4, §10.2.3), then a close.
+pub const BUSY_RESPONSE: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\n\
+Content-Type: text/plain; charset=utf-8\r\nContent-Length: 20\r\nConnection: close\r\n\r\n\
+server is too busy\r\n";
+
 /// The response sent when a handler's response cannot be encoded (its head does not fit the
 /// transmit buffer, or a header is invalid). If even this does not fit, nothing is staged and
 /// the connection closes silently.
@@ -659,6 +665,14 @@ mod tests {
         assert_eq!(text, expected);
         // buffer too small even for the fallback: nothing is sent
         assert_eq!(render(10, KEEP, |r| r.text("x")).0, "");
+    }
+
+    #[test]
+    fn busy_response_is_well_framed() {
+        let text = core::str::from_utf8(BUSY_RESPONSE).unwrap();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap();
+        assert!(head.starts_with("HTTP/1.1 503 Service Unavailable\r\n"));
+        assert!(head.contains(&format!("Content-Length: {}", body.len())));
     }
 
     #[test]

@@ -172,11 +172,6 @@ pub struct Server {
     handle: ShutdownHandle,
 }
 
-/// Sent to a client beyond [`Config::max_connections`].
-const BUSY_RESPONSE: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\n\
-Content-Type: text/plain; charset=utf-8\r\nContent-Length: 20\r\nConnection: close\r\n\r\n\
-server is too busy\r\n";
-
 impl Server {
     /// Bind to `addr` (e.g. `"127.0.0.1:8000"`, or port 0 for any free port).
     pub fn bind(addr: impl ToSocketAddrs, config: Config) -> io::Result<Server> {
@@ -264,7 +259,7 @@ impl Server {
 /// Answer 503 and close, without making the accept loop wait on a slow client.
 fn refuse_busy(mut stream: TcpStream, config: &Config) {
     let _ = stream.set_write_timeout(Some(Duration::from_millis(100)));
-    let _ = stream.write_all(BUSY_RESPONSE);
+    let _ = stream.write_all(crate::response::BUSY_RESPONSE);
     let _ = stream.shutdown(Shutdown::Write);
     // The client's request is unread; dropping now may reset the connection before the 503
     // is read, so a helper thread lingers briefly.

@@ -139,39 +139,6 @@ impl Timer for SpinTimer {
     }
 }
 
-/// A peer that sends `input`, then neither sends nor closes.
-struct Stalling {
-    input: Vec<u8>,
-    pos: usize,
-    output: Rc<RefCell<Vec<u8>>>,
-}
-
-impl ErrorType for Stalling {
-    type Error = core::convert::Infallible;
-}
-
-impl embedded_io_async::Read for Stalling {
-    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
-        if self.pos == self.input.len() {
-            std::future::pending::<()>().await;
-        }
-        let n = (self.input.len() - self.pos).min(buf.len());
-        buf[..n].copy_from_slice(&self.input[self.pos..self.pos + n]);
-        self.pos += n;
-        Ok(n)
-    }
-}
-
-impl embedded_io_async::Write for Stalling {
-    async fn flush(&mut self) -> Result<(), Self::Error> {
-        Ok(())
-    }
-    async fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
-        self.output.borrow_mut().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-}
-
 #[test]
 fn the_timer_turns_a_stalled_head_into_408_and_an_idle_wait_into_a_close() {
     let timeouts = Timeouts {
@@ -180,9 +147,11 @@ fn the_timer_turns_a_stalled_head_into_408_and_an_idle_wait_into_a_close() {
     };
     let run = |input: &[u8]| {
         let output = Rc::new(RefCell::new(Vec::new()));
-        let mut io = Stalling {
+        // sends `input`, then neither sends nor closes
+        let mut io = Client {
             input: input.to_vec(),
             pos: 0,
+            closes: false,
             output: output.clone(),
         };
         let mut rx = [0u8; 512];
