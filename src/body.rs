@@ -9,7 +9,7 @@
 //! buffer and the handler sees one contiguous body.
 
 use crate::error::Error;
-use crate::request::{Header, Version};
+use crate::request::{hex_value, is_token_byte, Header, Version};
 
 /// How the request body is delimited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -285,22 +285,9 @@ impl ChunkedDecoder {
     }
 }
 
-fn hex_value(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
-}
-
 /// A byte allowed in a field value or chunk extension: visible, space, tab, or obs-text.
 fn is_field_byte(b: u8) -> bool {
     b == b'\t' || (b >= b' ' && b != 0x7f)
-}
-
-fn is_token_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
 #[cfg(test)]

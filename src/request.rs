@@ -427,6 +427,21 @@ fn wants_keep_alive(version: Version, headers: &[Header<'_>]) -> bool {
     }
 }
 
+/// The value of an ASCII hex digit (either case).
+pub(crate) fn hex_value(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// A `tchar` of RFC 9110 §5.6.2: the bytes of methods, field names and codings.
+pub(crate) fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,7 @@
 //! serving files, where [`normalize_path`] guarantees the result stays under the root.
 
 use crate::error::Error;
+use crate::request::hex_value;
 
 /// Percent-decode `raw` (RFC 3986 §2.1) into `out`. Refuses bad escapes (`%zz`, a `%` with
 /// fewer than two hex digits), `%00`, and results that are not UTF-8 ([`Error::InvalidPath`]);
@@ -25,8 +26,8 @@ fn decode_into<'o>(raw: &[u8], plus_is_space: bool, out: &'o mut [u8]) -> Result
     while i < raw.len() {
         let byte = match raw[i] {
             b'%' => {
-                let hi = raw.get(i + 1).copied().and_then(hex);
-                let lo = raw.get(i + 2).copied().and_then(hex);
+                let hi = raw.get(i + 1).copied().and_then(hex_value);
+                let lo = raw.get(i + 2).copied().and_then(hex_value);
                 let (Some(hi), Some(lo)) = (hi, lo) else {
                     return Err(Error::InvalidPath);
                 };
@@ -44,15 +45,6 @@ fn decode_into<'o>(raw: &[u8], plus_is_space: bool, out: &'o mut [u8]) -> Result
         i += 1;
     }
     core::str::from_utf8(&out[..len]).map_err(|_| Error::InvalidPath)
-}
-
-fn hex(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
 }
 
 /// Decode and normalise a raw request path into `out`: an absolute path with no empty, `.`
