@@ -50,6 +50,11 @@ pub trait Hooks {
     /// The next read must complete within `ms` milliseconds: tell the transport (e.g. a
     /// socket's receive timeout). Its read must then fail with `ErrorKind::TimedOut`.
     fn set_read_timeout(&mut self, _ms: u64) {}
+    /// The driver is about to read. `between_requests` is true when no byte of a next request
+    /// has arrived, so that ending the connection now loses nothing: a transport that serves
+    /// several peers in turn (a few TCP sockets on a microcontroller) may then fail the read
+    /// with `ErrorKind::TimedOut` to give way, which closes the connection quietly.
+    fn will_read(&mut self, _between_requests: bool) {}
     /// The first bytes of a new request arrived.
     fn request_started(&mut self) {}
     /// A response was written.
@@ -100,6 +105,7 @@ where
                     }
                     hooks.set_read_timeout(deadline - now);
                 }
+                hooks.will_read(was_idle);
                 match io.read(conn.read_buf()) {
                     Ok(n) => {
                         conn.received(n);
