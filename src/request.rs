@@ -400,8 +400,15 @@ fn split_target(method: Method, target: &str) -> Result<(&str, Option<&str>), Er
 
 /// The part after `http://` or `https://` (scheme compared case-insensitively), if either.
 fn strip_http_scheme(target: &str) -> Option<&str> {
-    let (scheme, rest) = target.split_once("://")?;
-    (scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")).then_some(rest)
+    let bytes = target.as_bytes();
+    let skip = if bytes.get(..7)?.eq_ignore_ascii_case(b"http://") {
+        7
+    } else if bytes.get(..8)?.eq_ignore_ascii_case(b"https://") {
+        8
+    } else {
+        return None;
+    };
+    target.get(skip..)
 }
 
 /// Persistence as the client asked for it (RFC 9112 §9.3): HTTP/1.1 keeps the connection

@@ -183,3 +183,33 @@ fn chunked_body_then_pipelined_requests_in_one_read() {
         assert_eq!(r[2].body, demo::PAGE.as_bytes());
     }
 }
+
+/// The blocking driver tells its hooks, before each read, whether a request is under way:
+/// a transport may give way only when nothing would be lost.
+#[test]
+fn will_read_says_when_a_connection_is_between_requests() {
+    use embedded_responder::io::blocking::{serve_with_hooks, Hooks};
+    use embedded_responder::Connection;
+
+    struct Record(Vec<bool>);
+    impl Hooks for Record {
+        fn will_read(&mut self, between_requests: bool) {
+            self.0.push(between_requests);
+        }
+    }
+    // First request in two reads, then a second whole one, then the end of the stream.
+    let first = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+    let mut input = first.to_vec();
+    input.extend_from_slice(b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n");
+    let mut io = Scripted::cut_at(&input, vec![10, first.len()]);
+    let (mut rx, mut tx) = ([0u8; 1024], [0u8; 512]);
+    let mut conn = Connection::new(&mut rx, &mut tx);
+    let mut hooks = Record(Vec::new());
+    serve_with_hooks(&mut io, &mut conn, &mut demo::app(), &mut hooks).unwrap();
+    assert_eq!(hooks.0, [true, false, true, true]);
+    let statuses: Vec<u16> = parse_responses(&io.output, &[false, false])
+        .iter()
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(statuses, [200, 404]);
+}

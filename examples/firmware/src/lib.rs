@@ -11,6 +11,7 @@ pub mod app;
 pub mod clock;
 pub mod enet;
 pub mod irq;
+pub mod mem;
 pub mod net;
 pub mod stack;
 pub mod uart;
