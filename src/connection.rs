@@ -168,6 +168,23 @@ pub struct Connection<'b, const MAX_HEADERS: usize = DEFAULT_MAX_HEADERS> {
     cursor: Cursor,
 }
 
+/// A [`Connection`]'s state without its buffers: see [`Connection::park`]. 80 bytes on a
+/// 64-bit host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Parked {
+    limits: Limits,
+    cursor: Cursor,
+    rx_len: usize,
+    tx_len: usize,
+}
+
+impl Parked {
+    /// Whether no byte of a next request has arrived (see [`Connection::is_idle`]).
+    pub fn is_idle(&self) -> bool {
+        self.cursor.state == State::Head && self.cursor.start == self.cursor.filled
+    }
+}
+
 /// Where a connection is in its byte stream and its protocol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Cursor {
@@ -227,6 +244,30 @@ impl<'b, const MAX_HEADERS: usize> Connection<'b, MAX_HEADERS> {
     /// Forget everything and start over, as for a new peer on the same buffers.
     pub fn reset(&mut self) {
         self.cursor = Cursor::NEW;
+    }
+
+    /// Set the connection aside without its buffers (they must stay as they are): an event
+    /// loop keeps many connections this way, buffers in one place and state in another, and
+    /// [`Connection::unpark`]s one when its socket is ready.
+    pub fn park(self) -> Parked {
+        Parked {
+            limits: self.limits,
+            cursor: self.cursor,
+            rx_len: self.rx.len(),
+            tx_len: self.tx.len(),
+        }
+    }
+
+    /// Take up a [`Parked`] connection again, on the buffers it was parked with. Buffers of
+    /// other sizes start it over as a new connection (a mistake, but never a panic).
+    pub fn unpark(rx: &'b mut [u8], tx: &'b mut [u8], parked: Parked) -> Self {
+        let same = rx.len() == parked.rx_len && tx.len() == parked.tx_len;
+        Connection {
+            rx,
+            tx,
+            limits: parked.limits,
+            cursor: if same { parked.cursor } else { Cursor::NEW },
+        }
     }
 
     /// The limits in force.

@@ -46,6 +46,8 @@ pub mod body;
 pub mod connection;
 pub mod demo;
 pub mod error;
+#[cfg(feature = "event-loop")]
+pub mod event_server;
 pub mod io;
 pub mod request;
 pub mod response;
@@ -55,7 +57,8 @@ pub mod std_server;
 pub mod target;
 
 pub use connection::{
-    Action, Connection, Exchange, Limits, Next, Pending, Timeouts, Transmit, DEFAULT_MAX_HEADERS,
+    Action, Connection, Exchange, Limits, Next, Parked, Pending, Timeouts, Transmit,
+    DEFAULT_MAX_HEADERS,
 };
 pub use error::Error;
 pub use request::{Header, Method, Request, Version};

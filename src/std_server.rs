@@ -311,27 +311,33 @@ impl Hooks for ConnectionHooks<'_> {
 
     fn responded(&mut self, exchange: &Exchange<'_>) {
         if self.config.log {
-            let elapsed = self.started.elapsed();
-            let method = exchange.method.map_or("-", |m| m.as_str());
-            let path = if exchange.path.is_empty() {
-                "-"
-            } else {
-                exchange.path
-            };
-            let error = exchange.error.map_or("", |e| e.as_str());
-            eprintln!(
-                "{} {} {} {} {:.3}ms {}",
-                self.peer,
-                method,
-                path,
-                exchange.status.code(),
-                elapsed.as_secs_f64() * 1e3,
-                error
-            );
+            log_exchange(self.peer, self.started, exchange);
         }
         // A pipelined next request is already here: its time starts now.
         self.started = Instant::now();
     }
+}
+
+/// The per-request log line: peer, method, path, status, time since the request's first
+/// bytes, and the protocol error if any.
+pub(crate) fn log_exchange(peer: SocketAddr, started: Instant, exchange: &Exchange<'_>) {
+    let elapsed = started.elapsed();
+    let method = exchange.method.map_or("-", |m| m.as_str());
+    let path = if exchange.path.is_empty() {
+        "-"
+    } else {
+        exchange.path
+    };
+    let error = exchange.error.map_or("", |e| e.as_str());
+    eprintln!(
+        "{} {} {} {} {:.3}ms {}",
+        peer,
+        method,
+        path,
+        exchange.status.code(),
+        elapsed.as_secs_f64() * 1e3,
+        error
+    );
 }
 
 fn serve_stream<A: Handler>(stream: TcpStream, peer: SocketAddr, app: &mut A, config: &Config) {
