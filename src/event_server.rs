@@ -470,6 +470,10 @@ impl<'s> Worker<'s> {
         } = slot;
         let mut conn = Connection::<DEFAULT_MAX_HEADERS>::unpark(rx, tx, *parked);
         let mut close = false;
+        // A read that returned less than it asked for took everything the socket had; with
+        // edge-triggered readiness, bytes arriving later raise a new event, so the read that
+        // would only say "would block" is skipped (one system call less per request).
+        let mut drained = false;
         loop {
             match conn.poll(app) {
                 Action::Read => {
@@ -478,9 +482,16 @@ impl<'s> Worker<'s> {
                         conn.timed_out();
                         continue;
                     }
+                    if drained {
+                        *deadline_ms = Some(deadline);
+                        break;
+                    }
                     let was_idle = conn.is_idle();
-                    match stream.read(conn.read_buf()) {
+                    let buf = conn.read_buf();
+                    let asked = buf.len();
+                    match stream.read(buf) {
                         Ok(n) => {
+                            drained = n < asked;
                             conn.received(n);
                             if was_idle && n > 0 {
                                 *started = Instant::now();
