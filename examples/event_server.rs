@@ -14,6 +14,7 @@ fn main() {
     let mut addr = String::from("127.0.0.1:8000");
     let mut log = true;
     let mut workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut max_connections = Config::default().max_connections;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -25,9 +26,16 @@ fn main() {
                     std::process::exit(2);
                 }
             },
+            "--max-connections" => match args.next().and_then(|n| n.parse().ok()) {
+                Some(n) => max_connections = n,
+                None => {
+                    eprintln!("--max-connections needs a number");
+                    std::process::exit(2);
+                }
+            },
             "--help" | "-h" => {
                 println!(
-                    "usage: event_server [ADDRESS] [--quiet] [--workers N]   (default 127.0.0.1:8000, one worker per core)"
+                    "usage: event_server [ADDRESS] [--quiet] [--workers N] [--max-connections N]   (default 127.0.0.1:8000, one worker per core, 256)"
                 );
                 return;
             }
@@ -37,6 +45,7 @@ fn main() {
 
     let config = Config {
         log,
+        max_connections,
         ..Config::default()
     };
     let server = match EventServer::bind(&addr, config, workers) {

@@ -229,7 +229,11 @@ impl HeadScanner {
     pub fn scan(&mut self, buf: &[u8]) -> Result<Scan, Error> {
         let mut i = self.scanned;
         while i < buf.len() {
-            match buf[i] {
+            i = skip_plain_bytes(buf, i);
+            let Some(&byte) = buf.get(i) else {
+                break;
+            };
+            match byte {
                 b'\n' => {
                     if i == 0 || buf[i - 1] != b'\r' {
                         return Err(Error::BareLineEnding);
@@ -259,6 +263,28 @@ impl HeadScanner {
     pub fn request_line_complete(&self) -> bool {
         self.line_complete
     }
+}
+
+/// The first index from `i` whose byte is CR or LF, or where fewer than 8 bytes remain:
+/// eight bytes at a time, with the "has a zero byte" test on `word ^ pattern` (no `unsafe`,
+/// no SIMD). Most of a head is neither, so the scanner mostly runs here.
+fn skip_plain_bytes(buf: &[u8], mut i: usize) -> usize {
+    const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
+    const CRS: u64 = u64::from_le_bytes([b'\r'; 8]);
+    const LFS: u64 = u64::from_le_bytes([b'\n'; 8]);
+    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS != 0;
+    while let Some(chunk) = buf.get(i..i + 8) {
+        let Ok(bytes) = <[u8; 8]>::try_from(chunk) else {
+            break;
+        };
+        let word = u64::from_le_bytes(bytes);
+        if has_zero(word ^ CRS) || has_zero(word ^ LFS) {
+            break;
+        }
+        i += 8;
+    }
+    i
 }
 
 /// Parse a complete head (as delimited by [`HeadScanner`], blank line included) into

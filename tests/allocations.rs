@@ -34,7 +34,8 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-const REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: localhost\r\nUser-Agent: test\r\nAccept: */*\r\n\r\n";
+const REQUEST: &[u8] =
+    b"GET / HTTP/1.1\r\nHost: localhost\r\nUser-Agent: test\r\nAccept: */*\r\n\r\n";
 
 /// Send `n` requests one after another on `stream`, reading each whole response (its length
 /// is `response_len`) into a fixed buffer.
@@ -92,7 +93,10 @@ fn no_allocation_per_request_in_steady_state() {
     let threaded = allocations_for_1000_requests(addr);
     handle.shutdown();
     thread.join().unwrap().unwrap();
-    assert_eq!(threaded, 0, "threaded server: allocations in 1,000 requests");
+    assert_eq!(
+        threaded, 0,
+        "threaded server: allocations in 1,000 requests"
+    );
 
     #[cfg(feature = "event-loop")]
     {
@@ -104,6 +108,9 @@ fn no_allocation_per_request_in_steady_state() {
         let evented = allocations_for_1000_requests(addr);
         handle.shutdown();
         thread.join().unwrap().unwrap();
-        assert_eq!(evented, 0, "event-loop server: allocations in 1,000 requests");
+        assert_eq!(
+            evented, 0,
+            "event-loop server: allocations in 1,000 requests"
+        );
     }
 }
