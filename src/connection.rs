@@ -168,8 +168,7 @@ pub struct Connection<'b, const MAX_HEADERS: usize = DEFAULT_MAX_HEADERS> {
     cursor: Cursor,
 }
 
-/// A [`Connection`]'s state without its buffers: see [`Connection::park`]. 80 bytes on a
-/// 64-bit host.
+/// A [`Connection`]'s state without its buffers: see [`Connection::park`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Parked {
     limits: Limits,

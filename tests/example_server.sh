@@ -8,7 +8,11 @@ cd "$(dirname "$0")/.."
 
 example=${1:-server}
 features=()
-[ "$example" = server ] || features=(--features async)
+case "$example" in
+  server) ;;
+  event_server) features=(--features event-loop) ;;
+  *) features=(--features async) ;;
+esac
 cargo build --release --example "$example" "${features[@]}"
 bin=target/release/examples/$example
 work=$(mktemp -d)
