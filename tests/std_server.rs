@@ -6,6 +6,8 @@
 //! The tests live in `common/server_suite.rs`; `tests/event_server.rs` runs them against the
 //! event-loop server.
 
+// Read by the suite only when the `event-loop` feature is on.
+#[allow(dead_code)]
 const EVENT_LOOP: bool = false;
 
 mod common;
