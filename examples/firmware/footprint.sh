@@ -67,7 +67,7 @@ echo "|---|---|---|---|---|"
 echo "| \`uart\` (runtime, UART driver, library, app) | $uart_flash B | $(statics uart) B | $peak B | $uart_ram B |"
 echo "| \`baseline\` (runtime, UART driver, echo; no HTTP) | $base_flash B | $(statics baseline) B | n/a | n/a |"
 echo "| HTTP share (\`uart\` - \`baseline\`) | $((uart_flash - base_flash)) B | | | |"
-echo "| \`ethernet\` (adds smoltcp, MAC driver; 8 sockets of 2 KiB on the stack) | $eth_flash B | $(statics ethernet) B | $eth_peak B | $(( $(statics ethernet) + eth_peak )) B |"
+echo "| \`ethernet\` (adds smoltcp, MAC driver; 12 sockets of 2 KiB on the stack) | $eth_flash B | $(statics ethernet) B | $eth_peak B | $(( $(statics ethernet) + eth_peak )) B |"
 status=0
 if [ -n "$max_flash" ] && [ "$uart_flash" -gt "$max_flash" ]; then
   echo "uart flash $uart_flash B exceeds the limit of $max_flash B" >&2; status=1

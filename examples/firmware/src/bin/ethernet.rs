@@ -17,7 +17,9 @@ use firmware::{clock, irq, stack};
 use smoltcp::iface::{SocketHandle, SocketSet, SocketStorage};
 use smoltcp::socket::tcp::{self, State};
 
-const SOCKETS: usize = 8;
+/// More than the clients expected at once: a socket whose connection is closing (LAST-ACK)
+/// is not listening, and a client reconnecting at that moment would be reset.
+const SOCKETS: usize = 12;
 const SOCKET_RX: usize = 1024;
 const SOCKET_TX: usize = 1024;
 const RX: usize = 1536;
