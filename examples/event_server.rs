@@ -66,7 +66,10 @@ fn main() {
     .expect("installing the Ctrl+C handler");
 
     match server.local_addr() {
-        Ok(local) => println!("listening on http://{local}/ ({workers} workers)"),
+        Ok(local) => {
+            println!("listening on http://{local}/");
+            eprintln!("{workers} event-loop workers");
+        }
         Err(e) => eprintln!("listening (address unknown: {e})"),
     }
 
