@@ -4,7 +4,8 @@
 //! It is ordinary library code (a [`Router`] of closures), kept here so that every place
 //! that serves "the example app" serves the same bytes.
 
-use crate::response::Status;
+use crate::request::Request;
+use crate::response::{Responded, Responder, Status};
 use crate::router::{get, post, Handler, Router};
 
 /// The page served at `GET /`.
@@ -39,18 +40,22 @@ pub const NOT_FOUND_PAGE: &str = "<!DOCTYPE html>
 pub fn app() -> impl Handler {
     Router::new()
         .route("/", get(|_req, res| res.html(PAGE)))
-        .route(
-            "/echo",
-            post(|req, res| {
-                let content_type = req
-                    .header("content-type")
-                    .unwrap_or("application/octet-stream");
-                res.ok(content_type, req.body())
-            }),
-        )
-        .fallback(|_req, res| {
-            res.start(Status::NOT_FOUND)
-                .header("Content-Type", "text/html; charset=utf-8")
-                .body(NOT_FOUND_PAGE.as_bytes())
-        })
+        .route("/echo", post(echo))
+        .fallback(not_found)
+}
+
+/// The request body back, with the request's Content-Type (`application/octet-stream` if
+/// none).
+pub fn echo<'a>(req: &Request<'a, '_>, res: Responder<'a, '_>) -> Responded {
+    let content_type = req
+        .header("content-type")
+        .unwrap_or("application/octet-stream");
+    res.ok(content_type, req.body())
+}
+
+/// 404 with [`NOT_FOUND_PAGE`].
+pub fn not_found<'a>(_req: &Request<'a, '_>, res: Responder<'a, '_>) -> Responded {
+    res.start(Status::NOT_FOUND)
+        .header("Content-Type", "text/html; charset=utf-8")
+        .body(NOT_FOUND_PAGE.as_bytes())
 }

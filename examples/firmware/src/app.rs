@@ -5,7 +5,7 @@
 
 use core::cell::Cell;
 
-use embedded_responder::demo::{NOT_FOUND_PAGE, PAGE};
+use embedded_responder::demo::{self, PAGE};
 use embedded_responder::io::blocking::Hooks;
 use embedded_responder::{get, post, Exchange, Handler, Router, Status, Timeouts};
 
@@ -86,15 +86,7 @@ impl Hooks for FirmwareHooks<'_> {
 pub fn app(stats: &Stats) -> impl Handler + '_ {
     Router::new()
         .route("/", get(|_req, res| res.html(PAGE)))
-        .route(
-            "/echo",
-            post(|req, res| {
-                let content_type = req
-                    .header("content-type")
-                    .unwrap_or("application/octet-stream");
-                res.ok(content_type, req.body())
-            }),
-        )
+        .route("/echo", post(demo::echo))
         .route(
             "/stats",
             get(move |_req, res| {
@@ -113,9 +105,5 @@ pub fn app(stats: &Stats) -> impl Handler + '_ {
                     })
             }),
         )
-        .fallback(|_req, res| {
-            res.start(Status::NOT_FOUND)
-                .header("Content-Type", "text/html; charset=utf-8")
-                .body(NOT_FOUND_PAGE.as_bytes())
-        })
+        .fallback(demo::not_found)
 }
