@@ -180,7 +180,7 @@ pub struct Parked {
 impl Parked {
     /// Whether no byte of a next request has arrived (see [`Connection::is_idle`]).
     pub fn is_idle(&self) -> bool {
-        self.cursor.state == State::Head && self.cursor.start == self.cursor.filled
+        self.cursor.is_idle()
     }
 }
 
@@ -204,6 +204,11 @@ struct Cursor {
 }
 
 impl Cursor {
+    /// No byte of a next request is here.
+    fn is_idle(&self) -> bool {
+        self.state == State::Head && self.start == self.filled
+    }
+
     const NEW: Cursor = Cursor {
         start: 0,
         filled: 0,
@@ -277,7 +282,7 @@ impl<'b, const MAX_HEADERS: usize> Connection<'b, MAX_HEADERS> {
     /// No bytes of a next request have arrived: a timeout now is an idle keep-alive timeout,
     /// answered by a silent close rather than 408.
     pub fn is_idle(&self) -> bool {
-        self.cursor.state == State::Head && self.cursor.start == self.cursor.filled
+        self.cursor.is_idle()
     }
 
     /// When the next read must complete, given the time now (any monotonic milliseconds):

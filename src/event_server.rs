@@ -23,7 +23,7 @@ use mio::{Events, Interest, Poll, Token, Waker};
 use crate::connection::{Action, Connection, Parked, DEFAULT_MAX_HEADERS};
 use crate::response::BUSY_RESPONSE;
 use crate::router::Handler;
-use crate::std_server::Config;
+use crate::std_server::{millis, Config};
 
 const LISTENER: Token = Token(usize::MAX - 1);
 const WAKER: Token = Token(usize::MAX - 2);
@@ -355,7 +355,7 @@ impl<'s> Worker<'s> {
         if let Some(slot) = self.slots[i].as_mut() {
             slot.backlog.extend_from_slice(BUSY_RESPONSE);
             slot.close_after_backlog = true;
-            slot.deadline_ms = Some(now + ms(self.config.write_timeout));
+            slot.deadline_ms = Some(now + millis(self.config.write_timeout));
         }
         if let Outcome::Drop = self.flush_backlog(i, now) {
             self.remove(i);
@@ -449,10 +449,7 @@ impl<'s> Worker<'s> {
     /// Serve requests until the socket would block or the connection must close.
     fn serve<A: Handler>(&mut self, i: usize, app: &mut A, now: u64) -> Outcome {
         let config = self.config;
-        let timeouts = crate::connection::Timeouts {
-            idle_ms: ms(config.idle_timeout),
-            request_ms: ms(config.request_timeout),
-        };
+        let timeouts = config.timeouts();
         let Some(slot) = self.slots[i].as_mut() else {
             return Outcome::Drop;
         };
@@ -521,7 +518,7 @@ impl<'s> Worker<'s> {
                         Ok(false) => {
                             // The rest waits in the backlog, until the socket is writable.
                             *close_after_backlog = close;
-                            *deadline_ms = Some(now + ms(config.write_timeout));
+                            *deadline_ms = Some(now + millis(config.write_timeout));
                             *parked = conn.park();
                             let _ = self.poll.registry().reregister(
                                 stream,
@@ -549,7 +546,7 @@ impl<'s> Worker<'s> {
     /// Shut the write side and read until the peer closes, so that unread request bytes do
     /// not make the kernel reset the connection under the last response.
     fn start_linger(&mut self, i: usize, now: u64) -> Outcome {
-        let linger = ms(self.config.linger);
+        let linger = millis(self.config.linger);
         let Some(slot) = self.slots[i].as_mut() else {
             return Outcome::Drop;
         };
@@ -585,10 +582,6 @@ impl<'s> Worker<'s> {
             }
         }
     }
-}
-
-fn ms(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// Write `head` and `body` in one system call where possible. `Ok(false)`: the socket would

@@ -123,6 +123,21 @@ impl Default for Config {
     }
 }
 
+impl Config {
+    /// The idle and request timeouts as the core's [`Timeouts`] (milliseconds).
+    pub fn timeouts(&self) -> Timeouts {
+        Timeouts {
+            idle_ms: millis(self.idle_timeout),
+            request_ms: millis(self.request_timeout),
+        }
+    }
+}
+
+/// A duration in whole milliseconds, saturating.
+pub(crate) fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
 /// Tells a running [`Server`] to stop. Cloneable and usable from a signal handler thread.
 #[derive(Debug, Clone)]
 pub struct ShutdownHandle {
@@ -289,11 +304,7 @@ impl Hooks for ConnectionHooks<'_> {
     }
 
     fn timeouts(&self) -> Timeouts {
-        let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
-        Timeouts {
-            idle_ms: ms(self.config.idle_timeout),
-            request_ms: ms(self.config.request_timeout),
-        }
+        self.config.timeouts()
     }
 
     fn set_read_timeout(&mut self, ms: u64) {
