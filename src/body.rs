@@ -9,7 +9,7 @@
 //! buffer and the handler sees one contiguous body.
 
 use crate::error::Error;
-use crate::request::{hex_value, is_token_byte, Header, Version};
+use crate::request::{hex_value, is_token_byte, list_items, Field, Header, Version};
 
 /// How the request body is delimited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,56 +25,80 @@ pub enum Framing {
 impl Framing {
     /// Decide the framing from the request's headers (RFC 9112 §6.1, §6.3; RFC 9110 §8.6).
     pub fn from_headers(version: Version, headers: &[Header<'_>]) -> Result<Framing, Error> {
-        let mut length: Option<u64> = None;
-        let mut transfer_encoding = false;
-        // Codings in order across all Transfer-Encoding fields: (any seen, last is chunked,
-        // chunked seen before the last, a coding other than chunked).
-        let mut chunked_last = false;
-        let mut chunked_earlier = false;
-        let mut other_coding = false;
+        let mut fields = FramingFields::default();
         for h in headers {
-            if h.name.eq_ignore_ascii_case("content-length") {
-                // A list of identical values is allowed to stand for one (RFC 9110 §8.6);
-                // repeated fields are treated as one list.
-                for item in h.value.split(|&b| b == b',') {
-                    let n = parse_content_length(item.trim_ascii())?;
-                    if length.is_some_and(|seen| seen != n) {
-                        return Err(Error::InvalidContentLength);
-                    }
-                    length = Some(n);
-                }
-            } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
-                transfer_encoding = true;
-                // Empty list elements are allowed and ignored (RFC 9110 §5.6.1).
-                for coding in h.value.split(|&b| b == b',').map(<[u8]>::trim_ascii) {
-                    if coding.is_empty() {
-                        continue;
-                    }
-                    chunked_earlier |= chunked_last;
-                    chunked_last = coding.eq_ignore_ascii_case(b"chunked");
-                    other_coding |= !chunked_last;
-                }
+            match Field::of(h.name) {
+                Field::ContentLength => fields.content_length(h.value),
+                Field::TransferEncoding => fields.transfer_encoding(h.value),
+                _ => {}
             }
         }
-        if !transfer_encoding {
-            return Ok(length.map_or(Framing::None, Framing::Length));
+        fields.framing(version)
+    }
+}
+
+/// What the framing fields said, gathered one field at a time during the single pass over
+/// the headers, then judged once by [`FramingFields::framing`].
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct FramingFields {
+    length: Option<u64>,
+    /// A Content-Length that is not a number, or disagrees with an earlier one.
+    invalid_length: bool,
+    transfer_encoding: bool,
+    /// Codings in order across all Transfer-Encoding fields: the last is chunked, chunked came
+    /// before the last, a coding other than chunked was named.
+    chunked_last: bool,
+    chunked_earlier: bool,
+    other_coding: bool,
+}
+
+impl FramingFields {
+    /// A Content-Length field. A list of identical values is allowed to stand for one (RFC
+    /// 9110 §8.6); repeated fields are treated as one list.
+    pub(crate) fn content_length(&mut self, value: &[u8]) {
+        for item in list_items(value) {
+            match parse_content_length(item) {
+                Ok(n) if self.length.is_none_or(|seen| seen == n) => self.length = Some(n),
+                _ => self.invalid_length = true,
+            }
         }
-        if length.is_some() {
+    }
+
+    /// A Transfer-Encoding field. Empty list elements are allowed and ignored (RFC 9110
+    /// §5.6.1).
+    pub(crate) fn transfer_encoding(&mut self, value: &[u8]) {
+        self.transfer_encoding = true;
+        for coding in list_items(value).filter(|c| !c.is_empty()) {
+            self.chunked_earlier |= self.chunked_last;
+            self.chunked_last = coding.eq_ignore_ascii_case(b"chunked");
+            self.other_coding |= !self.chunked_last;
+        }
+    }
+
+    /// The framing, or why there is none that can be trusted.
+    pub(crate) fn framing(&self, version: Version) -> Result<Framing, Error> {
+        if self.invalid_length {
+            return Err(Error::InvalidContentLength);
+        }
+        if !self.transfer_encoding {
+            return Ok(self.length.map_or(Framing::None, Framing::Length));
+        }
+        if self.length.is_some() {
             return Err(Error::ContentLengthWithTransferEncoding);
         }
         if version == Version::Http10 {
             return Err(Error::TransferEncodingInHttp10);
         }
-        if chunked_earlier {
+        if self.chunked_earlier {
             // `chunked` applied twice, or not last: the length is unknowable (RFC 9112 §6.3).
             return Err(Error::ChunkedNotLast);
         }
-        if other_coding {
+        if self.other_coding {
             // gzip, deflate, ...: not implemented (RFC 9112 §6.1). Checked after the above so
             // that `chunked, gzip` is the 400 RFC 9112 §6.3 requires.
             return Err(Error::UnsupportedTransferEncoding);
         }
-        if !chunked_last {
+        if !self.chunked_last {
             // A Transfer-Encoding with no coding at all.
             return Err(Error::Malformed);
         }

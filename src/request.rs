@@ -8,7 +8,7 @@
 //!
 //! Nothing here does IO or allocates; the header table is a caller-provided slice.
 
-use crate::body::Framing;
+use crate::body::{Framing, FramingFields};
 use crate::connection::Limits;
 use crate::error::Error;
 
@@ -322,17 +322,52 @@ pub fn parse_head<'a, 'h>(
     };
     let (path, query) = split_target(method, target)?;
 
-    let hosts = headers
-        .iter()
-        .filter(|h| h.name.eq_ignore_ascii_case("host"))
-        .count();
+    // One pass over the fields: each name is classified once, and the verdicts are given
+    // after it in a fixed order (Host, framing, Expect) whatever the fields' order.
+    let mut hosts = 0usize;
+    let mut framing = FramingFields::default();
+    let (mut close, mut keep_alive) = (false, false);
+    let (mut expect_continue, mut expectation_failed) = (false, false);
+    for h in headers {
+        match Field::of(h.name) {
+            Field::Host => hosts += 1,
+            Field::ContentLength => framing.content_length(h.value),
+            Field::TransferEncoding => framing.transfer_encoding(h.value),
+            Field::Connection => {
+                for option in list_items(h.value) {
+                    close |= option.eq_ignore_ascii_case(b"close");
+                    keep_alive |= option.eq_ignore_ascii_case(b"keep-alive");
+                }
+            }
+            // RFC 9110 §10.1.1: `100-continue` (case-insensitive) is the only expectation;
+            // any other is answered with 417.
+            Field::Expect => {
+                for item in list_items(h.value).filter(|i| !i.is_empty()) {
+                    if item.eq_ignore_ascii_case(b"100-continue") {
+                        expect_continue = true;
+                    } else {
+                        expectation_failed = true;
+                    }
+                }
+            }
+            Field::Other => {}
+        }
+    }
     if hosts > 1 || (version == Version::Http11 && hosts == 0) {
         return Err(Error::HostMissingOrRepeated);
     }
-
-    let framing = Framing::from_headers(version, headers)?;
-    let keep_alive = wants_keep_alive(version, headers);
-    let expect_continue = expects_continue(version, headers)?;
+    let framing = framing.framing(version)?;
+    // Persistence as the client asked for it (RFC 9112 §9.3): HTTP/1.1 keeps the connection
+    // unless told `close`; HTTP/1.0 closes unless told `keep-alive`.
+    let keep_alive = match version {
+        Version::Http11 => !close,
+        Version::Http10 => keep_alive && !close,
+    };
+    // An HTTP/1.0 client cannot expect anything, so its `Expect` is ignored.
+    let expect_continue = version == Version::Http11 && expect_continue;
+    if version == Version::Http11 && expectation_failed {
+        return Err(Error::ExpectationFailed);
+    }
     Ok(Head {
         request: Request {
             method,
@@ -347,29 +382,6 @@ pub fn parse_head<'a, 'h>(
         keep_alive,
         expect_continue,
     })
-}
-
-/// RFC 9110 §10.1.1: `100-continue` (case-insensitive) is the only expectation; any other is
-/// answered with 417. An HTTP/1.0 client cannot expect anything, so its `Expect` is ignored.
-fn expects_continue(version: Version, headers: &[Header<'_>]) -> Result<bool, Error> {
-    if version == Version::Http10 {
-        return Ok(false);
-    }
-    let mut expect_continue = false;
-    for value in headers
-        .iter()
-        .filter(|h| h.name.eq_ignore_ascii_case("expect"))
-        .map(|h| h.value)
-    {
-        for item in value.split(|&b| b == b',').map(<[u8]>::trim_ascii) {
-            if item.eq_ignore_ascii_case(b"100-continue") {
-                expect_continue = true;
-            } else if !item.is_empty() {
-                return Err(Error::ExpectationFailed);
-            }
-        }
-    }
-    Ok(expect_continue)
 }
 
 /// Whether the request line ends in `HTTP/<digit>.<digit>`: a version that is well-formed but
@@ -437,27 +449,41 @@ fn strip_http_scheme(target: &str) -> Option<&str> {
     target.get(skip..)
 }
 
-/// Persistence as the client asked for it (RFC 9112 §9.3): HTTP/1.1 keeps the connection
-/// unless `Connection` lists `close`; HTTP/1.0 closes it unless `Connection` lists
-/// `keep-alive`.
-fn wants_keep_alive(version: Version, headers: &[Header<'_>]) -> bool {
-    let mut close = false;
-    let mut keep_alive = false;
-    for value in headers
-        .iter()
-        .filter(|h| h.name.eq_ignore_ascii_case("connection"))
-        .map(|h| h.value)
-    {
-        for option in value.split(|&b| b == b',') {
-            let option = option.trim_ascii();
-            close |= option.eq_ignore_ascii_case(b"close");
-            keep_alive |= option.eq_ignore_ascii_case(b"keep-alive");
+/// The header fields the server acts on itself; every other field is the application's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Field {
+    Host,
+    ContentLength,
+    TransferEncoding,
+    Connection,
+    Expect,
+    Other,
+}
+
+impl Field {
+    /// Classify a field name (ASCII case-insensitive): by length first, so most names are
+    /// told apart without comparing a byte.
+    pub(crate) fn of(name: &str) -> Field {
+        let (known, field) = match name.len() {
+            4 => ("host", Field::Host),
+            6 => ("expect", Field::Expect),
+            10 => ("connection", Field::Connection),
+            14 => ("content-length", Field::ContentLength),
+            17 => ("transfer-encoding", Field::TransferEncoding),
+            _ => return Field::Other,
+        };
+        if name.eq_ignore_ascii_case(known) {
+            field
+        } else {
+            Field::Other
         }
     }
-    match version {
-        Version::Http11 => !close,
-        Version::Http10 => keep_alive && !close,
-    }
+}
+
+/// The elements of a comma-separated field value (RFC 9110 §5.6.1), without surrounding
+/// whitespace; empty elements included.
+pub(crate) fn list_items(value: &[u8]) -> impl Iterator<Item = &[u8]> {
+    value.split(|&b| b == b',').map(<[u8]>::trim_ascii)
 }
 
 /// The value of an ASCII hex digit (either case).
