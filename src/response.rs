@@ -91,40 +91,15 @@ impl Status {
     }
 
     /// The standard reason phrase, or `""` for codes without one here.
-    pub const fn reason(self) -> &'static str {
-        match self.0 {
-            100 => "Continue",
-            200 => "OK",
-            201 => "Created",
-            202 => "Accepted",
-            204 => "No Content",
-            301 => "Moved Permanently",
-            302 => "Found",
-            303 => "See Other",
-            304 => "Not Modified",
-            307 => "Temporary Redirect",
-            308 => "Permanent Redirect",
-            400 => "Bad Request",
-            401 => "Unauthorized",
-            403 => "Forbidden",
-            404 => "Not Found",
-            405 => "Method Not Allowed",
-            408 => "Request Timeout",
-            409 => "Conflict",
-            411 => "Length Required",
-            413 => "Content Too Large",
-            414 => "URI Too Long",
-            415 => "Unsupported Media Type",
-            417 => "Expectation Failed",
-            422 => "Unprocessable Content",
-            429 => "Too Many Requests",
-            431 => "Request Header Fields Too Large",
-            500 => "Internal Server Error",
-            501 => "Not Implemented",
-            503 => "Service Unavailable",
-            505 => "HTTP Version Not Supported",
-            _ => "",
+    pub fn reason(self) -> &'static str {
+        let mut start = 0;
+        for &(code, end) in &PACKED_PHRASE_ENDS {
+            if code == self.0 {
+                return PACKED_PHRASES.get(start..usize::from(end)).unwrap_or("");
+            }
+            start = usize::from(end);
         }
+        ""
     }
 
     /// Whether a response with this status may carry a body (not 1xx, 204 or 304).
@@ -132,6 +107,73 @@ impl Status {
         !(self.0 < 200 || self.0 == 204 || self.0 == 304)
     }
 }
+
+/// The reason phrases of the statuses this crate names (RFC 9110 §15).
+const REASON_PHRASES: [(u16, &str); 30] = [
+    (100, "Continue"),
+    (200, "OK"),
+    (201, "Created"),
+    (202, "Accepted"),
+    (204, "No Content"),
+    (301, "Moved Permanently"),
+    (302, "Found"),
+    (303, "See Other"),
+    (304, "Not Modified"),
+    (307, "Temporary Redirect"),
+    (308, "Permanent Redirect"),
+    (400, "Bad Request"),
+    (401, "Unauthorized"),
+    (403, "Forbidden"),
+    (404, "Not Found"),
+    (405, "Method Not Allowed"),
+    (408, "Request Timeout"),
+    (409, "Conflict"),
+    (411, "Length Required"),
+    (413, "Content Too Large"),
+    (414, "URI Too Long"),
+    (415, "Unsupported Media Type"),
+    (417, "Expectation Failed"),
+    (422, "Unprocessable Content"),
+    (429, "Too Many Requests"),
+    (431, "Request Header Fields Too Large"),
+    (500, "Internal Server Error"),
+    (501, "Not Implemented"),
+    (503, "Service Unavailable"),
+    (505, "HTTP Version Not Supported"),
+];
+
+/// [`REASON_PHRASES`] as flash holds it: the phrases back to back, and each code with where
+/// its phrase ends, four bytes an entry instead of a `&str`'s eight (plus the code's padding)
+/// on a 32-bit MCU. Built at compile time.
+const PACKED_PHRASES: &str = match core::str::from_utf8(&PACKED_PHRASE_BYTES) {
+    Ok(phrases) => phrases,
+    Err(_) => panic!("reason phrases are ASCII"),
+};
+const PACKED_PHRASE_ENDS: [(u16, u16); REASON_PHRASES.len()] = {
+    let mut ends = [(0, 0); REASON_PHRASES.len()];
+    let (mut i, mut end) = (0, 0);
+    while i < REASON_PHRASES.len() {
+        end += REASON_PHRASES[i].1.len();
+        ends[i] = (REASON_PHRASES[i].0, end as u16);
+        i += 1;
+    }
+    ends
+};
+const PACKED_PHRASE_BYTES: [u8; PACKED_PHRASE_ENDS[REASON_PHRASES.len() - 1].1 as usize] = {
+    let mut bytes = [0; PACKED_PHRASE_ENDS[REASON_PHRASES.len() - 1].1 as usize];
+    let (mut i, mut at) = (0, 0);
+    while i < REASON_PHRASES.len() {
+        let phrase = REASON_PHRASES[i].1.as_bytes();
+        let mut j = 0;
+        while j < phrase.len() {
+            bytes[at] = phrase[j];
+            at += 1;
+            j += 1;
+        }
+        i += 1;
+    }
+    bytes
+};
 
 /// Write `n` in decimal into the front of `out`; returns the number of bytes written, or
 /// `None` if `out` is too short. Used instead of `core::fmt` on the response path.
@@ -547,6 +589,15 @@ mod tests {
         let mut bytes = tx[..out.staged].to_vec();
         bytes.extend_from_slice(out.body);
         (String::from_utf8(bytes).unwrap(), out.close)
+    }
+
+    #[test]
+    fn every_reason_phrase_comes_out_of_the_packed_table() {
+        for (code, phrase) in REASON_PHRASES {
+            assert_eq!(Status(code).reason(), phrase);
+        }
+        assert_eq!(Status::NOT_FOUND.reason(), "Not Found");
+        assert_eq!(Status(299).reason(), "");
     }
 
     #[test]
