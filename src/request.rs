@@ -265,24 +265,26 @@ impl HeadScanner {
     }
 }
 
-/// The first index from `i` whose byte is CR or LF, or where fewer than 8 bytes remain:
-/// eight bytes at a time, with the "has a zero byte" test on `word ^ pattern` (no `unsafe`,
-/// no SIMD). Most of a head is neither, so the scanner mostly runs here.
+/// The first index from `i` whose byte is CR or LF, or where less than a word remains: a
+/// word (8 bytes on 64-bit hosts, 4 on 32-bit MCUs) at a time, with the "has a zero byte"
+/// test on `word ^ pattern` (no `unsafe`, no SIMD). Most of a head is neither, so the scanner
+/// mostly runs here.
 fn skip_plain_bytes(buf: &[u8], mut i: usize) -> usize {
-    const ONES: u64 = u64::from_le_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
-    const CRS: u64 = u64::from_le_bytes([b'\r'; 8]);
-    const LFS: u64 = u64::from_le_bytes([b'\n'; 8]);
-    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS != 0;
-    while let Some(chunk) = buf.get(i..i + 8) {
-        let Ok(bytes) = <[u8; 8]>::try_from(chunk) else {
+    const WORD: usize = core::mem::size_of::<usize>();
+    const ONES: usize = usize::from_ne_bytes([0x01; WORD]);
+    const HIGHS: usize = usize::from_ne_bytes([0x80; WORD]);
+    const CRS: usize = usize::from_ne_bytes([b'\r'; WORD]);
+    const LFS: usize = usize::from_ne_bytes([b'\n'; WORD]);
+    let has_zero = |x: usize| x.wrapping_sub(ONES) & !x & HIGHS != 0;
+    while let Some(chunk) = buf.get(i..i + WORD) {
+        let Ok(bytes) = <[u8; WORD]>::try_from(chunk) else {
             break;
         };
-        let word = u64::from_le_bytes(bytes);
+        let word = usize::from_ne_bytes(bytes);
         if has_zero(word ^ CRS) || has_zero(word ^ LFS) {
             break;
         }
-        i += 8;
+        i += WORD;
     }
     i
 }
