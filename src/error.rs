@@ -13,8 +13,9 @@ use crate::response::Status;
 pub enum Error {
     /// The request line or a header line is not valid HTTP/1.1 syntax (RFC 9112 §3, §5).
     Malformed,
-    /// A line ends in a bare LF or contains a bare CR (RFC 9112 §2.2: servers must not accept
-    /// bare CR; this crate also refuses bare LF, which httparse would let through).
+    /// A line ends in a bare LF (RFC 9112 §2.2 lets servers accept it; this crate does not,
+    /// though httparse would). A bare CR, which servers must not accept, is refused by
+    /// httparse and reported as [`Error::Malformed`].
     BareLineEnding,
     /// The request-target contains a byte outside printable ASCII (RFC 9112 §3.2).
     InvalidTarget,
@@ -96,7 +97,7 @@ impl Error {
     pub const fn as_str(self) -> &'static str {
         match self {
             Error::Malformed => "malformed request",
-            Error::BareLineEnding => "bare CR or LF line ending",
+            Error::BareLineEnding => "bare LF line ending",
             Error::InvalidTarget => "invalid request-target",
             Error::HostMissingOrRepeated => "missing or repeated Host header",
             Error::InvalidContentLength => "invalid Content-Length",

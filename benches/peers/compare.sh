@@ -15,9 +15,12 @@ declare -A cmd=(
   [ours-threads]="$root/target/release/examples/server 127.0.0.1:8302 --quiet"
   [hyper]="target/release/hyper 127.0.0.1:8303"
   [tiny_http]="target/release/tiny_http 127.0.0.1:8304"
+  [picoserve]="target/release/picoserve 127.0.0.1:8305"
+  [edge_http]="target/release/edge_http 127.0.0.1:8306"
 )
-declare -A port=([ours-event-loop]=8301 [ours-threads]=8302 [hyper]=8303 [tiny_http]=8304)
-servers=(ours-event-loop ours-threads hyper tiny_http)
+declare -A port=([ours-event-loop]=8301 [ours-threads]=8302 [hyper]=8303 [tiny_http]=8304
+  [picoserve]=8305 [edge_http]=8306)
+servers=(ours-event-loop ours-threads hyper tiny_http picoserve edge_http)
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
 for s in "${servers[@]}"; do
@@ -61,7 +64,7 @@ for s in "${servers[@]}"; do
   done
   echo "$row"
 done
-for peer in hyper tiny_http; do
+for peer in hyper tiny_http picoserve edge_http; do
   row="| ours-event-loop / $peer |"
   for sc in "${scenarios[@]}"; do
     name=${sc%%:*}
