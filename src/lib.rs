@@ -36,7 +36,7 @@
 //! ## Limits
 //!
 //! A request's head and body must fit the receive buffer together; see [`Limits`] and
-//! [`DEFAULT_MAX_HEADERS`]. Chunked request bodies are refused with 501 for now.
+//! [`DEFAULT_MAX_HEADERS`]. Chunked request bodies are decoded in place, so they too must fit.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]

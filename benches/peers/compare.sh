@@ -37,6 +37,11 @@ for s in "${servers[@]}"; do
 done
 
 scenarios=("c16:-c16" "c1:-c1" "pipelined:-c16 -s pipeline.lua")
+# One untimed second per server first: in two earlier runs without it, the very first
+# measurement after start-up came out 15-20% below the same server's later rounds.
+for s in "${servers[@]}"; do
+  wrk -t1 -c16 -d1s "http://127.0.0.1:${port[$s]}/" > /dev/null
+done
 declare -A results
 for round in 1 2 3; do
   for s in "${servers[@]}"; do
