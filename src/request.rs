@@ -297,7 +297,7 @@ pub fn parse_head<'a, 'h>(
     let mut parsed = httparse::Request::new(headers);
     let status = parsed.parse(head).map_err(|e| match e {
         httparse::Error::TooManyHeaders => Error::HeadTooLarge,
-        httparse::Error::Version if has_well_formed_version(head) => Error::UnsupportedVersion,
+        httparse::Error::Version if has_unsupported_version(head) => Error::UnsupportedVersion,
         _ => Error::Malformed,
     });
     match status? {
@@ -383,17 +383,39 @@ pub fn parse_head<'a, 'h>(
     })
 }
 
-/// Whether the request line ends in `HTTP/<digit>.<digit>`: a version that is well-formed but
-/// not 1.0 or 1.1 earns 505 instead of 400 (RFC 9112 §2.3, RFC 9110 §15.6.6).
-fn has_well_formed_version(head: &[u8]) -> bool {
-    let line_end = head.iter().position(|&b| b == b'\r').unwrap_or(head.len());
-    let line = &head[..line_end];
-    let version = match line.iter().rposition(|&b| b == b' ') {
-        Some(space) => &line[space + 1..],
-        None => return false,
+/// Whether the request line is well-formed, `method SP request-target SP HTTP-version` with
+/// single spaces (RFC 9112 §3), but names a well-formed version other than 1.0 or 1.1: that
+/// alone earns 505 (RFC 9112 §2.3, RFC 9110 §15.6.6). Any other fault in the line is 400, even
+/// when its last word looks like a version (`GET /  HTTP/1.1`).
+fn has_unsupported_version(head: &[u8]) -> bool {
+    // httparse skips empty lines before the request line (RFC 9112 §2.2); so does this.
+    let mut line = head;
+    while let Some(rest) = line.strip_prefix(b"\r\n") {
+        line = rest;
+    }
+    let Some(end) = line.iter().position(|&b| b == b'\r') else {
+        return false;
     };
-    matches!(version, [b'H', b'T', b'T', b'P', b'/', major, b'.', minor]
-        if major.is_ascii_digit() && minor.is_ascii_digit())
+    if line.get(end + 1) != Some(&b'\n') {
+        return false;
+    }
+    let mut words = line[..end].split(|&b| b == b' ');
+    let (Some(method), Some(target), Some(version), None) =
+        (words.next(), words.next(), words.next(), words.next())
+    else {
+        return false;
+    };
+    let method_ok = !method.is_empty() && method.iter().all(|&b| is_token_byte(b));
+    let target_ok = !target.is_empty() && target.iter().all(|b| (0x21..=0x7e).contains(b));
+    let version_unsupported = match version {
+        [b'H', b'T', b'T', b'P', b'/', major, b'.', minor]
+            if major.is_ascii_digit() && minor.is_ascii_digit() =>
+        {
+            !(*major == b'1' && matches!(minor, b'0' | b'1'))
+        }
+        _ => false,
+    };
+    method_ok && target_ok && version_unsupported
 }
 
 /// Check the request-target's bytes and form (RFC 9112 §3.2) and split it into path and query.
@@ -641,6 +663,46 @@ mod tests {
             parse(b"GET /#f HTTP/1.1\r\nHost: h\r\n\r\n"),
             Err(Error::InvalidTarget)
         );
+    }
+
+    #[test]
+    fn only_an_otherwise_well_formed_request_line_earns_505() {
+        for line in [
+            "GET / HTTP/2.0",
+            "GET / HTTP/3.0",
+            "GET / HTTP/0.9",
+            "GET / HTTP/1.2",
+            "OPTIONS * HTTP/2.0",
+            "\r\nGET / HTTP/2.0",
+        ] {
+            let head = format!("{line}\r\nHost: h\r\n\r\n");
+            assert_eq!(
+                parse(head.as_bytes()),
+                Err(Error::UnsupportedVersion),
+                "{line:?}"
+            );
+        }
+        // The last word is a well-formed version, but the line around it is not: 400.
+        for line in [
+            "GET /  HTTP/1.1",
+            "GET  HTTP/1.1",
+            "GET  / HTTP/1.1",
+            "GET /  HTTP/2.0",
+            "GET  / HTTP/2.0",
+            "GET  HTTP/2.0",
+            " GET / HTTP/2.0",
+            "GET / x HTTP/2.0",
+            "GET /\tHTTP/2.0",
+            "GET / HTTP/2.0 ",
+            "GET / HTTP/2.0\rX",
+            "G(T / HTTP/2.0",
+            "GET /\x7f HTTP/2.0",
+            "GET / HTTP/20.0",
+            "GET / HTTP/2",
+        ] {
+            let head = format!("{line}\r\nHost: h\r\n\r\n");
+            assert_eq!(parse(head.as_bytes()), Err(Error::Malformed), "{line:?}");
+        }
     }
 
     #[test]

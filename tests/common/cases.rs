@@ -145,6 +145,14 @@ pub fn cases() -> Vec<Case> {
         case("control char in value", b"GET / HTTP/1.1\r\nHost: x\r\nX: a\x01b\r\n\r\n", 400, false),
         case("double space in request line", "GET  / HTTP/1.1\r\nHost: x\r\n\r\n", 400, false),
         case("trailing space in request line", "GET / HTTP/1.1 \r\nHost: x\r\n\r\n", 400, false),
+        // ... even when the last word is a well-formed version: 505 is for a well-formed line
+        case("double space before version", "GET /  HTTP/1.1\r\nHost: x\r\n\r\n", 400, false),
+        case("missing target", "GET  HTTP/1.1\r\nHost: x\r\n\r\n", 400, false),
+        case("missing target, http/1.2", "GET  HTTP/1.2\r\nHost: x\r\n\r\n", 400, false),
+        case("double space before http/2.0", "GET /  HTTP/2.0\r\nHost: x\r\n\r\n", 400, false),
+        case("double space after method, http/2.0", "GET  / HTTP/2.0\r\nHost: x\r\n\r\n", 400, false),
+        case("missing target, http/2.0", "GET  HTTP/2.0\r\nHost: x\r\n\r\n", 400, false),
+        case("extra word before http/2.0", "GET / x HTTP/2.0\r\nHost: x\r\n\r\n", 400, false),
         case("missing version", "GET /\r\nHost: x\r\n\r\n", 400, false),
         case("lowercase version", "GET / http/1.1\r\nHost: x\r\n\r\n", 400, false),
         case("malformed version", "GET / HTTP/1.x\r\nHost: x\r\n\r\n", 400, false),
@@ -261,6 +269,8 @@ pub fn cases() -> Vec<Case> {
         case("http/2.0", "GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505, false),
         case("http/0.9 style version", "GET / HTTP/0.9\r\nHost: x\r\n\r\n", 505, false),
         case("http/3.0", "GET / HTTP/3.0\r\nHost: x\r\n\r\n", 505, false),
+        case("http/2.0 after an empty line", "\r\nGET / HTTP/2.0\r\nHost: x\r\n\r\n", 505, false),
+        case("http/2.0 with asterisk", "OPTIONS * HTTP/2.0\r\nHost: x\r\n\r\n", 505, false),
         // --- limits ---
         // RFC 9112 §3: request line longer than the buffer: 414
         case("request line too long", long_target, 414, false),
