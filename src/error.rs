@@ -129,6 +129,78 @@ impl core::fmt::Display for Error {
 
 impl core::error::Error for Error {}
 
+/// Why a response became a `500`, or a streamed response ended early, when the handler did
+/// not choose it: the reason a log line shows. Not sent to the client (it may describe the
+/// server's internals).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Failure {
+    /// The response head (status line and headers) does not fit the transmit buffer.
+    HeadTooLarge {
+        /// The transmit buffer's size in bytes.
+        room: usize,
+    },
+    /// A body written with `body_with` does not fit what the head left of the transmit
+    /// buffer; a streamed body (`ResponseHead::stream`) has no such limit.
+    BodyTooLarge {
+        /// The body's size in bytes, as far as it was written (at least this much).
+        body: usize,
+        /// The bytes left for it.
+        room: usize,
+    },
+    /// A header name that is not a token, or a value with CR, LF, NUL or another control
+    /// byte (RFC 9110 §5.1, §5.5): sending it could split the response.
+    InvalidHeader,
+    /// The handler wrote more body bytes than the `Content-Length` it declared.
+    StreamTooLong {
+        /// The declared length.
+        declared: u64,
+    },
+    /// The handler finished a declared-length body short of its length.
+    StreamTooShort {
+        /// The declared length.
+        declared: u64,
+        /// The bytes written.
+        written: u64,
+    },
+    /// The handler gave up on a streamed body after its head was sent.
+    StreamAborted,
+    /// Writing a streamed body failed (the peer went away or stopped reading).
+    StreamWrite,
+    /// A streamed body outgrew the transmit buffer where no driver can send it in pieces
+    /// ([`crate::Connection::poll`] has no transport).
+    NeedsDriver,
+}
+
+impl core::fmt::Display for Failure {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match *self {
+            Failure::HeadTooLarge { room } => {
+                write!(f, "response head does not fit the {room} B transmit buffer")
+            }
+            Failure::BodyTooLarge { body, room } => write!(
+                f,
+                "response body of {body} B or more does not fit the {room} B left in the \
+                 transmit buffer (stream it instead)"
+            ),
+            Failure::InvalidHeader => f.write_str(
+                "response header refused (not a token, or CR, LF or control byte in the value)",
+            ),
+            Failure::StreamTooLong { declared } => {
+                write!(f, "handler wrote more than the declared {declared} B")
+            }
+            Failure::StreamTooShort { declared, written } => {
+                write!(f, "handler wrote {written} B of the declared {declared} B")
+            }
+            Failure::StreamAborted => f.write_str("handler aborted the streamed body"),
+            Failure::StreamWrite => f.write_str("writing the streamed body failed"),
+            Failure::NeedsDriver => {
+                f.write_str("streamed body outgrew the transmit buffer without a driver")
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -54,16 +54,18 @@ pub mod response;
 pub mod router;
 #[cfg(feature = "std")]
 pub mod std_server;
+pub mod stream;
 pub mod target;
 
 pub use connection::{
     Action, Connection, Exchange, Limits, Next, Parked, Pending, Timeouts, Transmit,
     DEFAULT_MAX_HEADERS,
 };
-pub use error::Error;
+pub use error::{Error, Failure};
 pub use request::{Header, Method, Request, Version};
 pub use response::{BodyWriter, Responded, Responder, ResponseHead, Status};
 pub use router::{delete, get, on, patch, post, put, Handler, Router};
+pub use stream::{RequestBody, ResponseStream, StreamError};
 
 /// The README's code blocks, compiled and run as doc tests so that they stay true (with
 /// `--all-features`: one block uses the async driver).

@@ -7,7 +7,9 @@
 //! persistence decision, and HEAD, 1xx, 204 and 304 responses carry no body (RFC 9110 §6.4.1,
 //! §8.6, §9.3.2). Nothing here calls `core::fmt`: numbers go through [`write_decimal`].
 
+use crate::error::Failure;
 use crate::request::Version;
+use crate::stream::{Channel, Delimit, RequestBody, ResponseStream, StreamStart};
 
 /// An HTTP status code (RFC 9110 §15).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -195,6 +197,17 @@ pub fn write_decimal(mut n: u64, out: &mut [u8]) -> Option<usize> {
     Some(len)
 }
 
+/// Write `n` in lowercase hex into the front of `out` (at least one digit); returns the number
+/// of bytes written. `out` must hold 16 bytes, or as many as `n` needs.
+pub(crate) fn write_hex(n: u64, out: &mut [u8]) -> usize {
+    let digits = (64 - (n | 1).leading_zeros()).div_ceil(4) as usize;
+    for (i, slot) in out.iter_mut().take(digits).enumerate() {
+        let nibble = (n >> (4 * (digits - 1 - i))) & 0xf;
+        *slot = b"0123456789abcdef"[nibble as usize];
+    }
+    digits.min(out.len())
+}
+
 /// 10^19 down to 10^0.
 const POWERS_OF_TEN: [u64; 20] = {
     let mut powers = [1u64; 20];
@@ -217,13 +230,18 @@ pub(crate) struct ResponseContext {
     pub keep_alive: bool,
 }
 
-/// The finished response as the connection sends it: `tx[..staged]`, then `body`.
+/// The finished response as the connection sends it: `tx[..staged]`, then `body`; or, for a
+/// streamed response, nothing more (the handler sent it through the driver).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Outgoing<'a> {
     pub staged: usize,
     pub body: &'a [u8],
     pub status: Status,
     pub close: bool,
+    /// The response went out while the handler ran.
+    pub streamed: bool,
+    /// Why the response is a 500 or ended early, when the handler did not choose it.
+    pub failure: Option<Failure>,
 }
 
 impl Outgoing<'_> {
@@ -232,6 +250,8 @@ impl Outgoing<'_> {
         body: &[],
         status: Status::INTERNAL_SERVER_ERROR,
         close: true,
+        streamed: false,
+        failure: None,
     };
 }
 
@@ -239,23 +259,75 @@ impl Outgoing<'_> {
 /// make one.
 #[derive(Debug)]
 #[must_use = "return it from the handler"]
-pub struct Responded(());
+pub struct Responded(pub(crate) ());
 
 /// The handle a handler answers through. Start a response with [`Responder::start`] or use a
 /// shortcut such as [`Responder::html`].
 ///
 /// `'a` is the lifetime of the request's buffer: a body borrowed from the request (an echo)
 /// or from a `static` is sent without copying.
-#[derive(Debug)]
 pub struct Responder<'a, 's> {
     tx: &'s mut [u8],
     out: &'s mut Outgoing<'a>,
     ctx: ResponseContext,
+    /// The request body, when it was whole in the receive buffer.
+    body: &'a [u8],
+    /// The driver, while the handler runs, for a streamed body in or out.
+    link: Option<&'s mut dyn Channel>,
+}
+
+impl core::fmt::Debug for Responder<'_, '_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Responder")
+            .field("ctx", &self.ctx)
+            .field("streaming", &self.link.is_some())
+            .finish()
+    }
 }
 
 impl<'a, 's> Responder<'a, 's> {
     pub(crate) fn new(tx: &'s mut [u8], out: &'s mut Outgoing<'a>, ctx: ResponseContext) -> Self {
-        Responder { tx, out, ctx }
+        Responder {
+            tx,
+            out,
+            ctx,
+            body: &[],
+            link: None,
+        }
+    }
+
+    /// A responder for a request whose body is `body` (whole) or comes through `link`.
+    pub(crate) fn linked(
+        tx: &'s mut [u8],
+        out: &'s mut Outgoing<'a>,
+        ctx: ResponseContext,
+        body: &'a [u8],
+        link: Option<&'s mut dyn Channel>,
+    ) -> Self {
+        Responder {
+            tx,
+            out,
+            ctx,
+            body,
+            link,
+        }
+    }
+
+    /// The request body, to read in pieces whatever its size: what [`crate::Request::body`]
+    /// holds when the body was whole in the receive buffer, else the body as it arrives
+    /// (on routes that accept streamed bodies, see [`crate::router::OnMethod::stream_body`]).
+    ///
+    /// `Expect: 100-continue` is answered on the first read that needs the peer, so a handler
+    /// that answers without reading (401, 413, 415) never makes the client send its body. A
+    /// body left unread is not drained: unless all of it has already arrived, the response
+    /// says `Connection: close` and the connection closes after it (reading an upload the
+    /// handler refused could take as long as the upload; the host servers' lingering close
+    /// discards what the client still sends, bounded in time and bytes).
+    pub fn request_body(&mut self) -> RequestBody<'_> {
+        match self.link.as_deref_mut() {
+            Some(link) if self.body.is_empty() => RequestBody::streamed(link),
+            _ => RequestBody::buffered(self.body),
+        }
     }
 
     /// Begin a response with this status: the status line is staged now, headers follow.
@@ -264,7 +336,7 @@ impl<'a, 's> Responder<'a, 's> {
             len: 0,
             status,
             close: !self.ctx.keep_alive,
-            failed: false,
+            failure: None,
             r: self,
         };
         head.push(b"HTTP/1.1 ");
@@ -323,7 +395,7 @@ pub struct ResponseHead<'a, 's> {
     status: Status,
     close: bool,
     /// The head did not fit the transmit buffer, or a header was invalid: send 500 instead.
-    failed: bool,
+    failure: Option<Failure>,
 }
 
 /// Longest framing tail appended by the finishing methods:
@@ -332,7 +404,7 @@ const FRAMING_TAIL_MAX: usize = 16 + 20 + 2 + 24 + 2;
 
 impl<'a, 's> ResponseHead<'a, 's> {
     fn push(&mut self, bytes: &[u8]) {
-        if self.failed {
+        if self.failure.is_some() {
             return;
         }
         match self.r.tx.get_mut(self.len..self.len + bytes.len()) {
@@ -340,7 +412,11 @@ impl<'a, 's> ResponseHead<'a, 's> {
                 dst.copy_from_slice(bytes);
                 self.len += bytes.len();
             }
-            None => self.failed = true,
+            None => {
+                self.failure = Some(Failure::HeadTooLarge {
+                    room: self.r.tx.len(),
+                })
+            }
         }
     }
 
@@ -357,7 +433,7 @@ impl<'a, 's> ResponseHead<'a, 's> {
                 .bytes()
                 .all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
         {
-            self.failed = true;
+            self.failure.get_or_insert(Failure::InvalidHeader);
             return self;
         }
         if name.eq_ignore_ascii_case("content-length")
@@ -392,7 +468,7 @@ impl<'a, 's> ResponseHead<'a, 's> {
         let send_body = self.status.allows_body() && !self.r.ctx.head_only;
         let body = if !send_body {
             &[][..]
-        } else if !self.failed && self.r.tx.len() - self.len >= body.len() {
+        } else if self.failure.is_none() && self.r.tx.len() - self.len >= body.len() {
             self.push(body);
             &[][..]
         } else {
@@ -404,7 +480,7 @@ impl<'a, 's> ResponseHead<'a, 's> {
     /// Finish with a body written by `write` into the transmit buffer after the head; if it
     /// does not fit, the response becomes a 500.
     pub fn body_with(mut self, write: impl FnOnce(&mut BodyWriter<'_>)) -> Responded {
-        if self.failed {
+        if self.failure.is_some() {
             return self.finish(&[]);
         }
         // Write the body after room for the framing tail, then move it next to the tail.
@@ -413,15 +489,19 @@ impl<'a, 's> ResponseHead<'a, 's> {
             buf: self.r.tx.get_mut(body_start..).unwrap_or_default(),
             len: 0,
             overflow: false,
+            attempted: 0,
         };
         write(&mut writer);
-        let (body_len, overflow) = (writer.len, writer.overflow);
+        let (body_len, overflow, attempted) = (writer.len, writer.overflow, writer.attempted);
         if overflow || self.r.tx.len() < body_start {
-            self.failed = true;
+            self.failure = Some(Failure::BodyTooLarge {
+                body: attempted,
+                room: self.r.tx.len().saturating_sub(body_start),
+            });
             return self.finish(&[]);
         }
         self.push_framing(body_len as u64);
-        if self.status.allows_body() && !self.r.ctx.head_only && !self.failed {
+        if self.status.allows_body() && !self.r.ctx.head_only && self.failure.is_none() {
             self.r
                 .tx
                 .copy_within(body_start..body_start + body_len, self.len);
@@ -434,11 +514,24 @@ impl<'a, 's> ResponseHead<'a, 's> {
     /// line.
     fn push_framing(&mut self, body_len: u64) {
         if self.status.allows_body() {
-            self.push(b"Content-Length: ");
-            let mut digits = [0u8; 20];
-            let n = write_decimal(body_len, &mut digits).unwrap_or(0);
-            self.push(&digits[..n]);
-            self.push(b"\r\n");
+            self.push_content_length(body_len);
+        }
+        self.push_connection();
+    }
+
+    fn push_content_length(&mut self, body_len: u64) {
+        self.push(b"Content-Length: ");
+        let mut digits = [0u8; 20];
+        let n = write_decimal(body_len, &mut digits).unwrap_or(0);
+        self.push(&digits[..n]);
+        self.push(b"\r\n");
+    }
+
+    /// `Connection` and the blank line. A request body that streams and is not all here yet
+    /// closes the connection: nothing will read the rest of it.
+    fn push_connection(&mut self) {
+        if let Some(link) = self.r.link.as_deref_mut() {
+            self.close |= !link.body_complete();
         }
         if self.close {
             self.push(b"Connection: close\r\n");
@@ -449,18 +542,81 @@ impl<'a, 's> ResponseHead<'a, 's> {
     }
 
     fn finish(self, body: &'a [u8]) -> Responded {
-        let out = if self.failed {
-            fallback_500(self.r.tx)
+        let out = if self.failure.is_some() {
+            fallback_500(self.r.tx, self.failure)
         } else {
             Outgoing {
                 staged: self.len,
                 body,
                 status: self.status,
                 close: self.close,
+                streamed: false,
+                failure: None,
             }
         };
         *self.r.out = out;
         Responded(())
+    }
+
+    /// Finish the head and write a body of unknown length in pieces: chunked to HTTP/1.1
+    /// clients, close-delimited to HTTP/1.0 ones. See [`crate::stream`].
+    pub fn stream(self) -> ResponseStream<'a, 's> {
+        let delimit = if self.r.ctx.version == Version::Http11 {
+            Delimit::Chunked
+        } else {
+            Delimit::UntilClose
+        };
+        self.start_stream(delimit)
+    }
+
+    /// Finish the head with `Content-Length: len` and write the body in pieces. Writing more
+    /// or fewer bytes never corrupts the stream: the connection closes instead, and
+    /// [`ResponseStream::write`] reports the excess. See [`crate::stream`].
+    pub fn stream_length(self, len: u64) -> ResponseStream<'a, 's> {
+        self.start_stream(Delimit::Length {
+            declared: len,
+            remaining: len,
+        })
+    }
+
+    /// [`ResponseHead::stream`] with a closure: `Ok` finishes the body, `Err` aborts it (see
+    /// [`ResponseStream::abort`]), so `?` can be used on every write.
+    pub fn stream_with(
+        self,
+        write: impl FnOnce(&mut ResponseStream<'a, 's>) -> Result<(), crate::StreamError>,
+    ) -> Responded {
+        let mut stream = self.stream();
+        match write(&mut stream) {
+            Ok(()) => stream.finish(),
+            Err(_) => stream.abort(),
+        }
+    }
+
+    fn start_stream(mut self, delimit: Delimit) -> ResponseStream<'a, 's> {
+        match delimit {
+            _ if !self.status.allows_body() => {}
+            Delimit::Chunked => self.push(b"Transfer-Encoding: chunked\r\n"),
+            Delimit::Length { declared, .. } => self.push_content_length(declared),
+            Delimit::UntilClose => self.close = true,
+            Delimit::Discard => {}
+        }
+        self.push_connection();
+        let delimit = if self.status.allows_body() && !self.r.ctx.head_only {
+            delimit
+        } else {
+            Delimit::Discard
+        };
+        let r = self.r;
+        ResponseStream::new(StreamStart {
+            tx: r.tx,
+            out: r.out,
+            link: r.link,
+            head_len: self.len,
+            delimit,
+            status: self.status,
+            close: self.close,
+            failure: self.failure,
+        })
     }
 }
 
@@ -476,7 +632,7 @@ server is too busy\r\n";
 const FALLBACK_500: &[u8] =
     b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
 
-fn fallback_500<'a>(tx: &mut [u8]) -> Outgoing<'a> {
+pub(crate) fn fallback_500<'a>(tx: &mut [u8], failure: Option<Failure>) -> Outgoing<'a> {
     let staged = match tx.get_mut(..FALLBACK_500.len()) {
         Some(dst) => {
             dst.copy_from_slice(FALLBACK_500);
@@ -489,6 +645,8 @@ fn fallback_500<'a>(tx: &mut [u8]) -> Outgoing<'a> {
         body: &[],
         status: Status::INTERNAL_SERVER_ERROR,
         close: true,
+        streamed: false,
+        failure,
     }
 }
 
@@ -499,11 +657,14 @@ pub struct BodyWriter<'t> {
     buf: &'t mut [u8],
     len: usize,
     overflow: bool,
+    /// Bytes the handler tried to write, for the log when they did not fit.
+    attempted: usize,
 }
 
 impl BodyWriter<'_> {
     /// Append bytes.
     pub fn push(&mut self, bytes: &[u8]) {
+        self.attempted = self.attempted.saturating_add(bytes.len());
         match self.buf.get_mut(self.len..self.len + bytes.len()) {
             Some(dst) if !self.overflow => {
                 dst.copy_from_slice(bytes);

@@ -19,6 +19,16 @@ use crate::response::{Responded, Responder, Status};
 pub trait Handler {
     /// Answer `req` through `res`.
     fn handle<'a>(&mut self, req: &Request<'a, '_>, res: Responder<'a, '_>) -> Responded;
+
+    /// Whether this handler reads `req`'s body as a stream
+    /// ([`Responder::request_body`]), and up to how many bytes. `None` (the default): the
+    /// body must fit the receive buffer, and the handler runs once it is all there
+    /// ([`Request::body`]). `Some(limit)`: a body that has not all arrived with the head is
+    /// handed over as it arrives, and a declared length above `limit` is refused with 413
+    /// before the handler runs (and before the client is asked to send it).
+    fn stream_limit(&self, _req: &Request<'_, '_>) -> Option<u64> {
+        None
+    }
 }
 
 impl<F> Handler for F
@@ -82,6 +92,8 @@ impl MethodSet {
 pub trait MethodRoutes {
     /// The methods with a handler.
     fn methods(&self) -> MethodSet;
+    /// The stream limit of the handler for `method` (see [`Handler::stream_limit`]).
+    fn stream_limit(&self, method: Method, req: &Request<'_, '_>) -> Option<u64>;
     /// Run the handler for `method`, or give the responder back if there is none.
     fn call<'a, 's>(
         &mut self,
@@ -99,6 +111,9 @@ impl MethodRoutes for NoMethods {
     fn methods(&self) -> MethodSet {
         MethodSet::default()
     }
+    fn stream_limit(&self, _method: Method, _req: &Request<'_, '_>) -> Option<u64> {
+        None
+    }
     fn call<'a, 's>(
         &mut self,
         _method: Method,
@@ -115,11 +130,20 @@ pub struct OnMethod<H, Next> {
     method: Method,
     handler: H,
     next: Next,
+    /// Set by [`OnMethod::stream_body`].
+    stream_limit: Option<u64>,
 }
 
 impl<H: Handler, Next: MethodRoutes> MethodRoutes for OnMethod<H, Next> {
     fn methods(&self) -> MethodSet {
         self.next.methods().with(self.method)
+    }
+    fn stream_limit(&self, method: Method, req: &Request<'_, '_>) -> Option<u64> {
+        if method == self.method {
+            self.stream_limit.or_else(|| self.handler.stream_limit(req))
+        } else {
+            self.next.stream_limit(method, req)
+        }
     }
     fn call<'a, 's>(
         &mut self,
@@ -142,6 +166,7 @@ pub fn on<H: Handler>(method: Method, handler: H) -> OnMethod<H, NoMethods> {
         method,
         handler,
         next: NoMethods,
+        stream_limit: None,
     }
 }
 
@@ -160,7 +185,16 @@ macro_rules! method_shortcuts {
         impl<H, Next> OnMethod<H, Next> {
             /// Also route `method` on this path, to any [`Handler`].
             pub fn on<H2: Handler>(self, method: Method, handler: H2) -> OnMethod<H2, Self> {
-                OnMethod { method, handler, next: self }
+                OnMethod { method, handler, next: self, stream_limit: None }
+            }
+
+            /// The handler added last reads its request body as a stream, up to `limit`
+            /// bytes: bodies larger than the receive buffer reach it as they arrive (see
+            /// [`Handler::stream_limit`] and [`Responder::request_body`]); a larger declared
+            /// length is refused with 413 before the handler runs.
+            pub fn stream_body(mut self, limit: u64) -> Self {
+                self.stream_limit = Some(limit);
+                self
             }
             $(
                 #[doc = concat!("Also route `", stringify!($method), "` on this path.")]
@@ -187,6 +221,9 @@ method_shortcuts! {
 pub trait Routes {
     /// All methods any route answers (for `OPTIONS *`).
     fn methods(&self) -> MethodSet;
+    /// The stream limit of the route that would answer `req`: `None` if none would, or it
+    /// takes whole bodies.
+    fn stream_limit(&self, req: &Request<'_, '_>) -> Option<u64>;
     /// Answer `req` if a route's path matches it, else give the responder back.
     fn dispatch<'a, 's>(
         &mut self,
@@ -202,6 +239,9 @@ pub struct NoRoutes;
 impl Routes for NoRoutes {
     fn methods(&self) -> MethodSet {
         MethodSet::default()
+    }
+    fn stream_limit(&self, _req: &Request<'_, '_>) -> Option<u64> {
+        None
     }
     fn dispatch<'a, 's>(
         &mut self,
@@ -223,6 +263,20 @@ pub struct Route<Prev, M> {
 impl<Prev: Routes, M: MethodRoutes> Routes for Route<Prev, M> {
     fn methods(&self) -> MethodSet {
         self.prev.methods().union(self.methods.methods())
+    }
+
+    fn stream_limit(&self, req: &Request<'_, '_>) -> Option<u64> {
+        // The first matching route answers, as in `dispatch`.
+        if let Some(limit) = self.prev.stream_limit(req) {
+            return Some(limit);
+        }
+        if !path_matches(self.path, req.path()) {
+            return None;
+        }
+        match req.method() {
+            Method::Head => self.methods.stream_limit(Method::Get, req),
+            method => self.methods.stream_limit(method, req),
+        }
     }
 
     fn dispatch<'a, 's>(
@@ -340,6 +394,12 @@ impl<R: Routes, F: Handler> Handler for Router<R, F> {
             Ok(done) => done,
             Err(res) => self.fallback.handle(req, res),
         }
+    }
+
+    fn stream_limit(&self, req: &Request<'_, '_>) -> Option<u64> {
+        self.routes
+            .stream_limit(req)
+            .or_else(|| self.fallback.stream_limit(req))
     }
 }
 

@@ -6,9 +6,11 @@
 
 use embedded_io::{Error as _, ErrorKind, Read, Write};
 
-use crate::connection::{Action, Connection, Exchange, Timeouts};
+use crate::connection::{Action, Connection, Exchange, Next, Timeouts};
 use crate::error::Error;
+use crate::request::EMPTY_HEADER;
 use crate::router::Handler;
+use crate::stream::{StreamError, Wire};
 
 /// Why [`serve`] stopped, other than the peer closing after a complete exchange.
 ///
@@ -59,6 +61,64 @@ pub trait Hooks {
     fn request_started(&mut self) {}
     /// A response was written.
     fn responded(&mut self, _exchange: &Exchange<'_>) {}
+    /// A handler streaming a response waits `ms` milliseconds
+    /// ([`crate::ResponseStream::sleep_ms`]). Fail with [`StreamError::ShuttingDown`] when
+    /// the server stops, so that open streams end. The default spins on [`Hooks::now_ms`]
+    /// (a firmware would rather sleep until an interrupt) and is unsupported without a clock.
+    fn sleep_ms(&mut self, ms: u64) -> Result<(), StreamError> {
+        let start = self.now_ms().ok_or(StreamError::Unsupported)?;
+        while self.now_ms().unwrap_or(u64::MAX) < start.saturating_add(ms) {
+            core::hint::spin_loop();
+        }
+        Ok(())
+    }
+}
+
+/// The transport and the hooks, lent to the core while a handler runs.
+struct DriverWire<'d, T: ?Sized, O: ?Sized> {
+    io: &'d mut T,
+    hooks: &'d mut O,
+    /// When the request's first bytes were seen: its deadline counts from there.
+    started_ms: Option<u64>,
+}
+
+impl<T, O> Wire for DriverWire<'_, T, O>
+where
+    T: Read + Write + ?Sized,
+    O: Hooks + ?Sized,
+{
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, StreamError> {
+        if let Some(now) = self.hooks.now_ms() {
+            let started = *self.started_ms.get_or_insert(now);
+            let deadline = started.saturating_add(self.hooks.timeouts().request_ms);
+            if deadline <= now {
+                return Err(StreamError::TimedOut);
+            }
+            self.hooks.set_read_timeout(deadline - now);
+        }
+        self.hooks.will_read(false);
+        self.io.read(buf).map_err(stream_error)
+    }
+
+    fn write_all(&mut self, bytes: &[u8]) -> Result<(), StreamError> {
+        self.io.write_all(bytes).map_err(stream_error)?;
+        self.io.flush().map_err(stream_error)
+    }
+
+    fn now_ms(&mut self) -> Option<u64> {
+        self.hooks.now_ms()
+    }
+
+    fn sleep_ms(&mut self, ms: u64) -> Result<(), StreamError> {
+        self.hooks.sleep_ms(ms)
+    }
+}
+
+fn stream_error<E: embedded_io::Error>(e: E) -> StreamError {
+    match e.kind() {
+        ErrorKind::TimedOut => StreamError::TimedOut,
+        kind => StreamError::Io(kind),
+    }
 }
 
 /// No clock, no log.
@@ -94,7 +154,19 @@ where
 {
     conn.reset();
     loop {
-        match conn.poll(app) {
+        let mut headers = [EMPTY_HEADER; H];
+        let action = match conn.next(&mut headers) {
+            Next::Action(action) => action,
+            Next::Request(pending) => {
+                let mut wire = DriverWire {
+                    started_ms: pending.started_ms(),
+                    io: &mut *io,
+                    hooks: &mut *hooks,
+                };
+                pending.handle_with(app, &mut wire)
+            }
+        };
+        match action {
             Action::Read => {
                 let was_idle = conn.is_idle();
                 if let Some(now) = hooks.now_ms() {

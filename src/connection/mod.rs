@@ -8,13 +8,17 @@
 //! errors become their status response followed by a close. Time comes in from the driver as
 //! [`Connection::timed_out`]; nothing here reads a clock.
 
+mod body_in;
+
 use crate::body::{ChunkedDecoder, Framing};
-use crate::error::Error;
+use crate::error::{Error, Failure};
 use crate::request::{
     parse_head, HeadScanner, Header, Method, Request, Scan, Version, EMPTY_HEADER,
 };
 use crate::response::{Outgoing, Responded, Responder, ResponseContext, Status};
 use crate::router::Handler;
+use crate::stream::{Channel, StreamError, Wire};
+use body_in::{BodyIn, Decoding};
 
 /// How many header fields a request may carry by default. Browsers send 10 to 20; each slot
 /// costs two slices (16 bytes on 32-bit targets) of stack while a request is handled.
@@ -121,6 +125,9 @@ pub struct Exchange<'a> {
     pub status: Status,
     /// The protocol error that caused the response, if any; the connection closes after it.
     pub error: Option<Error>,
+    /// Why the response is a 500 or a streamed body ended early, when the handler did not
+    /// choose it (a head that did not fit, a refused header, a short stream...).
+    pub failure: Option<Failure>,
     /// The connection closes after this response.
     pub close: bool,
 }
@@ -351,7 +358,7 @@ impl<'b, const MAX_HEADERS: usize> Connection<'b, MAX_HEADERS> {
             State::Head => match self.scan_head() {
                 Ok(Some(head_len)) => self.prepare(headers, head_len, None),
                 Ok(None) => Next::Action(self.wait()),
-                Err(e) => Next::Action(fail(&mut self.cursor.state, self.tx, e)),
+                Err(e) => Next::Action(fail(&mut self.cursor.state, self.tx, e, None)),
             },
             State::Body {
                 head_len, body_len, ..
@@ -364,7 +371,7 @@ impl<'b, const MAX_HEADERS: usize> Connection<'b, MAX_HEADERS> {
             State::Chunked { head_len, .. } => match self.decode_more() {
                 Ok(Some(body_len)) => self.prepare(headers, head_len, Some(body_len)),
                 Ok(None) => Next::Action(self.wait()),
-                Err(e) => Next::Action(fail(&mut self.cursor.state, self.tx, e)),
+                Err(e) => Next::Action(fail(&mut self.cursor.state, self.tx, e, None)),
             },
         }
     }
@@ -447,7 +454,8 @@ impl<'b, const MAX_HEADERS: usize> Connection<'b, MAX_HEADERS> {
     }
 
     /// A complete head of `head_len` bytes starts at `rx[start]`: parse it into `headers`,
-    /// and once its body is here too (`body_len` if already known), hand out the request.
+    /// and hand out the request: with its body once the body is here too (`body_len` if
+    /// already known), or with the body still to come, for the handler to decide.
     fn prepare<'c, 'h>(
         &'c mut self,
         headers: &'h mut [Header<'c>],
@@ -464,71 +472,66 @@ impl<'b, const MAX_HEADERS: usize> Connection<'b, MAX_HEADERS> {
             cursor,
         } = self;
         let request_start = cursor.start;
-        // A request can use the whole buffer: unread bytes move to its front before a read.
-        let room = rx.len();
         let (before, after) = rx.split_at_mut(request_start + head_len);
         let head_bytes: &[u8] = &before[request_start..];
-        let available = &mut after[..cursor.filled - request_start - head_len];
+        let received = cursor.filled - request_start - head_len;
         let head = match parse_head(head_bytes, headers, limits) {
             Ok(head) => head,
-            Err(e) => return Next::Action(fail(&mut cursor.state, tx, e)),
+            Err(e) => return Next::Action(fail(&mut cursor.state, tx, e, None)),
         };
-        let body_len = match (body_len, head.framing) {
-            (Some(n), _) => n,
-            (None, Framing::None) => 0,
+        let ctx = ResponseContext {
+            head_only: head.request.method() == Method::Head,
+            version: head.request.version(),
+            keep_alive: head.keep_alive,
+        };
+        let unread = |decoded, decoding| Unread {
+            decoded,
+            received,
+            decoding,
+            expect_continue: head.expect_continue,
+        };
+        let (body_len, unread) = match (body_len, head.framing) {
+            (Some(n), _) => (n, None),
+            (None, Framing::None) => (0, None),
             (None, Framing::Length(n)) => match usize::try_from(n) {
-                // The body must fit the buffer beside its head (after compaction).
-                Ok(n) if n as u64 <= limits.max_body && n <= room - head_len => {
-                    if available.len() < n {
-                        cursor.state = State::Body {
-                            head_len,
-                            body_len: n,
-                            send_continue: head.expect_continue,
-                        };
-                        return Next::Action(wait_for_more(cursor, tx));
-                    }
-                    n
-                }
-                _ => return Next::Action(fail(&mut cursor.state, tx, Error::BodyTooLarge)),
+                // The fast path: the whole body came with the head.
+                Ok(n) if n <= received && n as u64 <= limits.max_body => (n, None),
+                _ => (0, Some(unread(0, Decoding::Length(n)))),
             },
             (None, Framing::Chunked) => {
                 let mut decoder =
                     ChunkedDecoder::new(limits.max_chunk_extension, limits.max_trailers);
-                let (decoded, removed) = match decode_chunks(&mut decoder, available, 0) {
-                    Ok(progress) => progress,
-                    Err(e) => return Next::Action(fail(&mut cursor.state, tx, e)),
-                };
+                let (decoded, removed) =
+                    match decode_chunks(&mut decoder, &mut after[..received], 0) {
+                        Ok(progress) => progress,
+                        Err(e) => {
+                            let request = Some(&head.request);
+                            return Next::Action(fail(&mut cursor.state, tx, e, request));
+                        }
+                    };
                 cursor.filled -= removed;
-                let used = cursor.filled - request_start;
-                match chunked_progress(limits, decoded, decoder.is_done(), used, room) {
-                    Ok(Some(body_len)) => body_len,
-                    Ok(None) => {
-                        cursor.state = State::Chunked {
-                            head_len,
-                            decoded,
-                            decoder,
-                            send_continue: head.expect_continue,
-                        };
-                        return Next::Action(wait_for_more(cursor, tx));
-                    }
-                    Err(e) => return Next::Action(fail(&mut cursor.state, tx, e)),
+                let received = received - removed;
+                if decoder.is_done() && decoded as u64 <= limits.max_body {
+                    (decoded, None)
+                } else {
+                    let mut unread = unread(decoded, Decoding::Chunked(decoder));
+                    unread.received = received;
+                    (0, Some(unread))
                 }
             }
         };
-
-        let body: &[u8] = &available[..body_len];
-        let request = head.request.with_body(body);
-        let ctx = ResponseContext {
-            head_only: request.method() == Method::Head,
-            version: request.version(),
-            keep_alive: head.keep_alive,
-        };
+        let (body, rest) = after.split_at_mut(body_len);
+        let body: &[u8] = body;
         Next::Request(Pending {
-            request,
+            request: head.request.with_body(body),
             ctx,
             tx,
             consumed: head_len + body_len,
+            head_len,
             cursor,
+            limits: *limits,
+            rest,
+            unread,
         })
     }
 }
@@ -538,13 +541,25 @@ impl<'b, const MAX_HEADERS: usize> Connection<'b, MAX_HEADERS> {
 pub enum Next<'c, 'h> {
     /// Something for the driver to do.
     Action(Action<'c>),
-    /// A whole request: hand it to a handler with [`Pending::handle`] (or
-    /// [`Pending::handle_async`]), then do the action that returns.
+    /// A request: hand it to a handler with [`Pending::handle_with`] (or [`Pending::handle`]
+    /// or [`Pending::handle_async`]), then do the action that returns.
     Request(Pending<'c, 'h>),
 }
 
-/// A whole request waiting for its handler. Handling it stages the response and moves the
-/// connection past the request; dropping it unhandled leaves the request to be parsed again.
+/// A body that had not all arrived with its head.
+#[derive(Debug, Clone, Copy)]
+struct Unread {
+    /// Body bytes decoded at the front of the buffer after the head (chunked).
+    decoded: usize,
+    /// Bytes received after the head (decoded ones included).
+    received: usize,
+    decoding: Decoding,
+    expect_continue: bool,
+}
+
+/// A request waiting for its handler: whole, or with its body still to come. Handling it
+/// stages (or streams) the response and moves the connection past the request; dropping it
+/// unhandled leaves the request to be parsed again.
 #[derive(Debug)]
 pub struct Pending<'c, 'h> {
     request: Request<'c, 'h>,
@@ -552,7 +567,13 @@ pub struct Pending<'c, 'h> {
     tx: &'c mut [u8],
     /// Head and body bytes of this request, consumed once it is answered.
     consumed: usize,
+    head_len: usize,
     cursor: &'c mut Cursor,
+    limits: Limits,
+    /// The receive buffer after the head and the whole body (all of it after the head when
+    /// the body has not all arrived).
+    rest: &'c mut [u8],
+    unread: Option<Unread>,
 }
 
 impl<'c, 'h> Pending<'c, 'h> {
@@ -561,22 +582,109 @@ impl<'c, 'h> Pending<'c, 'h> {
         &self.request
     }
 
-    /// Run `app` on the request; the response to write, or a close.
+    /// When the request's first bytes were seen, in the driver's milliseconds, if the driver
+    /// asked for a [`Connection::read_deadline`] since: the request deadline counts from
+    /// there while a streamed body is read.
+    pub fn started_ms(&self) -> Option<u64> {
+        self.cursor.request_started_ms
+    }
+
+    /// Run `app` on the request, without a driver: a body that has not all arrived is
+    /// waited for in the receive buffer (413 if it cannot fit), and a streamed response must
+    /// fit the transmit buffer. The response to write, or a close.
     pub fn handle<A: Handler + ?Sized>(self, app: &mut A) -> Action<'c> {
+        if self.unread.is_some() {
+            return self.buffer_body();
+        }
         let mut out = Outgoing::NONE;
         let _: Responded = app.handle(
             &self.request,
             Responder::new(&mut *self.tx, &mut out, self.ctx),
         );
-        self.finish(out)
+        self.finish(out, None)
     }
 
-    /// Run an async `app` on the request; the response to write, or a close.
+    /// Run `app` on the request with the driver's `wire` at hand: a route that accepts a
+    /// streamed body ([`Handler::stream_limit`]) reads it as it arrives, and a response may
+    /// stream. The action that returns is the response to write (empty when it was
+    /// streamed; it still carries the exchange for the log), or a close.
+    pub fn handle_with<A: Handler + ?Sized>(self, app: &mut A, wire: &mut dyn Wire) -> Action<'c> {
+        let limit = match self.unread {
+            None => None,
+            Some(unread) => match app.stream_limit(&self.request) {
+                None => return self.buffer_body(),
+                Some(limit) => {
+                    let limit = limit.min(self.limits.max_body);
+                    if matches!(unread.decoding, Decoding::Length(n) if n > limit) {
+                        // Refused before the client sends it (no 100 Continue).
+                        let request = Some(&self.request);
+                        return fail(
+                            &mut self.cursor.state,
+                            self.tx,
+                            Error::BodyTooLarge,
+                            request,
+                        );
+                    }
+                    Some((unread, limit))
+                }
+            },
+        };
+        let Pending {
+            request,
+            ctx,
+            tx,
+            consumed,
+            head_len,
+            cursor,
+            limits: _,
+            rest,
+            unread: _,
+        } = self;
+        let mut out = Outgoing::NONE;
+        let mut link = Link {
+            wire,
+            body: limit.map(|(unread, limit)| {
+                BodyIn::new(
+                    rest,
+                    unread.decoded,
+                    unread.received,
+                    unread.decoding,
+                    limit,
+                )
+            }),
+            send_continue: limit.is_some_and(|(unread, _)| unread.expect_continue),
+            broken: false,
+        };
+        let _: Responded = app.handle(
+            &request,
+            Responder::linked(&mut *tx, &mut out, ctx, request.body(), Some(&mut link)),
+        );
+        let skipped = match &mut link.body {
+            // The body streamed: go on after it if it is all here, else close.
+            Some(body) => {
+                let done = body.skip_received() && !link.broken;
+                out.close |= !done;
+                let leftover = body.leftover();
+                Some((head_len + leftover.start, head_len + leftover.end))
+            }
+            None => {
+                out.close |= link.broken;
+                None
+            }
+        };
+        Pending::conclude(request, tx, cursor, consumed, out, skipped)
+    }
+
+    /// Run an async `app` on the request; the response to write, or a close. Bodies that
+    /// have not all arrived are waited for in the receive buffer, as by [`Pending::handle`].
     #[cfg(feature = "async")]
     pub async fn handle_async<A: crate::io::asynch::AsyncHandler + ?Sized>(
         self,
         app: &mut A,
     ) -> Action<'c> {
+        if self.unread.is_some() {
+            return self.buffer_body();
+        }
         let mut out = Outgoing::NONE;
         let _: Responded = app
             .handle(
@@ -584,37 +692,179 @@ impl<'c, 'h> Pending<'c, 'h> {
                 Responder::new(&mut *self.tx, &mut out, self.ctx),
             )
             .await;
-        self.finish(out)
+        self.finish(out, None)
+    }
+
+    /// Wait for the rest of the body in the receive buffer (today's path for handlers that
+    /// take `req.body()` whole): 413 if it cannot fit.
+    fn buffer_body(self) -> Action<'c> {
+        let Some(unread) = self.unread else {
+            return Action::Read;
+        };
+        let cursor = self.cursor;
+        let room = self.rest.len();
+        let request = Some(&self.request);
+        match unread.decoding {
+            Decoding::Length(n) => {
+                if n > self.limits.max_body || n > room as u64 {
+                    return fail(&mut cursor.state, self.tx, Error::BodyTooLarge, request);
+                }
+                cursor.state = State::Body {
+                    head_len: self.head_len,
+                    // Fits the buffer, so a usize.
+                    body_len: n as usize,
+                    send_continue: unread.expect_continue,
+                };
+            }
+            Decoding::Chunked(decoder) => {
+                let used = self.head_len + unread.received;
+                let capacity = self.head_len + room;
+                match chunked_progress(&self.limits, unread.decoded, false, used, capacity) {
+                    Ok(_) => {
+                        cursor.state = State::Chunked {
+                            head_len: self.head_len,
+                            decoded: unread.decoded,
+                            decoder,
+                            send_continue: unread.expect_continue,
+                        }
+                    }
+                    Err(e) => return fail(&mut cursor.state, self.tx, e, request),
+                }
+            }
+            Decoding::Done => {}
+        }
+        wait_for_more(cursor, self.tx)
     }
 
     /// Move past the request and hand out its response.
-    fn finish(self, out: Outgoing<'c>) -> Action<'c> {
-        let cursor = &mut *self.cursor;
-        cursor.start += self.consumed;
+    fn finish(self, out: Outgoing<'c>, skipped: Option<(usize, usize)>) -> Action<'c> {
+        Pending::conclude(
+            self.request,
+            self.tx,
+            self.cursor,
+            self.consumed,
+            out,
+            skipped,
+        )
+    }
+
+    /// Move past the request (its `consumed` bytes, or to the bytes `skipped` leaves after a
+    /// streamed body) and hand out its response.
+    fn conclude(
+        request: Request<'c, 'h>,
+        tx: &'c mut [u8],
+        cursor: &'c mut Cursor,
+        consumed: usize,
+        out: Outgoing<'c>,
+        skipped: Option<(usize, usize)>,
+    ) -> Action<'c> {
+        match skipped {
+            Some((start, end)) => {
+                let base = cursor.start;
+                cursor.start = base + start;
+                cursor.filled = base + end;
+            }
+            None => cursor.start += consumed,
+        }
         cursor.scanner = HeadScanner::new();
         cursor.empty_lines = 0;
         cursor.request_started_ms = None;
         cursor.idle_since_ms = None;
-        cursor.state = if out.close || out.staged == 0 {
+        let nothing = out.staged == 0 && !out.streamed;
+        cursor.state = if out.close || nothing {
             State::Closing
         } else {
             State::Head
         };
-        if out.staged == 0 {
+        if nothing {
             // Not even a 500 fit the transmit buffer.
             return Action::Close;
         }
         Action::Write(Transmit {
-            head: &self.tx[..out.staged],
+            head: &tx[..out.staged],
             body: out.body,
             exchange: Some(Exchange {
-                method: Some(self.request.method()),
-                path: self.request.path(),
+                method: Some(request.method()),
+                path: request.path(),
                 status: out.status,
                 error: None,
+                failure: out.failure,
                 close: out.close,
             }),
         })
+    }
+}
+
+/// The core's side of a driver's [`Wire`] while a handler runs: the request body decoded in
+/// the receive buffer, `100 Continue` on the first read that needs the peer, and the raw
+/// output.
+struct Link<'x, 'w> {
+    wire: &'w mut dyn Wire,
+    body: Option<BodyIn<'x>>,
+    send_continue: bool,
+    /// The transport failed or the body broke its framing: the connection must close.
+    broken: bool,
+}
+
+impl Channel for Link<'_, '_> {
+    fn fill_body(&mut self) -> Result<&[u8], StreamError> {
+        let Some(body) = self.body.as_mut() else {
+            return Ok(&[]);
+        };
+        loop {
+            if let Err(e) = body.decode() {
+                self.broken = true;
+                return Err(StreamError::Body(e));
+            }
+            if !body.available().is_empty() || body.is_complete() {
+                break;
+            }
+            if core::mem::take(&mut self.send_continue) {
+                if let Err(e) = self.wire.write_all(CONTINUE) {
+                    self.broken = true;
+                    return Err(e);
+                }
+            }
+            match self.wire.read(body.read_space()) {
+                Ok(0) => {
+                    self.broken = true;
+                    return Err(StreamError::Body(Error::Incomplete));
+                }
+                Ok(n) => body.received(n),
+                Err(e) => {
+                    self.broken = true;
+                    return Err(e);
+                }
+            }
+        }
+        Ok(body.available())
+    }
+
+    fn consume_body(&mut self, n: usize) {
+        if let Some(body) = self.body.as_mut() {
+            body.consume(n);
+        }
+    }
+
+    fn body_complete(&mut self) -> bool {
+        match self.body.as_mut() {
+            None => true,
+            Some(body) => body.decode().is_ok() && body.is_complete(),
+        }
+    }
+
+    fn send(&mut self, bytes: &[u8]) -> Result<(), StreamError> {
+        let result = self.wire.write_all(bytes);
+        self.broken |= result.is_err();
+        result
+    }
+
+    fn now_ms(&mut self) -> Option<u64> {
+        self.wire.now_ms()
+    }
+
+    fn sleep_ms(&mut self, ms: u64) -> Result<(), StreamError> {
+        self.wire.sleep_ms(ms)
     }
 }
 
@@ -655,9 +905,9 @@ fn chunked_progress(
 /// Read more, unless the peer is gone (400) or too slow (408).
 fn wait_for_more<'t>(cursor: &mut Cursor, tx: &'t mut [u8]) -> Action<'t> {
     if cursor.timed_out {
-        fail(&mut cursor.state, tx, Error::Timeout)
+        fail(&mut cursor.state, tx, Error::Timeout, None)
     } else if cursor.peer_closed {
-        fail(&mut cursor.state, tx, Error::Incomplete)
+        fail(&mut cursor.state, tx, Error::Incomplete, None)
     } else {
         take_continue(&mut cursor.state)
     }
@@ -691,8 +941,14 @@ fn treat_higher_minor_as_http11(head: &mut [u8]) {
     }
 }
 
-/// Answer a protocol error with its status, and close after it.
-fn fail<'t>(state: &mut State, tx: &'t mut [u8], error: Error) -> Action<'t> {
+/// Answer a protocol error with its status, and close after it. The log keeps the request's
+/// method and path when they were parsed.
+fn fail<'t>(
+    state: &mut State,
+    tx: &'t mut [u8],
+    error: Error,
+    request: Option<&Request<'t, '_>>,
+) -> Action<'t> {
     *state = State::Closing;
     let ctx = ResponseContext {
         head_only: false,
@@ -714,10 +970,11 @@ fn fail<'t>(state: &mut State, tx: &'t mut [u8], error: Error) -> Action<'t> {
         head: &tx[..out.staged],
         body: &[],
         exchange: Some(Exchange {
-            method: None,
-            path: "",
+            method: request.map(Request::method),
+            path: request.map_or("", Request::path),
             status: error.status(),
             error: Some(error),
+            failure: None,
             close: true,
         }),
     })

@@ -1,0 +1,590 @@
+//! Streaming, as a handler sees it: a request body read in pieces ([`RequestBody`]) and a
+//! response body written in pieces ([`ResponseStream`]), both through the connection's own
+//! buffers, so that a body of any size passes through a few KiB of RAM.
+//!
+//! The framing stays the core's: the reader hands out bytes the connection decoded
+//! (Content-Length or chunked, limits and trailers checked), and the writer frames what it is
+//! given (`Transfer-Encoding: chunked` to HTTP/1.1 clients, close-delimited to HTTP/1.0 ones,
+//! or a declared `Content-Length` that it enforces). A driver moves the bytes through a
+//! [`Wire`]; without one ([`crate::Connection::poll`]), a streamed response must fit the
+//! transmit buffer and a request body must fit the receive buffer.
+//!
+//! What happens when a stream goes wrong:
+//! - writing more than a declared length: the write fails with [`StreamError::TooLong`], the
+//!   extra bytes are not sent, and the connection closes after the response;
+//! - finishing short of a declared length, or [`ResponseStream::abort`] after the head was
+//!   sent: the connection closes without completing the body (no terminating chunk), so the
+//!   client sees a failed transfer, never a truncated success;
+//! - aborting before anything was sent: the response becomes a `500`;
+//! - a request body left unread: see [`crate::Responder::request_body`].
+
+use crate::error::{Error, Failure};
+use crate::response::Status;
+use crate::response::{fallback_500, write_hex, Outgoing, Responded};
+
+/// Why reading a request body or writing a streamed response failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StreamError {
+    /// The request body is unacceptable: bad chunked framing, over the route's limit, or
+    /// cut short by the peer. [`Error::status`] says what to answer; the connection closes
+    /// after the response.
+    Body(Error),
+    /// The peer sent nothing before the request deadline, or did not take what was written
+    /// within the write timeout.
+    TimedOut,
+    /// The transport failed: most often the peer went away.
+    Io(embedded_io::ErrorKind),
+    /// More body bytes than the declared `Content-Length`; none of this write was sent.
+    TooLong,
+    /// The server is shutting down: end the stream.
+    ShuttingDown,
+    /// This needs a driver that can move bytes while the handler runs (the blocking driver
+    /// for [`crate::Handler`]s), or the response could not be encoded (see the log's reason).
+    Unsupported,
+}
+
+impl StreamError {
+    /// The status to answer with, if no response has been sent yet: the body error's status,
+    /// 408 for a timeout, 503 at shutdown, 500 otherwise.
+    pub fn status(self) -> Status {
+        match self {
+            StreamError::Body(e) => e.status(),
+            StreamError::TimedOut => Status::REQUEST_TIMEOUT,
+            StreamError::ShuttingDown => Status::SERVICE_UNAVAILABLE,
+            _ => Status::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl core::fmt::Display for StreamError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            StreamError::Body(e) => write!(f, "request body: {e}"),
+            StreamError::TimedOut => f.write_str("timed out"),
+            StreamError::Io(kind) => write!(f, "transport: {kind:?}"),
+            StreamError::TooLong => f.write_str("more than the declared length"),
+            StreamError::ShuttingDown => f.write_str("server shutting down"),
+            StreamError::Unsupported => f.write_str("not possible on this driver"),
+        }
+    }
+}
+
+impl core::error::Error for StreamError {}
+
+impl embedded_io::Error for StreamError {
+    fn kind(&self) -> embedded_io::ErrorKind {
+        match self {
+            StreamError::Body(_) => embedded_io::ErrorKind::InvalidData,
+            StreamError::TimedOut => embedded_io::ErrorKind::TimedOut,
+            StreamError::Io(kind) => *kind,
+            StreamError::TooLong => embedded_io::ErrorKind::InvalidInput,
+            StreamError::ShuttingDown => embedded_io::ErrorKind::Interrupted,
+            StreamError::Unsupported => embedded_io::ErrorKind::Unsupported,
+        }
+    }
+}
+
+/// The raw, blocking transport of one exchange, as a driver lends it to the core while a
+/// handler runs ([`crate::Pending::handle_with`]). The core decides every byte; the wire only
+/// moves them, applying the driver's deadlines.
+pub trait Wire {
+    /// Read what has arrived (at least one byte, waiting if needed); `Ok(0)` at end of
+    /// stream. Fails with [`StreamError::TimedOut`] at the request deadline.
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, StreamError>;
+    /// Write all of `bytes` and push them to the peer; each write is bounded by the driver's
+    /// write timeout ([`StreamError::TimedOut`]).
+    fn write_all(&mut self, bytes: &[u8]) -> Result<(), StreamError>;
+    /// The driver's clock in milliseconds, if it has one.
+    fn now_ms(&mut self) -> Option<u64> {
+        None
+    }
+    /// Wait `ms` milliseconds; [`StreamError::ShuttingDown`] (possibly early) when the server
+    /// is stopping, [`StreamError::Unsupported`] without a clock.
+    fn sleep_ms(&mut self, _ms: u64) -> Result<(), StreamError> {
+        Err(StreamError::Unsupported)
+    }
+}
+
+/// What a [`crate::Responder`] reaches the driver through while a handler runs: the request
+/// body's bytes (decoded by the core) and the raw output. Implemented by the core's link.
+pub(crate) trait Channel {
+    /// Decoded body bytes, reading more if none are here; empty at the end of the body.
+    fn fill_body(&mut self) -> Result<&[u8], StreamError>;
+    /// The handler took `n` bytes of [`Channel::fill_body`].
+    fn consume_body(&mut self, n: usize);
+    /// Whether the whole body is here (decoded, perhaps not taken), so the connection can
+    /// go on after the response without reading more.
+    fn body_complete(&mut self) -> bool;
+    /// Send bytes as they are.
+    fn send(&mut self, bytes: &[u8]) -> Result<(), StreamError>;
+    /// The driver's clock.
+    fn now_ms(&mut self) -> Option<u64>;
+    /// Wait, unless the server stops.
+    fn sleep_ms(&mut self, ms: u64) -> Result<(), StreamError>;
+}
+
+/// The request body, read in pieces; get it from [`crate::Responder::request_body`].
+///
+/// It reads the body whatever its size or framing: a body that was already whole in the
+/// receive buffer ([`crate::Request::body`]) comes from there; a larger one arrives through
+/// the receive buffer a piece at a time, decoded by the connection. It implements
+/// `embedded_io::Read` and `embedded_io::BufRead` (no copy: [`RequestBody::fill`] lends the
+/// decoded bytes where they lie).
+pub struct RequestBody<'r> {
+    source: Source<'r>,
+}
+
+enum Source<'r> {
+    Buffered(&'r [u8]),
+    Streamed(&'r mut dyn Channel),
+}
+
+impl core::fmt::Debug for RequestBody<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let kind = match self.source {
+            Source::Buffered(b) => return write!(f, "RequestBody(buffered, {} B left)", b.len()),
+            Source::Streamed(_) => "streamed",
+        };
+        write!(f, "RequestBody({kind})")
+    }
+}
+
+impl<'r> RequestBody<'r> {
+    pub(crate) fn buffered(body: &'r [u8]) -> Self {
+        RequestBody {
+            source: Source::Buffered(body),
+        }
+    }
+
+    pub(crate) fn streamed(channel: &'r mut dyn Channel) -> Self {
+        RequestBody {
+            source: Source::Streamed(channel),
+        }
+    }
+
+    /// The next decoded bytes, reading from the peer if none are here; empty at the end of
+    /// the body. Call [`RequestBody::consume`] with what you used.
+    pub fn fill(&mut self) -> Result<&[u8], StreamError> {
+        match &mut self.source {
+            Source::Buffered(rest) => Ok(rest),
+            Source::Streamed(channel) => channel.fill_body(),
+        }
+    }
+
+    /// Mark `n` bytes of [`RequestBody::fill`] as used.
+    pub fn consume(&mut self, n: usize) {
+        match &mut self.source {
+            Source::Buffered(rest) => *rest = rest.get(n..).unwrap_or_default(),
+            Source::Streamed(channel) => channel.consume_body(n),
+        }
+    }
+
+    /// Copy the next bytes into `buf`; `Ok(0)` at the end of the body (or for an empty
+    /// `buf`).
+    pub fn read(&mut self, buf: &mut [u8]) -> Result<usize, StreamError> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let here = self.fill()?;
+        let n = here.len().min(buf.len());
+        buf[..n].copy_from_slice(&here[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+
+    /// Pass every piece of the body to `f`, in order, without copying; the total length.
+    pub fn for_each(&mut self, mut f: impl FnMut(&[u8])) -> Result<u64, StreamError> {
+        let mut total = 0u64;
+        loop {
+            let here = self.fill()?;
+            if here.is_empty() {
+                return Ok(total);
+            }
+            let n = here.len();
+            f(here);
+            total += n as u64;
+            self.consume(n);
+        }
+    }
+}
+
+impl embedded_io::ErrorType for RequestBody<'_> {
+    type Error = StreamError;
+}
+
+impl embedded_io::Read for RequestBody<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, StreamError> {
+        RequestBody::read(self, buf)
+    }
+}
+
+impl embedded_io::BufRead for RequestBody<'_> {
+    fn fill_buf(&mut self) -> Result<&[u8], StreamError> {
+        self.fill()
+    }
+    fn consume(&mut self, amt: usize) {
+        RequestBody::consume(self, amt)
+    }
+}
+
+/// How a streamed body is delimited on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Delimit {
+    /// `Transfer-Encoding: chunked` (HTTP/1.1, length unknown).
+    Chunked,
+    /// A declared `Content-Length`, with this many bytes still to come.
+    Length { declared: u64, remaining: u64 },
+    /// Until the connection closes (HTTP/1.0, length unknown).
+    UntilClose,
+    /// No body goes out (HEAD, 204, 304): writes are counted and dropped.
+    Discard,
+}
+
+/// Room kept before buffered data for a chunk-size line: 8 hex digits and CRLF, enough for
+/// any transmit buffer under 4 GiB.
+const CHUNK_LINE: usize = 10;
+/// Room kept at the end: the CRLF after chunk data and the last chunk `0\r\n\r\n`.
+const CHUNK_TAIL: usize = 7;
+
+/// A response body written in pieces: see the [module docs](self). Made by
+/// [`crate::ResponseHead::stream`] (length unknown) or
+/// [`crate::ResponseHead::stream_length`]; end it with [`ResponseStream::finish`] (or
+/// [`ResponseStream::abort`]), which makes the handler's [`Responded`].
+///
+/// Writes are gathered in the transmit buffer and leave as one chunk when it is full, at
+/// [`ResponseStream::flush`], or at the end; a write larger than the buffer leaves at once,
+/// without a copy.
+pub struct ResponseStream<'a, 's> {
+    tx: &'s mut [u8],
+    out: &'s mut Outgoing<'a>,
+    link: Option<&'s mut dyn Channel>,
+    delimit: Delimit,
+    status: Status,
+    close: bool,
+    /// Framed bytes at the front of `tx`, not sent yet (the head, at first).
+    pending: usize,
+    /// Unframed data after `pending` and the room for a chunk line.
+    data: usize,
+    /// Something has been sent.
+    sent: bool,
+    written: u64,
+    /// The first failure, sticky: what the log will say.
+    failure: Option<Failure>,
+    error: Option<StreamError>,
+}
+
+impl core::fmt::Debug for ResponseStream<'_, '_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ResponseStream")
+            .field("status", &self.status)
+            .field("delimit", &self.delimit)
+            .field("written", &self.written)
+            .field("error", &self.error)
+            .finish()
+    }
+}
+
+/// The parts of a [`crate::ResponseHead`] a stream starts from.
+pub(crate) struct StreamStart<'a, 's> {
+    pub tx: &'s mut [u8],
+    pub out: &'s mut Outgoing<'a>,
+    pub link: Option<&'s mut dyn Channel>,
+    pub head_len: usize,
+    pub delimit: Delimit,
+    pub status: Status,
+    pub close: bool,
+    /// The head could not be encoded: the stream starts failed, and ends as a 500.
+    pub failure: Option<Failure>,
+}
+
+impl<'a, 's> ResponseStream<'a, 's> {
+    pub(crate) fn new(start: StreamStart<'a, 's>) -> Self {
+        ResponseStream {
+            tx: start.tx,
+            out: start.out,
+            link: start.link,
+            delimit: start.delimit,
+            status: start.status,
+            close: start.close,
+            pending: start.head_len,
+            data: 0,
+            sent: false,
+            written: 0,
+            failure: start.failure,
+            error: start.failure.map(|_| StreamError::Unsupported),
+        }
+    }
+
+    /// Body bytes written so far (dropped ones too, for HEAD).
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+
+    /// Whether the body is dropped (HEAD request, or a status without a body): writes
+    /// succeed and send nothing, so a handler may skip producing it.
+    pub fn is_discarded(&self) -> bool {
+        self.delimit == Delimit::Discard
+    }
+
+    fn reserve(&self) -> usize {
+        if self.delimit == Delimit::Chunked {
+            CHUNK_LINE
+        } else {
+            0
+        }
+    }
+
+    /// Room for data after what is pending, before the end reserve.
+    fn capacity(&self) -> usize {
+        let tail = if self.delimit == Delimit::Chunked {
+            CHUNK_TAIL
+        } else {
+            0
+        };
+        self.tx
+            .len()
+            .saturating_sub(self.pending + self.reserve() + tail)
+    }
+
+    fn fail(&mut self, error: StreamError, failure: Failure) -> StreamError {
+        self.error.get_or_insert(error);
+        self.failure.get_or_insert(failure);
+        self.close = true;
+        error
+    }
+
+    /// Frame the buffered data (a chunk), so that `tx[..pending]` is ready to send.
+    fn frame(&mut self) {
+        if self.data == 0 {
+            return;
+        }
+        let start = self.pending + self.reserve();
+        if self.delimit == Delimit::Chunked {
+            let mut line = [0u8; CHUNK_LINE];
+            let n = write_hex(self.data as u64, &mut line);
+            line[n..n + 2].copy_from_slice(b"\r\n");
+            self.tx[self.pending..self.pending + n + 2].copy_from_slice(&line[..n + 2]);
+            let at = self.pending + n + 2;
+            self.tx.copy_within(start..start + self.data, at);
+            self.tx[at + self.data..at + self.data + 2].copy_from_slice(b"\r\n");
+            self.pending = at + self.data + 2;
+        } else {
+            self.pending += self.data;
+        }
+        self.data = 0;
+    }
+
+    /// Send what is framed.
+    fn send_pending(&mut self) -> Result<(), StreamError> {
+        if self.pending == 0 {
+            return Ok(());
+        }
+        let Some(link) = self.link.as_deref_mut() else {
+            return Err(self.fail(StreamError::Unsupported, Failure::NeedsDriver));
+        };
+        match link.send(&self.tx[..self.pending]) {
+            Ok(()) => {
+                self.sent = true;
+                self.pending = 0;
+                Ok(())
+            }
+            Err(e) => {
+                self.sent = true;
+                Err(self.fail(e, Failure::StreamWrite))
+            }
+        }
+    }
+
+    /// Write body bytes. They may wait in the transmit buffer; see [`ResponseStream::flush`].
+    pub fn write(&mut self, bytes: &[u8]) -> Result<(), StreamError> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        match &mut self.delimit {
+            Delimit::Discard => {
+                self.written += bytes.len() as u64;
+                return Ok(());
+            }
+            Delimit::Length {
+                declared,
+                remaining,
+            } => {
+                if bytes.len() as u64 > *remaining {
+                    let declared = *declared;
+                    return Err(
+                        self.fail(StreamError::TooLong, Failure::StreamTooLong { declared })
+                    );
+                }
+                *remaining -= bytes.len() as u64;
+            }
+            Delimit::Chunked | Delimit::UntilClose => {}
+        }
+        self.written += bytes.len() as u64;
+        let mut bytes = bytes;
+        while !bytes.is_empty() {
+            let capacity = self.capacity();
+            if self.data == 0 && bytes.len() >= capacity && self.link.is_some() {
+                // Larger than the buffer: its chunk line goes out with what is pending, then
+                // the bytes from where they lie; the chunk's CRLF waits for the next send.
+                if self.delimit == Delimit::Chunked {
+                    let mut line = [0u8; CHUNK_LINE];
+                    let n = write_hex(bytes.len() as u64, &mut line);
+                    line[n..n + 2].copy_from_slice(b"\r\n");
+                    match self.tx.get_mut(self.pending..self.pending + n + 2) {
+                        Some(dst) => dst.copy_from_slice(&line[..n + 2]),
+                        None => {
+                            return Err(self.fail(StreamError::Unsupported, Failure::NeedsDriver))
+                        }
+                    }
+                    self.pending += n + 2;
+                }
+                self.send_pending()?;
+                if let Some(link) = self.link.as_deref_mut() {
+                    if let Err(e) = link.send(bytes) {
+                        return Err(self.fail(e, Failure::StreamWrite));
+                    }
+                }
+                if self.delimit == Delimit::Chunked {
+                    self.tx[..2].copy_from_slice(b"\r\n");
+                    self.pending = 2;
+                }
+                return Ok(());
+            }
+            let room = capacity - self.data;
+            if room == 0 {
+                if self.data == 0 && self.pending == 0 {
+                    // Not even one data byte fits beside the framing.
+                    return Err(self.fail(StreamError::Unsupported, Failure::NeedsDriver));
+                }
+                self.frame();
+                self.send_pending()?;
+                continue;
+            }
+            let n = room.min(bytes.len());
+            let at = self.pending + self.reserve() + self.data;
+            self.tx[at..at + n].copy_from_slice(&bytes[..n]);
+            self.data += n;
+            bytes = &bytes[n..];
+        }
+        Ok(())
+    }
+
+    /// Write a string.
+    pub fn write_str(&mut self, s: &str) -> Result<(), StreamError> {
+        self.write(s.as_bytes())
+    }
+
+    /// Write a number in decimal, without `core::fmt`.
+    pub fn write_u64(&mut self, n: u64) -> Result<(), StreamError> {
+        let mut digits = [0u8; 20];
+        let len = crate::response::write_decimal(n, &mut digits).unwrap_or(0);
+        self.write(&digits[..len])
+    }
+
+    /// Send what has been written so far (the head too, if it is still waiting) now: a live
+    /// stream (events, a log) flushes after each piece.
+    pub fn flush(&mut self) -> Result<(), StreamError> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        if self.link.is_none() {
+            // Without a driver everything leaves at the end.
+            return Ok(());
+        }
+        self.frame();
+        self.send_pending()
+    }
+
+    /// The driver's clock in milliseconds, if it has one.
+    pub fn now_ms(&mut self) -> Option<u64> {
+        self.link.as_deref_mut().and_then(|link| link.now_ms())
+    }
+
+    /// Wait `ms` milliseconds between pieces (blocking drivers). Fails with
+    /// [`StreamError::ShuttingDown`] when the server is stopping: finish the stream then.
+    pub fn sleep_ms(&mut self, ms: u64) -> Result<(), StreamError> {
+        match self.link.as_deref_mut() {
+            Some(link) => link.sleep_ms(ms),
+            None => Err(StreamError::Unsupported),
+        }
+    }
+
+    /// End the body: the last chunk for a chunked body; for a declared length, a close if
+    /// fewer bytes were written (the client then sees a failed transfer). Sends what is left.
+    pub fn finish(mut self) -> Responded {
+        if self.error.is_some() {
+            return self.abort();
+        }
+        self.frame();
+        match self.delimit {
+            Delimit::Chunked => {
+                // `capacity` kept room for it.
+                self.tx[self.pending..self.pending + 5].copy_from_slice(b"0\r\n\r\n");
+                self.pending += 5;
+            }
+            Delimit::Length {
+                declared,
+                remaining,
+            } if remaining > 0 => {
+                let written = declared - remaining;
+                self.fail(
+                    StreamError::TooLong,
+                    Failure::StreamTooShort { declared, written },
+                );
+            }
+            _ => {}
+        }
+        if self.link.is_some() {
+            let _ = self.send_pending();
+        }
+        self.conclude()
+    }
+
+    /// Give up on the body. Before anything was sent, the response becomes a `500`; after,
+    /// the connection closes with the body unfinished (no last chunk), so the client sees a
+    /// failed transfer.
+    pub fn abort(mut self) -> Responded {
+        self.failure.get_or_insert(Failure::StreamAborted);
+        self.close = true;
+        if !self.sent {
+            *self.out = fallback_500(self.tx, self.failure);
+            return Responded(());
+        }
+        self.conclude()
+    }
+
+    /// Tell the connection how the response went.
+    fn conclude(self) -> Responded {
+        *self.out = Outgoing {
+            staged: if self.link.is_some() { 0 } else { self.pending },
+            body: &[],
+            status: self.status,
+            close: self.close,
+            streamed: self.link.is_some(),
+            failure: self.failure,
+        };
+        Responded(())
+    }
+}
+
+impl embedded_io::ErrorType for ResponseStream<'_, '_> {
+    type Error = StreamError;
+}
+
+impl embedded_io::Write for ResponseStream<'_, '_> {
+    fn write(&mut self, buf: &[u8]) -> Result<usize, StreamError> {
+        ResponseStream::write(self, buf)?;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> Result<(), StreamError> {
+        ResponseStream::flush(self)
+    }
+}
+
+/// `write!` works too, for those who accept `core::fmt`'s cost.
+impl core::fmt::Write for ResponseStream<'_, '_> {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        ResponseStream::write_str(self, s).map_err(|_| core::fmt::Error)
+    }
+}
