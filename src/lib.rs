@@ -52,6 +52,7 @@ pub mod io;
 pub mod request;
 pub mod response;
 pub mod router;
+pub mod sse;
 #[cfg(feature = "std")]
 pub mod std_server;
 pub mod stream;

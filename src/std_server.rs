@@ -16,8 +16,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::connection::{Connection, Exchange, Limits, Timeouts, DEFAULT_MAX_HEADERS};
+use crate::error::Failure;
 use crate::io::blocking::{serve_with_hooks, Hooks, ServeError};
 use crate::router::Handler;
+use crate::stream::StreamError;
 
 /// An `embedded_io` view of a std stream. Read timeouts (`WouldBlock` or `TimedOut` from a
 /// socket with `SO_RCVTIMEO`) surface as [`embedded_io::ErrorKind::TimedOut`], which the
@@ -228,6 +230,8 @@ impl Server {
         let shared = &self.handle.inner;
         let config = &self.config;
         let make_app = &make_app;
+        // Every connection's clock: milliseconds since the server started.
+        let epoch = Instant::now();
         std::thread::scope(|scope| {
             let mut next_id: u64 = 0;
             while !shared.stopping.load(Ordering::SeqCst) {
@@ -257,7 +261,8 @@ impl Server {
                     .stack_size(256 * 1024)
                     .spawn_scoped(scope, move || {
                         let mut app = make_app();
-                        serve_stream(stream, peer, &mut app, config);
+                        let stopping = &shared.stopping;
+                        serve_stream(stream, peer, &mut app, config, epoch, stopping);
                         lock(&shared.open).remove(&id);
                         shared.active.fetch_sub(1, Ordering::SeqCst);
                     });
@@ -292,8 +297,10 @@ struct ConnectionHooks<'c> {
     socket_timeout: Option<Duration>,
     config: &'c Config,
     peer: SocketAddr,
-    /// The connection's clock starts here.
+    /// The clock starts here (the server's start).
     epoch: Instant,
+    /// Set when the server shuts down: streams end.
+    stopping: &'c AtomicBool,
     /// When the request being logged started.
     started: Instant,
 }
@@ -320,6 +327,21 @@ impl Hooks for ConnectionHooks<'_> {
         self.started = Instant::now();
     }
 
+    fn sleep_ms(&mut self, ms: u64) -> Result<(), StreamError> {
+        // In slices, so that shutdown ends a stream within one.
+        let until = Instant::now() + Duration::from_millis(ms);
+        loop {
+            if self.stopping.load(Ordering::SeqCst) {
+                return Err(StreamError::ShuttingDown);
+            }
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Ok(());
+            }
+            std::thread::sleep(left.min(SLEEP_SLICE));
+        }
+    }
+
     fn responded(&mut self, exchange: &Exchange<'_>) {
         if self.config.log {
             log_exchange(self.peer, self.started, exchange);
@@ -329,8 +351,11 @@ impl Hooks for ConnectionHooks<'_> {
     }
 }
 
+/// How often a sleeping stream checks for shutdown.
+const SLEEP_SLICE: Duration = Duration::from_millis(50);
+
 /// The per-request log line: peer, method, path, status, time since the request's first
-/// bytes, and the protocol error if any.
+/// bytes, and the protocol error or the reason for a 500 or a broken stream, if any.
 pub(crate) fn log_exchange(peer: SocketAddr, started: Instant, exchange: &Exchange<'_>) {
     let elapsed = started.elapsed();
     let method = exchange.method.map_or("-", |m| m.as_str());
@@ -340,18 +365,39 @@ pub(crate) fn log_exchange(peer: SocketAddr, started: Instant, exchange: &Exchan
         exchange.path
     };
     let error = exchange.error.map_or("", |e| e.as_str());
+    let failure = Reason(exchange.failure);
     eprintln!(
-        "{} {} {} {} {:.3}ms {}",
+        "{} {} {} {} {:.3}ms {}{}",
         peer,
         method,
         path,
         exchange.status.code(),
         elapsed.as_secs_f64() * 1e3,
-        error
+        error,
+        failure
     );
 }
 
-fn serve_stream<A: Handler>(stream: TcpStream, peer: SocketAddr, app: &mut A, config: &Config) {
+/// A [`Failure`] for the log, or nothing.
+struct Reason(Option<Failure>);
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(failure) => write!(f, "{failure}"),
+            None => Ok(()),
+        }
+    }
+}
+
+fn serve_stream<A: Handler>(
+    stream: TcpStream,
+    peer: SocketAddr,
+    app: &mut A,
+    config: &Config,
+    epoch: Instant,
+    stopping: &AtomicBool,
+) {
     let _ = stream.set_nodelay(true);
     let _ = stream.set_write_timeout(Some(config.write_timeout));
     let Ok(socket) = stream.try_clone() else {
@@ -361,14 +407,14 @@ fn serve_stream<A: Handler>(stream: TcpStream, peer: SocketAddr, app: &mut A, co
     let mut tx = vec![0u8; config.tx_size];
     let mut conn: Connection<'_, DEFAULT_MAX_HEADERS> =
         Connection::with_limits(&mut rx, &mut tx, config.limits);
-    let now = Instant::now();
     let mut hooks = ConnectionHooks {
         socket,
         socket_timeout: None,
         config,
         peer,
-        epoch: now,
-        started: now,
+        epoch,
+        stopping,
+        started: Instant::now(),
     };
     let mut io = StdIo(stream);
     let result = serve_with_hooks(&mut io, &mut conn, app, &mut hooks);
