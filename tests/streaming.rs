@@ -1,0 +1,565 @@
+//! Streaming over the blocking driver, in memory: request bodies read in pieces through small
+//! receive buffers (split at every byte, followed by a pipelined request), streamed
+//! responses (chunked, close-delimited, declared length), their failure modes, and
+//! Server-Sent Events. The same routes over real sockets and real clients are in
+//! `tests/streaming_sockets.rs` and `tests/streaming_clients.py`.
+
+mod common;
+
+use common::Scripted;
+use embedded_responder::io::blocking::{serve_with_hooks, Hooks};
+use embedded_responder::{
+    demo, get, post, Connection, Exchange, Failure, Handler, Request, Responded, Responder, Router,
+    Status, StreamError,
+};
+
+/// One response read off the wire: chunked, by length, or until the end.
+#[derive(Debug)]
+struct Reply {
+    status: u16,
+    head: String,
+    body: Vec<u8>,
+    /// The body ended where its framing says (the last chunk, or the declared length).
+    complete: bool,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().skip(1).find_map(|line| {
+            let (n, v) = line.split_once(':')?;
+            n.eq_ignore_ascii_case(name).then(|| v.trim())
+        })
+    }
+}
+
+/// Split a byte stream into responses; `head_only[i]` says response i answers a HEAD.
+fn replies(mut bytes: &[u8], head_only: &[bool]) -> Vec<Reply> {
+    let mut out = Vec::new();
+    while !bytes.is_empty() {
+        let end = bytes
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("a complete head")
+            + 4;
+        let head = String::from_utf8(bytes[..end].to_vec()).unwrap();
+        let status: u16 = head[9..12].parse().unwrap();
+        bytes = &bytes[end..];
+        let mut reply = Reply {
+            status,
+            head,
+            body: Vec::new(),
+            complete: true,
+        };
+        let no_body = status < 200
+            || status == 204
+            || status == 304
+            || head_only.get(out.len()).copied().unwrap_or(false);
+        if status == 100 {
+            continue;
+        }
+        if no_body {
+        } else if reply.header("transfer-encoding") == Some("chunked") {
+            reply.complete = false;
+            loop {
+                let Some(line_end) = bytes.windows(2).position(|w| w == b"\r\n") else {
+                    bytes = &[];
+                    break;
+                };
+                let size =
+                    usize::from_str_radix(std::str::from_utf8(&bytes[..line_end]).unwrap(), 16)
+                        .unwrap();
+                bytes = &bytes[line_end + 2..];
+                if size == 0 {
+                    assert!(bytes.starts_with(b"\r\n"), "no trailers are sent");
+                    bytes = &bytes[2..];
+                    reply.complete = true;
+                    break;
+                }
+                if bytes.len() < size + 2 {
+                    reply
+                        .body
+                        .extend_from_slice(&bytes[..size.min(bytes.len())]);
+                    bytes = &[];
+                    break;
+                }
+                reply.body.extend_from_slice(&bytes[..size]);
+                assert_eq!(&bytes[size..size + 2], b"\r\n");
+                bytes = &bytes[size + 2..];
+            }
+        } else if let Some(length) = reply.header("content-length") {
+            let length: usize = length.parse().unwrap();
+            let n = length.min(bytes.len());
+            reply.body = bytes[..n].to_vec();
+            reply.complete = n == length;
+            bytes = &bytes[n..];
+        } else {
+            reply.body = bytes.to_vec();
+            bytes = &[];
+        }
+        out.push(reply);
+    }
+    out
+}
+
+/// A clock that moves only when a handler sleeps; records each exchange.
+#[derive(Default)]
+struct Clock {
+    now: u64,
+    log: Vec<(u16, Option<Failure>, bool)>,
+}
+
+impl Hooks for Clock {
+    fn now_ms(&mut self) -> Option<u64> {
+        Some(self.now)
+    }
+    fn sleep_ms(&mut self, ms: u64) -> Result<(), StreamError> {
+        self.now += ms;
+        Ok(())
+    }
+    fn responded(&mut self, exchange: &Exchange<'_>) {
+        self.log
+            .push((exchange.status.code(), exchange.failure, exchange.close));
+    }
+}
+
+/// Serve `input`, cut into reads at `cuts`, with buffers of `rx` and `tx` bytes.
+fn serve_cut<A: Handler>(
+    app: &mut A,
+    input: &[u8],
+    cuts: Vec<usize>,
+    rx: usize,
+    tx: usize,
+) -> (Vec<u8>, Clock) {
+    let mut io = Scripted::cut_at(input, cuts);
+    let (mut rx, mut tx) = (vec![0u8; rx], vec![0u8; tx]);
+    let mut conn = Connection::new(&mut rx, &mut tx);
+    let mut clock = Clock::default();
+    let _ = serve_with_hooks(&mut io, &mut conn, app, &mut clock);
+    (io.output, clock)
+}
+
+fn crc_json(body: &[u8]) -> String {
+    let crc = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC).checksum(body);
+    format!("{{\"bytes\":{},\"crc32\":\"{crc:08x}\"}}", body.len())
+}
+
+fn chunked(body: &[u8], size: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    for piece in body.chunks(size) {
+        out.extend_from_slice(format!("{:x};ext=1\r\n", piece.len()).as_bytes());
+        out.extend_from_slice(piece);
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"0\r\nX-Trailer: yes\r\n\r\n");
+    out
+}
+
+const PIPELINED: &[u8] = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+
+fn body_of(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i * 7 % 251) as u8).collect()
+}
+
+#[test]
+fn uploads_larger_than_the_receive_buffer_at_every_split() {
+    let body = body_of(700);
+    let mut by_length = format!(
+        "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    by_length.extend_from_slice(&body);
+    by_length.extend_from_slice(PIPELINED);
+    let mut by_chunks =
+        b"POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    by_chunks.extend_from_slice(&chunked(&body, 97));
+    by_chunks.extend_from_slice(PIPELINED);
+    for input in [&by_length, &by_chunks] {
+        for cut in 1..input.len() {
+            // Two reads, cut anywhere; then a read a byte at a time up to the cut.
+            for cuts in [vec![cut], (1..=cut).collect()] {
+                if cuts.len() > 1 && cut % 37 != 0 {
+                    continue;
+                }
+                let (out, _) = serve_cut(&mut demo::app(), input, cuts, 128, 256);
+                let r = replies(&out, &[]);
+                assert_eq!(r.len(), 2, "cut {cut}: {}", String::from_utf8_lossy(&out));
+                assert_eq!(r[0].status, 200, "cut {cut}");
+                assert_eq!(r[0].body, crc_json(&body).as_bytes(), "cut {cut}");
+                assert!(r[0].header("connection").is_none(), "cut {cut}: keep-alive");
+                assert_eq!(r[1].body, demo::PAGE.as_bytes(), "cut {cut}");
+            }
+        }
+    }
+}
+
+/// A router with a 100-byte streamed upload, a handler that refuses without reading, and
+/// handlers that break their streams in each way.
+fn strict_app() -> impl Handler {
+    Router::new()
+        .route("/upload", post(demo::upload).stream_body(100))
+        .route(
+            "/refuse",
+            post(|_req, res| res.status(Status::UNAUTHORIZED)).stream_body(u64::MAX),
+        )
+        .route(
+            "/long",
+            get(|_req, res| {
+                let mut s = res.start(Status::OK).stream_length(5);
+                assert_eq!(s.write(b"abc"), Ok(()));
+                assert_eq!(s.flush(), Ok(()));
+                assert_eq!(s.write(b"def"), Err(StreamError::TooLong));
+                s.finish()
+            }),
+        )
+        .route(
+            "/short",
+            get(|_req, res| {
+                let mut s = res.start(Status::OK).stream_length(5);
+                let _ = s.write(b"abc");
+                s.finish()
+            }),
+        )
+        .route(
+            "/abort-early",
+            get(|_req, res| {
+                let mut s = res.start(Status::OK).stream();
+                let _ = s.write(b"not sent yet");
+                s.abort()
+            }),
+        )
+        .route(
+            "/abort-late",
+            get(|_req, res| {
+                res.start(Status::OK).stream_with(|s| {
+                    s.write(b"sent")?;
+                    s.flush()?;
+                    Err(StreamError::Unsupported)
+                })
+            }),
+        )
+        .route(
+            "/exact",
+            get(|_req, res| {
+                let mut s = res.start(Status::OK).stream_length(6);
+                let _ = s.write(b"abc");
+                let _ = s.write(b"def");
+                s.finish()
+            }),
+        )
+}
+
+fn one(app: &mut impl Handler, input: &[u8]) -> (Vec<Reply>, Clock, Vec<u8>) {
+    let head_end = input.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    let (out, clock) = serve_cut(app, input, vec![head_end], 128, 256);
+    (replies(&out, &[]), clock, out)
+}
+
+#[test]
+fn a_route_limit_refuses_declared_lengths_before_the_body_and_chunked_totals_as_they_grow() {
+    let (r, clock, raw) = one(
+        &mut strict_app(),
+        b"POST /upload HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 101\r\n\r\n",
+    );
+    assert_eq!(r[0].status, 413);
+    assert!(
+        !raw.starts_with(b"HTTP/1.1 100"),
+        "no 100 Continue for a refused body"
+    );
+    assert_eq!(clock.log, [(413, None, true)]);
+
+    let mut input =
+        b"POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    input.extend_from_slice(&chunked(&body_of(150), 40));
+    let (r, _, _) = one(&mut strict_app(), &input);
+    assert_eq!(r[0].status, 413);
+    assert_eq!(r[0].header("connection"), Some("close"));
+
+    // At the limit: fine.
+    let mut input =
+        b"POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    input.extend_from_slice(&chunked(&body_of(100), 40));
+    let (r, _, _) = one(&mut strict_app(), &input);
+    assert_eq!(r[0].body, crc_json(&body_of(100)).as_bytes());
+}
+
+#[test]
+fn continue_is_sent_on_the_first_read_and_never_to_a_handler_that_refuses() {
+    let mut input =
+        b"POST /upload HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 50\r\n\r\n"
+            .to_vec();
+    input.extend_from_slice(&body_of(50));
+    let (r, _, raw) = one(&mut strict_app(), &input);
+    assert!(raw.starts_with(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n"));
+    assert_eq!(r[0].body, crc_json(&body_of(50)).as_bytes());
+
+    let mut input =
+        b"POST /refuse HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5000\r\n\r\n"
+            .to_vec();
+    input.extend_from_slice(PIPELINED);
+    let (r, _, raw) = one(&mut strict_app(), &input);
+    assert!(raw.starts_with(b"HTTP/1.1 401"));
+    assert_eq!(r.len(), 1, "the connection closed: the body is unread");
+    assert_eq!(r[0].header("connection"), Some("close"));
+}
+
+#[test]
+fn an_unread_body_closes_the_connection_unless_it_is_all_here() {
+    // The body arrives after the head: unread, the connection cannot go on.
+    let mut input = b"POST /refuse HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n".to_vec();
+    input.extend_from_slice(b"0123456789");
+    input.extend_from_slice(PIPELINED);
+    let (r, _, _) = one(&mut strict_app(), &input);
+    assert_eq!((r.len(), r[0].status), (1, 401));
+    assert_eq!(r[0].header("connection"), Some("close"));
+    // The body came with the head: it is skipped and the next request served.
+    let (out, _) = serve_cut(&mut strict_app(), &input, vec![], 128, 256);
+    let r = replies(&out, &[]);
+    assert_eq!(r.len(), 2);
+    assert_eq!((r[0].status, r[1].status), (401, 404));
+}
+
+#[test]
+fn bodies_that_lie_or_break_their_framing_get_400_and_a_close() {
+    // Shorter than declared, then the end of the stream.
+    let mut input = b"POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 90\r\n\r\n".to_vec();
+    input.extend_from_slice(&body_of(40));
+    let (r, _, _) = one(&mut strict_app(), &input);
+    assert_eq!(r[0].status, 400);
+    assert_eq!(r[0].header("connection"), Some("close"));
+    // Bad chunk framing mid-stream.
+    let mut input =
+        b"POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    input.extend_from_slice(b"5\r\nhello\r\nzz\r\nmore\r\n0\r\n\r\n");
+    let (r, _, _) = one(&mut strict_app(), &input);
+    assert_eq!(r[0].status, 400);
+    assert_eq!(r[0].header("connection"), Some("close"));
+    // Longer than declared: the rest is read as the next request, which is malformed.
+    let mut input = b"POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n".to_vec();
+    input.extend_from_slice(b"12345 and more\r\n\r\n");
+    let (out, _) = serve_cut(&mut strict_app(), &input, vec![10], 128, 256);
+    let r = replies(&out, &[]);
+    assert_eq!((r[0].status, r[1].status), (200, 400));
+}
+
+#[test]
+fn streamed_responses_chunked_close_delimited_and_head() {
+    let expected: Vec<u8> = b"0123456789abcdef"
+        .iter()
+        .copied()
+        .cycle()
+        .take(5000)
+        .collect();
+    let get = b"GET /stream?bytes=5000 HTTP/1.1\r\nHost: x\r\n\r\n";
+    let mut input = get.to_vec();
+    input.extend_from_slice(b"HEAD /stream?bytes=5000 HTTP/1.1\r\nHost: x\r\n\r\n");
+    input.extend_from_slice(get);
+    input.extend_from_slice(b"GET /stream?bytes=5000 HTTP/1.0\r\n\r\n");
+    input.extend_from_slice(PIPELINED);
+    for tx in [100, 256, 2048, 8192] {
+        let (out, clock) = serve_cut(&mut demo::app(), &input, vec![], 1024, tx);
+        let r = replies(&out, &[false, true, false, false]);
+        assert_eq!(
+            r.len(),
+            4,
+            "tx {tx}: the HTTP/1.0 stream ends the connection"
+        );
+        for i in [0, 2] {
+            assert_eq!(r[i].header("transfer-encoding"), Some("chunked"));
+            assert!(r[i].complete, "tx {tx}");
+            assert_eq!(r[i].body, expected, "tx {tx}");
+        }
+        assert_eq!(r[1].header("transfer-encoding"), Some("chunked"));
+        assert!(r[1].body.is_empty());
+        assert_eq!(r[3].header("connection"), Some("close"));
+        assert_eq!(r[3].header("transfer-encoding"), None);
+        assert_eq!(r[3].body, expected);
+        assert!(clock
+            .log
+            .iter()
+            .all(|(status, failure, _)| *status == 200 && failure.is_none()));
+    }
+    let (out, _) = serve_cut(
+        &mut demo::app(),
+        b"GET /stream?bytes=0 HTTP/1.1\r\nHost: x\r\n\r\nGET /stream?bytes=1x HTTP/1.1\r\nHost: x\r\n\r\nGET /stream HTTP/1.1\r\nHost: x\r\n\r\n",
+        vec![],
+        1024,
+        256,
+    );
+    let r = replies(&out, &[]);
+    assert_eq!(
+        (r[0].status, r[0].body.len(), r[0].complete),
+        (200, 0, true)
+    );
+    assert_eq!((r[1].status, r[2].status), (400, 400));
+}
+
+#[test]
+fn a_stream_never_lies_about_its_length_or_its_end() {
+    let req = |path: &str| format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").into_bytes();
+    // Too long: what fits the declared length is sent, then the connection closes.
+    let (r, clock, _) = one(&mut strict_app(), &req("/long"));
+    assert_eq!(
+        (r[0].status, r[0].body.as_slice(), r[0].complete),
+        (200, &b"abc"[..], false)
+    );
+    assert_eq!(
+        clock.log,
+        [(200, Some(Failure::StreamTooLong { declared: 5 }), true)]
+    );
+    // Too short: likewise.
+    let (r, clock, _) = one(&mut strict_app(), &req("/short"));
+    assert!(!r[0].complete);
+    assert_eq!(
+        clock.log[0].1,
+        Some(Failure::StreamTooShort {
+            declared: 5,
+            written: 3
+        })
+    );
+    // Aborted before anything left: a 500 instead.
+    let (r, clock, _) = one(&mut strict_app(), &req("/abort-early"));
+    assert_eq!(r[0].status, 500);
+    assert_eq!(clock.log, [(500, Some(Failure::StreamAborted), true)]);
+    // Aborted after: no last chunk, then a close.
+    let mut input = req("/abort-late");
+    input.extend_from_slice(PIPELINED);
+    let (out, clock) = serve_cut(&mut strict_app(), &input, vec![], 128, 256);
+    let r = replies(&out, &[]);
+    assert_eq!(r.len(), 1);
+    assert_eq!((r[0].body.as_slice(), r[0].complete), (&b"sent"[..], false));
+    assert_eq!(clock.log, [(200, Some(Failure::StreamAborted), true)]);
+    // Exact: keep-alive.
+    let mut input = req("/exact");
+    input.extend_from_slice(PIPELINED);
+    let (out, _) = serve_cut(&mut strict_app(), &input, vec![], 128, 256);
+    let r = replies(&out, &[]);
+    assert_eq!(
+        (r.len(), r[0].body.as_slice(), r[0].complete),
+        (2, &b"abcdef"[..], true)
+    );
+}
+
+#[test]
+fn body_with_that_overflows_says_why_in_the_log() {
+    let mut app = Router::new().route(
+        "/big",
+        get(|_req, res| res.start(Status::OK).body_with(|w| w.push(&[b'x'; 4403]))),
+    );
+    let (out, clock) = serve_cut(
+        &mut app,
+        b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n",
+        vec![],
+        128,
+        2048,
+    );
+    assert!(out.starts_with(b"HTTP/1.1 500"));
+    let Some(failure @ Failure::BodyTooLarge { body: 4403, .. }) = clock.log[0].1 else {
+        panic!("{:?}", clock.log);
+    };
+    assert!(failure.to_string().contains("4403 B"), "{failure}");
+}
+
+#[test]
+fn events_are_sent_one_by_one_and_continue_after_last_event_id() {
+    let input =
+        b"GET /events?interval_ms=250&count=3 HTTP/1.1\r\nHost: x\r\nLast-Event-ID: 41\r\n\r\n";
+    let (out, clock) = serve_cut(&mut demo::app(), input, vec![], 256, 256);
+    let r = replies(&out, &[]);
+    assert_eq!(r[0].header("content-type"), Some("text/event-stream"));
+    assert_eq!(r[0].header("cache-control"), Some("no-cache"));
+    assert!(r[0].complete);
+    assert_eq!(
+        String::from_utf8(r[0].body.clone()).unwrap(),
+        "event: tick\nid: 42\ndata: {\"seq\":42,\"uptime_ms\":0}\n\n\
+         event: tick\nid: 43\ndata: {\"seq\":43,\"uptime_ms\":250}\n\n\
+         event: tick\nid: 44\ndata: {\"seq\":44,\"uptime_ms\":500}\n\n"
+    );
+    assert_eq!(clock.now, 500);
+    let (out, _) = serve_cut(
+        &mut demo::app(),
+        b"GET /events?count=1&interval_ms=x HTTP/1.1\r\nHost: x\r\n\r\n",
+        vec![],
+        256,
+        256,
+    );
+    assert!(out.starts_with(b"HTTP/1.1 400"));
+}
+
+/// A transport that fails every write after the first `ok` ones: the peer went away.
+struct Vanishing {
+    input: Scripted,
+    writes_left: usize,
+}
+
+impl embedded_io::ErrorType for Vanishing {
+    type Error = embedded_io::ErrorKind;
+}
+impl embedded_io::Read for Vanishing {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+        Ok(self.input.read(buf).unwrap_or(0))
+    }
+}
+impl embedded_io::Write for Vanishing {
+    fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
+        if self.writes_left == 0 {
+            return Err(embedded_io::ErrorKind::BrokenPipe);
+        }
+        self.writes_left -= 1;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_client_that_vanishes_ends_its_event_stream_at_the_next_event() {
+    let mut io = Vanishing {
+        input: Scripted::stepped(
+            b"GET /events?interval_ms=1000 HTTP/1.1\r\nHost: x\r\n\r\n",
+            64,
+        ),
+        writes_left: 3,
+    };
+    let (mut rx, mut tx) = ([0u8; 256], [0u8; 256]);
+    let mut conn = Connection::new(&mut rx, &mut tx);
+    let mut clock = Clock::default();
+    let result = serve_with_hooks(&mut io, &mut conn, &mut demo::app(), &mut clock);
+    // Head, two events; the third write fails and the endless stream ends there.
+    assert!(result.is_ok(), "{result:?}");
+    assert_eq!(clock.now, 2000);
+    assert_eq!(clock.log, [(200, Some(Failure::StreamWrite), true)]);
+}
+
+/// A handler reading the body a few bytes at a time with `read`, echoing it streamed.
+fn streaming_echo<'a>(_req: &Request<'a, '_>, mut res: Responder<'a, '_>) -> Responded {
+    let mut buf = [0u8; 7];
+    let mut collected = Vec::new();
+    loop {
+        match res.request_body().read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => collected.extend_from_slice(&buf[..n]),
+            Err(e) => return res.status(e.status()),
+        }
+    }
+    res.start(Status::OK).stream_with(|s| s.write(&collected))
+}
+
+#[test]
+fn embedded_io_read_and_a_response_larger_than_the_transmit_buffer() {
+    let mut app = Router::new().route("/e", post(streaming_echo).stream_body(1 << 20));
+    let body = body_of(3000);
+    let mut input = format!(
+        "POST /e HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    input.extend_from_slice(&body);
+    input.extend_from_slice(PIPELINED);
+    let (out, _) = serve_cut(&mut app, &input, vec![60, 1000, 2000], 256, 200);
+    let r = replies(&out, &[]);
+    assert_eq!((r[0].body.len(), r[0].complete), (3000, true));
+    assert_eq!(r[0].body, body);
+    assert_eq!(r[1].status, 404);
+}
