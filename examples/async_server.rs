@@ -17,7 +17,7 @@ use embedded_io_adapters::tokio_1::FromTokio;
 use embedded_responder::io::asynch::{self, Timer};
 use embedded_responder::response::BUSY_RESPONSE;
 use embedded_responder::std_server::Config;
-use embedded_responder::{demo, Connection, Timeouts};
+use embedded_responder::{demo, Connection};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Instant;
@@ -61,10 +61,7 @@ async fn main() {
 
     // The std server's sizes and limits, so both examples answer alike.
     let config = Rc::new(Config::default());
-    let timeouts = Timeouts {
-        idle_ms: config.idle_timeout.as_millis() as u64,
-        request_ms: config.request_timeout.as_millis() as u64,
-    };
+    let timeouts = config.timeouts();
     let timer = Rc::new(TokioTimer(Instant::now()));
     let open = Rc::new(Cell::new(0usize));
     let local = tokio::task::LocalSet::new();
@@ -93,7 +90,7 @@ async fn main() {
                     let mut conn: Connection<'_> =
                         Connection::with_limits(&mut rx, &mut tx, config.limits);
                     let mut io = FromTokio::new(stream);
-                    let mut app = demo::app();
+                    let mut app = demo::async_app();
                     let result =
                         asynch::serve(&mut io, &mut conn, &mut app, &*timer, &timeouts).await;
                     let stream = io.into_inner();

@@ -58,11 +58,27 @@ const CRC32: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
 /// answer `{"bytes":N,"crc32":"xxxxxxxx"}`.
 pub fn upload<'a>(_req: &Request<'a, '_>, mut res: Responder<'a, '_>) -> Responded {
     let mut crc = CRC32.digest();
-    let total = match res.request_body().for_each(|piece| crc.update(piece)) {
-        Ok(total) => total,
-        Err(e) => return res.status(e.status()),
-    };
-    let crc = crc.finalize();
+    match res.request_body().for_each(|piece| crc.update(piece)) {
+        Ok(total) => upload_answer(res, total, crc.finalize()),
+        Err(e) => res.status(e.status()),
+    }
+}
+
+/// [`upload`] for async drivers.
+#[cfg(feature = "async")]
+pub async fn upload_async<'a>(_req: &Request<'a, '_>, mut res: Responder<'a, '_>) -> Responded {
+    let mut crc = CRC32.digest();
+    match res
+        .request_body()
+        .for_each_async(|piece| crc.update(piece))
+        .await
+    {
+        Ok(total) => upload_answer(res, total, crc.finalize()),
+        Err(e) => res.status(e.status()),
+    }
+}
+
+fn upload_answer<'a>(res: Responder<'a, '_>, total: u64, crc: u32) -> Responded {
     res.start(Status::OK)
         .header("Content-Type", "application/json")
         .body_with(|w| {
@@ -93,21 +109,25 @@ static PATTERN: [u8; 16 * 1024] = {
 /// Most bytes `/stream` generates: 2^40 (1 TiB).
 pub const MAX_STREAM_BYTES: u64 = 1 << 40;
 
+/// The length `/stream` was asked for.
+fn stream_length(req: &Request<'_, '_>) -> Option<u64> {
+    query_number(req, "bytes").filter(|&n| n <= MAX_STREAM_BYTES)
+}
+
+const STREAM_USAGE: &str = "bytes=N (0 to 2^40) is required\n";
+
 /// `bytes=N`: exactly N bytes of `0123456789abcdef` repeated, streamed (chunked to HTTP/1.1
 /// clients, close-delimited to HTTP/1.0 ones) without a buffer of size N; 400 if N is
 /// missing, malformed or above [`MAX_STREAM_BYTES`].
 pub fn stream<'a>(req: &Request<'a, '_>, res: Responder<'a, '_>) -> Responded {
-    let Some(mut left) = query_number(req, "bytes").filter(|&n| n <= MAX_STREAM_BYTES) else {
-        return bad_request(res, "bytes=N (0 to 2^40) is required\n");
+    let Some(mut left) = stream_length(req) else {
+        return bad_request(res, STREAM_USAGE);
     };
     let mut out = res
         .start(Status::OK)
         .header("Content-Type", "application/octet-stream")
         .stream();
-    if out.is_discarded() {
-        return out.finish();
-    }
-    while left > 0 {
+    while left > 0 && !out.is_discarded() {
         let n = left.min(PATTERN.len() as u64);
         // `n` is at most the pattern's length.
         if out.write(&PATTERN[..n as usize]).is_err() {
@@ -118,61 +138,168 @@ pub fn stream<'a>(req: &Request<'a, '_>, res: Responder<'a, '_>) -> Responded {
     out.finish()
 }
 
+/// [`stream`] for async drivers.
+#[cfg(feature = "async")]
+pub async fn stream_async<'a>(req: &Request<'a, '_>, res: Responder<'a, '_>) -> Responded {
+    let Some(mut left) = stream_length(req) else {
+        return bad_request(res, STREAM_USAGE);
+    };
+    let mut out = res
+        .start(Status::OK)
+        .header("Content-Type", "application/octet-stream")
+        .stream();
+    while left > 0 && !out.is_discarded() {
+        let n = left.min(PATTERN.len() as u64);
+        if out.write_async(&PATTERN[..n as usize]).await.is_err() {
+            return out.abort();
+        }
+        left -= n;
+    }
+    out.finish_async().await
+}
+
+/// What `/events` was asked for.
+struct Ticks {
+    interval_ms: u64,
+    count: u64,
+    first: u64,
+}
+
+impl Ticks {
+    fn of(req: &Request<'_, '_>) -> Result<Ticks, &'static str> {
+        let interval_ms = match query_field(req, "interval_ms") {
+            None => 1000,
+            Some(raw) => parse_decimal(raw)
+                .ok_or("interval_ms must be a number\n")?
+                .max(10),
+        };
+        let count = match query_field(req, "count") {
+            None => u64::MAX,
+            Some(raw) => parse_decimal(raw).ok_or("count must be a number\n")?,
+        };
+        let first = match req.header("last-event-id") {
+            None => 1,
+            Some(raw) => parse_decimal(raw)
+                .ok_or("Last-Event-ID must be a number\n")?
+                .saturating_add(1),
+        };
+        Ok(Ticks {
+            interval_ms,
+            count,
+            first,
+        })
+    }
+
+    /// The sequence numbers to send.
+    fn seqs(&self) -> impl Iterator<Item = (bool, u64)> {
+        let count = usize::try_from(self.count).unwrap_or(usize::MAX);
+        (self.first..)
+            .take(count)
+            .enumerate()
+            .map(|(i, seq)| (i > 0, seq))
+    }
+}
+
+/// An event's data: `{"seq":<seq>,"uptime_ms":<uptime>}`.
+fn tick_data(seq: u64, uptime_ms: u64) -> heapless::String<64> {
+    let (mut seq_digits, mut uptime_digits) = ([0u8; 20], [0u8; 20]);
+    let mut data = heapless::String::new();
+    for part in [
+        "{\"seq\":",
+        decimal(seq, &mut seq_digits),
+        ",\"uptime_ms\":",
+        decimal(uptime_ms, &mut uptime_digits),
+        "}",
+    ] {
+        // 64 bytes hold two 20-digit numbers and the keys.
+        let _ = data.push_str(part);
+    }
+    data
+}
+
 /// `interval_ms=M` (default 1000, at least 10) and `count=K` (default: until the client
 /// leaves or the server stops): one `tick` event every M ms, `id` from 1 (or from n+1 after
 /// `Last-Event-ID: n`), data `{"seq":<id>,"uptime_ms":<driver clock>}`.
 pub fn events<'a>(req: &Request<'a, '_>, res: Responder<'a, '_>) -> Responded {
-    let interval = match query_field(req, "interval_ms") {
-        None => 1000,
-        Some(raw) => match parse_decimal(raw) {
-            Some(ms) => ms.max(10),
-            None => return bad_request(res, "interval_ms must be a number\n"),
-        },
-    };
-    let count = match query_field(req, "count") {
-        None => u64::MAX,
-        Some(raw) => match parse_decimal(raw) {
-            Some(count) => count,
-            None => return bad_request(res, "count must be a number\n"),
-        },
-    };
-    let first = match req.header("last-event-id").map(parse_decimal) {
-        None => 1,
-        Some(Some(last)) => last.saturating_add(1),
-        Some(None) => return bad_request(res, "Last-Event-ID must be a number\n"),
+    let ticks = match Ticks::of(req) {
+        Ok(ticks) => ticks,
+        Err(why) => return bad_request(res, why),
     };
     let mut events = res.event_stream();
-    for (sent, seq) in (first..).enumerate() {
-        if sent as u64 >= count {
-            break;
-        }
-        if sent > 0 {
-            match events.sleep_ms(interval) {
+    for (wait, seq) in ticks.seqs() {
+        if wait {
+            match events.sleep_ms(ticks.interval_ms) {
                 Ok(()) => {}
                 Err(StreamError::ShuttingDown | StreamError::Unsupported) => break,
                 Err(_) => return events.abort(),
             }
         }
-        let uptime = events.now_ms().unwrap_or(0);
-        let (mut id, mut seq_digits, mut uptime_digits) = ([0u8; 20], [0u8; 20], [0u8; 20]);
-        let mut data = heapless::String::<64>::new();
-        for part in [
-            "{\"seq\":",
-            decimal(seq, &mut seq_digits),
-            ",\"uptime_ms\":",
-            decimal(uptime, &mut uptime_digits),
-            "}",
-        ] {
-            // 64 bytes hold two 20-digit numbers and the keys.
-            let _ = data.push_str(part);
-        }
-        let event = Event::new(&data).event("tick").id(decimal(seq, &mut id));
-        if events.send(&event).is_err() {
+        let data = tick_data(seq, events.now_ms().unwrap_or(0));
+        let mut id = [0u8; 20];
+        if events
+            .send(&Event::new(&data).event("tick").id(decimal(seq, &mut id)))
+            .is_err()
+        {
             // The client left: nobody to finish for.
             return events.abort();
         }
     }
     events.finish()
+}
+
+/// [`events`] for async drivers.
+#[cfg(feature = "async")]
+pub async fn events_async<'a>(req: &Request<'a, '_>, res: Responder<'a, '_>) -> Responded {
+    let ticks = match Ticks::of(req) {
+        Ok(ticks) => ticks,
+        Err(why) => return bad_request(res, why),
+    };
+    let mut events = res.event_stream();
+    for (wait, seq) in ticks.seqs() {
+        if wait {
+            match events.sleep_ms_async(ticks.interval_ms).await {
+                Ok(()) => {}
+                Err(StreamError::ShuttingDown | StreamError::Unsupported) => break,
+                Err(_) => return events.abort(),
+            }
+        }
+        let data = tick_data(seq, events.now_ms().unwrap_or(0));
+        let mut id = [0u8; 20];
+        let event = Event::new(&data).event("tick").id(decimal(seq, &mut id));
+        if events.send_async(&event).await.is_err() {
+            return events.abort();
+        }
+    }
+    events.finish_async().await
+}
+
+/// The demo app for the async driver: [`app`]'s routes, with `/upload`, `/stream` and
+/// `/events` served by their async twins (a blocking handler cannot stream there).
+#[cfg(feature = "async")]
+pub fn async_app() -> impl crate::io::asynch::AsyncHandler {
+    AsyncDemo { router: app() }
+}
+
+#[cfg(feature = "async")]
+struct AsyncDemo<R> {
+    router: R,
+}
+
+#[cfg(feature = "async")]
+impl<R: Handler> crate::io::asynch::AsyncHandler for AsyncDemo<R> {
+    async fn handle<'a>(&mut self, req: &Request<'a, '_>, res: Responder<'a, '_>) -> Responded {
+        use crate::request::Method::{Get, Head, Post};
+        match (req.method(), req.path()) {
+            (Post, "/upload") => upload_async(req, res).await,
+            (Get | Head, "/stream") => stream_async(req, res).await,
+            (Get | Head, "/events") => events_async(req, res).await,
+            _ => self.router.handle(req, res),
+        }
+    }
+
+    fn stream_limit(&self, req: &Request<'_, '_>) -> Option<u64> {
+        self.router.stream_limit(req)
+    }
 }
 
 fn bad_request<'a>(res: Responder<'a, '_>, why: &'static str) -> Responded {

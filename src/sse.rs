@@ -167,8 +167,8 @@ pub struct EventStream<'a, 's> {
 
 impl<'a, 's> Responder<'a, 's> {
     /// Start a Server-Sent Events stream: `200`, `Content-Type: text/event-stream`,
-    /// `Cache-Control: no-cache`; the head is sent at once, so the client sees the stream
-    /// open before the first event.
+    /// `Cache-Control: no-cache`. The head leaves with the first event or comment (send a
+    /// comment first if the client should see the stream open before there is an event).
     pub fn event_stream(self) -> EventStream<'a, 's> {
         self.start(Status::OK).event_stream()
     }
@@ -178,49 +178,98 @@ impl<'a, 's> ResponseHead<'a, 's> {
     /// Start a Server-Sent Events stream with this head (a status other than 200, extra
     /// headers); see [`Responder::event_stream`].
     pub fn event_stream(self) -> EventStream<'a, 's> {
-        let mut stream = self
+        let stream = self
             .header("Content-Type", "text/event-stream")
             .header("Cache-Control", "no-cache")
             .stream();
-        let _ = stream.flush();
+        // The head leaves with the first event (or at the first flush).
         EventStream { stream }
     }
 }
 
 impl<'a, 's> EventStream<'a, 's> {
     /// Send one event and flush it.
-    pub fn send(&mut self, event: &Event<'_>) -> Result<(), SendError> {
+    pub async fn send_async(&mut self, event: &Event<'_>) -> Result<(), SendError> {
         if !event.is_valid() {
             return Err(SendError::Invalid(InvalidEvent));
         }
-        let mut result = Ok(());
-        let _ = event.encode(|bytes| {
-            if result.is_ok() {
-                result = self.stream.write(bytes);
-            }
-        });
-        result
-            .and_then(|()| self.stream.flush())
-            .map_err(SendError::Stream)
+        let stream = &mut self.stream;
+        let mut field = async |name: &[u8], value: &[u8]| -> Result<(), StreamError> {
+            stream.write_async(name).await?;
+            stream.write_async(value).await?;
+            stream.write_async(b"\n").await
+        };
+        if let Some(event) = event.event {
+            field(b"event: ", event.as_bytes())
+                .await
+                .map_err(SendError::Stream)?;
+        }
+        if let Some(id) = event.id {
+            field(b"id: ", id.as_bytes())
+                .await
+                .map_err(SendError::Stream)?;
+        }
+        if let Some(ms) = event.retry_ms {
+            let mut digits = [0u8; 20];
+            let value = decimal(u64::from(ms), &mut digits).as_bytes();
+            field(b"retry: ", value).await.map_err(SendError::Stream)?;
+        }
+        for line in lines(event.data) {
+            field(b"data: ", line.as_bytes())
+                .await
+                .map_err(SendError::Stream)?;
+        }
+        let stream = &mut self.stream;
+        stream.write_async(b"\n").await.map_err(SendError::Stream)?;
+        stream.flush_async().await.map_err(SendError::Stream)
+    }
+
+    /// [`EventStream::send_async`] for blocking handlers.
+    pub fn send(&mut self, event: &Event<'_>) -> Result<(), SendError> {
+        if !self.stream.is_blocking() {
+            return Err(SendError::Stream(StreamError::Unsupported));
+        }
+        match block_send(self.send_async(event)) {
+            Some(result) => result,
+            None => Err(SendError::Stream(StreamError::Unsupported)),
+        }
     }
 
     /// Send a comment line (`: text`), which clients ignore: a keep-alive that also tells a
     /// server whether the client is still there. `text` must be one line.
-    pub fn comment(&mut self, text: &str) -> Result<(), SendError> {
+    pub async fn comment_async(&mut self, text: &str) -> Result<(), SendError> {
         if text.bytes().any(|b| b == b'\r' || b == b'\n') {
             return Err(SendError::Invalid(InvalidEvent));
         }
         let stream = &mut self.stream;
-        stream
-            .write(b": ")
-            .and_then(|()| stream.write(text.as_bytes()))
-            .and_then(|()| stream.write(b"\n\n"))
-            .and_then(|()| stream.flush())
-            .map_err(SendError::Stream)
+        let sent: Result<(), StreamError> = async {
+            stream.write_async(b": ").await?;
+            stream.write_async(text.as_bytes()).await?;
+            stream.write_async(b"\n\n").await?;
+            stream.flush_async().await
+        }
+        .await;
+        sent.map_err(SendError::Stream)
     }
 
-    /// Wait between events (blocking drivers); [`StreamError::ShuttingDown`] when the server
-    /// is stopping: finish the stream then.
+    /// [`EventStream::comment_async`] for blocking handlers.
+    pub fn comment(&mut self, text: &str) -> Result<(), SendError> {
+        if !self.stream.is_blocking() {
+            return Err(SendError::Stream(StreamError::Unsupported));
+        }
+        match block_send(self.comment_async(text)) {
+            Some(result) => result,
+            None => Err(SendError::Stream(StreamError::Unsupported)),
+        }
+    }
+
+    /// Wait between events; [`StreamError::ShuttingDown`] when the server is stopping:
+    /// finish the stream then.
+    pub async fn sleep_ms_async(&mut self, ms: u64) -> Result<(), StreamError> {
+        self.stream.sleep_ms_async(ms).await
+    }
+
+    /// [`EventStream::sleep_ms_async`] for blocking handlers.
     pub fn sleep_ms(&mut self, ms: u64) -> Result<(), StreamError> {
         self.stream.sleep_ms(ms)
     }
@@ -236,6 +285,11 @@ impl<'a, 's> EventStream<'a, 's> {
     }
 
     /// End the stream cleanly (the last chunk).
+    pub async fn finish_async(self) -> Responded {
+        self.stream.finish_async().await
+    }
+
+    /// [`EventStream::finish_async`] for blocking handlers.
     pub fn finish(self) -> Responded {
         self.stream.finish()
     }
@@ -243,6 +297,19 @@ impl<'a, 's> EventStream<'a, 's> {
     /// Give up on the stream (see [`ResponseStream::abort`]).
     pub fn abort(self) -> Responded {
         self.stream.abort()
+    }
+}
+
+/// Run a send once, for a blocking caller; `None` if it would wait.
+fn block_send<T>(fut: impl core::future::Future<Output = T>) -> Option<T> {
+    let mut fut = core::pin::pin!(fut);
+    let waker = core::task::Waker::noop();
+    match fut
+        .as_mut()
+        .poll(&mut core::task::Context::from_waker(waker))
+    {
+        core::task::Poll::Ready(result) => Some(result),
+        core::task::Poll::Pending => None,
     }
 }
 

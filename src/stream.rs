@@ -18,9 +18,11 @@
 //! - aborting before anything was sent: the response becomes a `500`;
 //! - a request body left unread: see [`crate::Responder::request_body`].
 
+use core::future::{poll_fn, Future};
+use core::task::{Context, Poll, Waker};
+
 use crate::error::{Error, Failure};
-use crate::response::Status;
-use crate::response::{fallback_500, write_hex, Outgoing, Responded};
+use crate::response::{fallback_500, write_hex, Outgoing, Responded, Status};
 
 /// Why reading a request body or writing a streamed response failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,52 +87,115 @@ impl embedded_io::Error for StreamError {
     }
 }
 
-/// The raw, blocking transport of one exchange, as a driver lends it to the core while a
-/// handler runs ([`crate::Pending::handle_with`]). The core decides every byte; the wire only
-/// moves them, applying the driver's deadlines.
+/// The raw transport of one exchange, as a driver lends it to the core while a handler runs
+/// ([`crate::Pending::handle_with`], [`crate::Pending::handle_async`]). The core decides
+/// every byte; the wire only moves them and applies the driver's deadlines.
+///
+/// The methods poll, so that one implementation in the core serves both drivers: the
+/// blocking driver's wire does its IO at once and is always `Ready`; the async driver's wire
+/// polls its transport (whose reads and writes must be cancel-safe, as `embedded-io-async`
+/// asks; embassy-net's sockets and the tokio adapter are) and its timer.
 pub trait Wire {
-    /// Read what has arrived (at least one byte, waiting if needed); `Ok(0)` at end of
-    /// stream. Fails with [`StreamError::TimedOut`] at the request deadline.
-    fn read(&mut self, buf: &mut [u8]) -> Result<usize, StreamError>;
-    /// Write all of `bytes` and push them to the peer; each write is bounded by the driver's
-    /// write timeout ([`StreamError::TimedOut`]).
-    fn write_all(&mut self, bytes: &[u8]) -> Result<(), StreamError>;
+    /// Whether every poll is ready at once (a blocking driver): only then may a blocking
+    /// handler stream. On the async driver, blocking calls fail with
+    /// [`StreamError::Unsupported`].
+    fn is_blocking(&self) -> bool;
+    /// Read what has arrived into `buf` (at least one byte); `Ok(0)` at end of stream.
+    /// Fails with [`StreamError::TimedOut`] at the request deadline.
+    fn poll_read(
+        &mut self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<Result<usize, StreamError>>;
+    /// Write some of `bytes` (at least one) and push them toward the peer; how many. A write
+    /// that makes no progress within the driver's write timeout fails with
+    /// [`StreamError::TimedOut`].
+    fn poll_write(
+        &mut self,
+        cx: &mut Context<'_>,
+        bytes: &[u8],
+    ) -> Poll<Result<usize, StreamError>>;
     /// The driver's clock in milliseconds, if it has one.
-    fn now_ms(&mut self) -> Option<u64> {
-        None
+    fn now_ms(&mut self) -> Option<u64>;
+    /// Complete at `deadline_ms` on the driver's clock; [`StreamError::ShuttingDown`]
+    /// (possibly early) when the server is stopping; [`StreamError::Unsupported`] without a
+    /// clock.
+    fn poll_sleep_until(
+        &mut self,
+        cx: &mut Context<'_>,
+        deadline_ms: u64,
+    ) -> Poll<Result<(), StreamError>>;
+}
+
+/// Run `fut` once, for a blocking caller on a blocking driver (whose wire is always ready, so
+/// the future completes); a blocking call on the async driver gets
+/// [`StreamError::Unsupported`].
+pub(crate) fn block<T>(
+    blocking: bool,
+    fut: impl Future<Output = Result<T, StreamError>>,
+) -> Result<T, StreamError> {
+    if !blocking {
+        return Err(StreamError::Unsupported);
     }
-    /// Wait `ms` milliseconds; [`StreamError::ShuttingDown`] (possibly early) when the server
-    /// is stopping, [`StreamError::Unsupported`] without a clock.
-    fn sleep_ms(&mut self, _ms: u64) -> Result<(), StreamError> {
-        Err(StreamError::Unsupported)
+    let mut fut = core::pin::pin!(fut);
+    match fut.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(result) => result,
+        Poll::Pending => Err(StreamError::Unsupported),
     }
 }
 
 /// What a [`crate::Responder`] reaches the driver through while a handler runs: the request
 /// body's bytes (decoded by the core) and the raw output. Implemented by the core's link.
 pub(crate) trait Channel {
-    /// Decoded body bytes, reading more if none are here; empty at the end of the body.
-    fn fill_body(&mut self) -> Result<&[u8], StreamError>;
-    /// The handler took `n` bytes of [`Channel::fill_body`].
+    /// See [`Wire::is_blocking`].
+    fn is_blocking(&self) -> bool;
+    /// Make decoded body bytes available, reading more if none are here; with none at the
+    /// end of the body.
+    fn poll_fill_body(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), StreamError>>;
+    /// The decoded body bytes not taken yet.
+    fn available_body(&self) -> &[u8];
+    /// The handler took `n` bytes of [`Channel::available_body`].
     fn consume_body(&mut self, n: usize);
     /// Whether the whole body is here (decoded, perhaps not taken), so the connection can
     /// go on after the response without reading more.
     fn body_complete(&mut self) -> bool;
-    /// Send bytes as they are.
-    fn send(&mut self, bytes: &[u8]) -> Result<(), StreamError>;
+    /// Send some of `bytes` as they are.
+    fn poll_send(&mut self, cx: &mut Context<'_>, bytes: &[u8])
+        -> Poll<Result<usize, StreamError>>;
     /// The driver's clock.
     fn now_ms(&mut self) -> Option<u64>;
-    /// Wait, unless the server stops.
-    fn sleep_ms(&mut self, ms: u64) -> Result<(), StreamError>;
+    /// Wait until `deadline_ms`, unless the server stops.
+    fn poll_sleep_until(
+        &mut self,
+        cx: &mut Context<'_>,
+        deadline_ms: u64,
+    ) -> Poll<Result<(), StreamError>>;
+}
+
+/// Send all of `bytes` through `channel`.
+async fn send_all(channel: &mut dyn Channel, mut bytes: &[u8]) -> Result<(), StreamError> {
+    while !bytes.is_empty() {
+        let n = poll_fn(|cx| channel.poll_send(cx, bytes)).await?;
+        bytes = &bytes[n.min(bytes.len())..];
+    }
+    Ok(())
+}
+
+/// Wait `ms` milliseconds on the channel's clock.
+async fn sleep(channel: &mut dyn Channel, ms: u64) -> Result<(), StreamError> {
+    let now = channel.now_ms().ok_or(StreamError::Unsupported)?;
+    let deadline = now.saturating_add(ms);
+    poll_fn(|cx| channel.poll_sleep_until(cx, deadline)).await
 }
 
 /// The request body, read in pieces; get it from [`crate::Responder::request_body`].
 ///
 /// It reads the body whatever its size or framing: a body that was already whole in the
 /// receive buffer ([`crate::Request::body`]) comes from there; a larger one arrives through
-/// the receive buffer a piece at a time, decoded by the connection. It implements
-/// `embedded_io::Read` and `embedded_io::BufRead` (no copy: [`RequestBody::fill`] lends the
-/// decoded bytes where they lie).
+/// the receive buffer a piece at a time, decoded by the connection. Blocking handlers use
+/// [`RequestBody::fill`] / [`RequestBody::read`] (and `embedded_io::{Read, BufRead}`); async
+/// ones the `_async` twins (and `embedded_io_async::{Read, BufRead}`, feature `async`).
+/// [`RequestBody::fill`] lends the decoded bytes where they lie, without a copy.
 pub struct RequestBody<'r> {
     source: Source<'r>,
 }
@@ -142,11 +207,10 @@ enum Source<'r> {
 
 impl core::fmt::Debug for RequestBody<'_> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let kind = match self.source {
-            Source::Buffered(b) => return write!(f, "RequestBody(buffered, {} B left)", b.len()),
-            Source::Streamed(_) => "streamed",
-        };
-        write!(f, "RequestBody({kind})")
+        match self.source {
+            Source::Buffered(b) => write!(f, "RequestBody(buffered, {} B left)", b.len()),
+            Source::Streamed(_) => f.write_str("RequestBody(streamed)"),
+        }
     }
 }
 
@@ -163,13 +227,28 @@ impl<'r> RequestBody<'r> {
         }
     }
 
-    /// The next decoded bytes, reading from the peer if none are here; empty at the end of
+    /// The next decoded bytes, waiting for the peer if none are here; empty at the end of
     /// the body. Call [`RequestBody::consume`] with what you used.
-    pub fn fill(&mut self) -> Result<&[u8], StreamError> {
+    pub async fn fill_async(&mut self) -> Result<&[u8], StreamError> {
         match &mut self.source {
             Source::Buffered(rest) => Ok(rest),
-            Source::Streamed(channel) => channel.fill_body(),
+            Source::Streamed(channel) => {
+                poll_fn(|cx| channel.poll_fill_body(cx)).await?;
+                Ok(channel.available_body())
+            }
         }
+    }
+
+    /// [`RequestBody::fill_async`] for blocking handlers.
+    pub fn fill(&mut self) -> Result<&[u8], StreamError> {
+        if let Source::Streamed(channel) = &mut self.source {
+            let blocking = channel.is_blocking();
+            block(blocking, poll_fn(|cx| channel.poll_fill_body(cx)))?;
+        }
+        Ok(match &self.source {
+            Source::Buffered(rest) => rest,
+            Source::Streamed(channel) => channel.available_body(),
+        })
     }
 
     /// Mark `n` bytes of [`RequestBody::fill`] as used.
@@ -186,9 +265,17 @@ impl<'r> RequestBody<'r> {
         if buf.is_empty() {
             return Ok(0);
         }
-        let here = self.fill()?;
-        let n = here.len().min(buf.len());
-        buf[..n].copy_from_slice(&here[..n]);
+        let n = copy_into(self.fill()?, buf);
+        self.consume(n);
+        Ok(n)
+    }
+
+    /// [`RequestBody::read`], awaiting the peer.
+    pub async fn read_async(&mut self, buf: &mut [u8]) -> Result<usize, StreamError> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let n = copy_into(self.fill_async().await?, buf);
         self.consume(n);
         Ok(n)
     }
@@ -207,6 +294,27 @@ impl<'r> RequestBody<'r> {
             self.consume(n);
         }
     }
+
+    /// [`RequestBody::for_each`], awaiting the peer.
+    pub async fn for_each_async(&mut self, mut f: impl FnMut(&[u8])) -> Result<u64, StreamError> {
+        let mut total = 0u64;
+        loop {
+            let here = self.fill_async().await?;
+            if here.is_empty() {
+                return Ok(total);
+            }
+            let n = here.len();
+            f(here);
+            total += n as u64;
+            self.consume(n);
+        }
+    }
+}
+
+fn copy_into(here: &[u8], buf: &mut [u8]) -> usize {
+    let n = here.len().min(buf.len());
+    buf[..n].copy_from_slice(&here[..n]);
+    n
 }
 
 impl embedded_io::ErrorType for RequestBody<'_> {
@@ -222,6 +330,23 @@ impl embedded_io::Read for RequestBody<'_> {
 impl embedded_io::BufRead for RequestBody<'_> {
     fn fill_buf(&mut self) -> Result<&[u8], StreamError> {
         self.fill()
+    }
+    fn consume(&mut self, amt: usize) {
+        RequestBody::consume(self, amt)
+    }
+}
+
+#[cfg(feature = "async")]
+impl embedded_io_async::Read for RequestBody<'_> {
+    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, StreamError> {
+        self.read_async(buf).await
+    }
+}
+
+#[cfg(feature = "async")]
+impl embedded_io_async::BufRead for RequestBody<'_> {
+    async fn fill_buf(&mut self) -> Result<&[u8], StreamError> {
+        self.fill_async().await
     }
     fn consume(&mut self, amt: usize) {
         RequestBody::consume(self, amt)
@@ -250,11 +375,12 @@ const CHUNK_TAIL: usize = 7;
 /// A response body written in pieces: see the [module docs](self). Made by
 /// [`crate::ResponseHead::stream`] (length unknown) or
 /// [`crate::ResponseHead::stream_length`]; end it with [`ResponseStream::finish`] (or
-/// [`ResponseStream::abort`]), which makes the handler's [`Responded`].
+/// [`ResponseStream::abort`]), which makes the handler's [`Responded`]. Async handlers use
+/// the `_async` twins of the methods that send.
 ///
 /// Writes are gathered in the transmit buffer and leave as one chunk when it is full, at
 /// [`ResponseStream::flush`], or at the end; a write larger than the buffer leaves at once,
-/// without a copy.
+/// as one chunk, without a copy.
 pub struct ResponseStream<'a, 's> {
     tx: &'s mut [u8],
     out: &'s mut Outgoing<'a>,
@@ -268,6 +394,9 @@ pub struct ResponseStream<'a, 's> {
     data: usize,
     /// Something has been sent.
     sent: bool,
+    /// A send was interrupted (an async write dropped half-way): the framing on the wire is
+    /// unknown, so nothing more may be sent.
+    dirty: bool,
     written: u64,
     /// The first failure, sticky: what the log will say.
     failure: Option<Failure>,
@@ -310,6 +439,7 @@ impl<'a, 's> ResponseStream<'a, 's> {
             pending: start.head_len,
             data: 0,
             sent: false,
+            dirty: false,
             written: 0,
             failure: start.failure,
             error: start.failure.map(|_| StreamError::Unsupported),
@@ -354,6 +484,53 @@ impl<'a, 's> ResponseStream<'a, 's> {
         error
     }
 
+    /// The sticky error, or a stream left half-sent by a dropped async write.
+    fn check(&mut self) -> Result<(), StreamError> {
+        if self.dirty {
+            return Err(self.fail(StreamError::Unsupported, Failure::StreamWrite));
+        }
+        self.error.map_or(Ok(()), Err)
+    }
+
+    /// Account for a write of `len` bytes: whether to send them (not for a discarded body).
+    fn admit(&mut self, len: usize) -> Result<bool, StreamError> {
+        self.check()?;
+        match &mut self.delimit {
+            Delimit::Discard => {
+                self.written += len as u64;
+                return Ok(false);
+            }
+            Delimit::Length {
+                declared,
+                remaining,
+            } => {
+                if len as u64 > *remaining {
+                    let declared = *declared;
+                    return Err(
+                        self.fail(StreamError::TooLong, Failure::StreamTooLong { declared })
+                    );
+                }
+                *remaining -= len as u64;
+            }
+            Delimit::Chunked | Delimit::UntilClose => {}
+        }
+        self.written += len as u64;
+        Ok(true)
+    }
+
+    /// Put a chunk-size line for `len` bytes at `tx[pending..]`.
+    fn push_chunk_line(&mut self, len: usize) -> Result<(), StreamError> {
+        let mut line = [0u8; CHUNK_LINE];
+        let n = write_hex(len as u64, &mut line);
+        line[n..n + 2].copy_from_slice(b"\r\n");
+        match self.tx.get_mut(self.pending..self.pending + n + 2) {
+            Some(dst) => dst.copy_from_slice(&line[..n + 2]),
+            None => return Err(self.fail(StreamError::Unsupported, Failure::NeedsDriver)),
+        }
+        self.pending += n + 2;
+        Ok(())
+    }
+
     /// Frame the buffered data (a chunk), so that `tx[..pending]` is ready to send.
     fn frame(&mut self) {
         if self.data == 0 {
@@ -375,52 +552,28 @@ impl<'a, 's> ResponseStream<'a, 's> {
         self.data = 0;
     }
 
-    /// Send what is framed.
-    fn send_pending(&mut self) -> Result<(), StreamError> {
-        if self.pending == 0 {
-            return Ok(());
-        }
+    /// Send `tx[..pending]`, or `extra` after it (bytes sent from where they lie).
+    async fn send_pending(&mut self, extra: &[u8]) -> Result<(), StreamError> {
         let Some(link) = self.link.as_deref_mut() else {
             return Err(self.fail(StreamError::Unsupported, Failure::NeedsDriver));
         };
-        match link.send(&self.tx[..self.pending]) {
-            Ok(()) => {
-                self.sent = true;
-                self.pending = 0;
-                Ok(())
-            }
-            Err(e) => {
-                self.sent = true;
-                Err(self.fail(e, Failure::StreamWrite))
-            }
+        self.dirty = true;
+        let mut result = send_all(link, &self.tx[..self.pending]).await;
+        if result.is_ok() {
+            result = send_all(link, extra).await;
         }
+        self.dirty = false;
+        self.sent = true;
+        self.pending = 0;
+        result.map_err(|e| self.fail(e, Failure::StreamWrite))
     }
 
-    /// Write body bytes. They may wait in the transmit buffer; see [`ResponseStream::flush`].
-    pub fn write(&mut self, bytes: &[u8]) -> Result<(), StreamError> {
-        if let Some(e) = self.error {
-            return Err(e);
+    /// Write body bytes. They may wait in the transmit buffer; see
+    /// [`ResponseStream::flush_async`].
+    pub async fn write_async(&mut self, bytes: &[u8]) -> Result<(), StreamError> {
+        if !self.admit(bytes.len())? {
+            return Ok(());
         }
-        match &mut self.delimit {
-            Delimit::Discard => {
-                self.written += bytes.len() as u64;
-                return Ok(());
-            }
-            Delimit::Length {
-                declared,
-                remaining,
-            } => {
-                if bytes.len() as u64 > *remaining {
-                    let declared = *declared;
-                    return Err(
-                        self.fail(StreamError::TooLong, Failure::StreamTooLong { declared })
-                    );
-                }
-                *remaining -= bytes.len() as u64;
-            }
-            Delimit::Chunked | Delimit::UntilClose => {}
-        }
-        self.written += bytes.len() as u64;
         let mut bytes = bytes;
         while !bytes.is_empty() {
             let capacity = self.capacity();
@@ -428,23 +581,9 @@ impl<'a, 's> ResponseStream<'a, 's> {
                 // Larger than the buffer: its chunk line goes out with what is pending, then
                 // the bytes from where they lie; the chunk's CRLF waits for the next send.
                 if self.delimit == Delimit::Chunked {
-                    let mut line = [0u8; CHUNK_LINE];
-                    let n = write_hex(bytes.len() as u64, &mut line);
-                    line[n..n + 2].copy_from_slice(b"\r\n");
-                    match self.tx.get_mut(self.pending..self.pending + n + 2) {
-                        Some(dst) => dst.copy_from_slice(&line[..n + 2]),
-                        None => {
-                            return Err(self.fail(StreamError::Unsupported, Failure::NeedsDriver))
-                        }
-                    }
-                    self.pending += n + 2;
+                    self.push_chunk_line(bytes.len())?;
                 }
-                self.send_pending()?;
-                if let Some(link) = self.link.as_deref_mut() {
-                    if let Err(e) = link.send(bytes) {
-                        return Err(self.fail(e, Failure::StreamWrite));
-                    }
-                }
+                self.send_pending(bytes).await?;
                 if self.delimit == Delimit::Chunked {
                     self.tx[..2].copy_from_slice(b"\r\n");
                     self.pending = 2;
@@ -458,7 +597,7 @@ impl<'a, 's> ResponseStream<'a, 's> {
                     return Err(self.fail(StreamError::Unsupported, Failure::NeedsDriver));
                 }
                 self.frame();
-                self.send_pending()?;
+                self.send_pending(&[]).await?;
                 continue;
             }
             let n = room.min(bytes.len());
@@ -468,6 +607,17 @@ impl<'a, 's> ResponseStream<'a, 's> {
             bytes = &bytes[n..];
         }
         Ok(())
+    }
+
+    /// [`ResponseStream::write_async`] for blocking handlers.
+    pub fn write(&mut self, bytes: &[u8]) -> Result<(), StreamError> {
+        block(self.is_blocking(), self.write_async(bytes))
+    }
+
+    /// Whether the blocking methods may be used: no driver (everything is staged), or a
+    /// blocking one.
+    pub(crate) fn is_blocking(&self) -> bool {
+        self.link.as_deref().is_none_or(Channel::is_blocking)
     }
 
     /// Write a string.
@@ -484,16 +634,22 @@ impl<'a, 's> ResponseStream<'a, 's> {
 
     /// Send what has been written so far (the head too, if it is still waiting) now: a live
     /// stream (events, a log) flushes after each piece.
-    pub fn flush(&mut self) -> Result<(), StreamError> {
-        if let Some(e) = self.error {
-            return Err(e);
-        }
+    pub async fn flush_async(&mut self) -> Result<(), StreamError> {
+        self.check()?;
         if self.link.is_none() {
             // Without a driver everything leaves at the end.
             return Ok(());
         }
         self.frame();
-        self.send_pending()
+        if self.pending == 0 {
+            return Ok(());
+        }
+        self.send_pending(&[]).await
+    }
+
+    /// [`ResponseStream::flush_async`] for blocking handlers.
+    pub fn flush(&mut self) -> Result<(), StreamError> {
+        block(self.is_blocking(), self.flush_async())
     }
 
     /// The driver's clock in milliseconds, if it has one.
@@ -501,19 +657,24 @@ impl<'a, 's> ResponseStream<'a, 's> {
         self.link.as_deref_mut().and_then(|link| link.now_ms())
     }
 
-    /// Wait `ms` milliseconds between pieces (blocking drivers). Fails with
-    /// [`StreamError::ShuttingDown`] when the server is stopping: finish the stream then.
-    pub fn sleep_ms(&mut self, ms: u64) -> Result<(), StreamError> {
+    /// Wait `ms` milliseconds between pieces. Fails with [`StreamError::ShuttingDown`] when
+    /// the server is stopping: finish the stream then.
+    pub async fn sleep_ms_async(&mut self, ms: u64) -> Result<(), StreamError> {
         match self.link.as_deref_mut() {
-            Some(link) => link.sleep_ms(ms),
+            Some(link) => sleep(link, ms).await,
             None => Err(StreamError::Unsupported),
         }
     }
 
+    /// [`ResponseStream::sleep_ms_async`] for blocking handlers.
+    pub fn sleep_ms(&mut self, ms: u64) -> Result<(), StreamError> {
+        block(self.is_blocking(), self.sleep_ms_async(ms))
+    }
+
     /// End the body: the last chunk for a chunked body; for a declared length, a close if
     /// fewer bytes were written (the client then sees a failed transfer). Sends what is left.
-    pub fn finish(mut self) -> Responded {
-        if self.error.is_some() {
+    pub async fn finish_async(mut self) -> Responded {
+        if self.check().is_err() {
             return self.abort();
         }
         self.frame();
@@ -536,9 +697,23 @@ impl<'a, 's> ResponseStream<'a, 's> {
             _ => {}
         }
         if self.link.is_some() {
-            let _ = self.send_pending();
+            let _ = self.send_pending(&[]).await;
         }
         self.conclude()
+    }
+
+    /// [`ResponseStream::finish_async`] for blocking handlers.
+    pub fn finish(self) -> Responded {
+        if !self.is_blocking() {
+            // Nothing can be sent from here: end it as an abort does.
+            return self.abort();
+        }
+        let mut fut = core::pin::pin!(self.finish_async());
+        match fut.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(done) => done,
+            // The stream was dropped half-sent: the connection closes (see `dirty`).
+            Poll::Pending => Responded(()),
+        }
     }
 
     /// Give up on the body. Before anything was sent, the response becomes a `500`; after,
@@ -547,7 +722,7 @@ impl<'a, 's> ResponseStream<'a, 's> {
     pub fn abort(mut self) -> Responded {
         self.failure.get_or_insert(Failure::StreamAborted);
         self.close = true;
-        if !self.sent {
+        if !self.sent && !self.dirty {
             *self.out = fallback_500(self.tx, self.failure);
             return Responded(());
         }
@@ -579,6 +754,17 @@ impl embedded_io::Write for ResponseStream<'_, '_> {
     }
     fn flush(&mut self) -> Result<(), StreamError> {
         ResponseStream::flush(self)
+    }
+}
+
+#[cfg(feature = "async")]
+impl embedded_io_async::Write for ResponseStream<'_, '_> {
+    async fn write(&mut self, buf: &[u8]) -> Result<usize, StreamError> {
+        self.write_async(buf).await?;
+        Ok(buf.len())
+    }
+    async fn flush(&mut self) -> Result<(), StreamError> {
+        self.flush_async().await
     }
 }
 

@@ -7,10 +7,8 @@ mod common;
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
-use std::future::Future;
-use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll};
+
 use std::time::Instant;
 
 use common::cases::{cases, final_responses, serve as serve_blocking, NEXT, RX, TX};
@@ -19,37 +17,7 @@ use embedded_io::ErrorType;
 use embedded_responder::io::asynch::{self, async_fn, serve_pool, Listener, NoTimer, Place, Timer};
 use embedded_responder::{demo, get, Connection, Router, Status, Timeouts};
 
-/// A future that is pending once (waking itself), like a task switch.
-struct YieldNow(bool);
-
-impl Future for YieldNow {
-    type Output = ();
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.0 {
-            Poll::Ready(())
-        } else {
-            self.0 = true;
-            cx.waker().wake_by_ref();
-            Poll::Pending
-        }
-    }
-}
-
-impl embedded_io_async::Read for Scripted {
-    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
-        YieldNow(false).await;
-        embedded_io::Read::read(self, buf)
-    }
-}
-
-impl embedded_io_async::Write for Scripted {
-    async fn flush(&mut self) -> Result<(), Self::Error> {
-        Ok(())
-    }
-    async fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
-        embedded_io::Write::write(self, buf)
-    }
-}
+use common::YieldNow;
 
 fn serve_async(mut io: Scripted) -> Scripted {
     let mut rx = [0u8; RX];
@@ -144,6 +112,7 @@ fn the_timer_turns_a_stalled_head_into_408_and_an_idle_wait_into_a_close() {
     let timeouts = Timeouts {
         idle_ms: 200,
         request_ms: 300,
+        ..Timeouts::DEFAULT
     };
     let run = |input: &[u8]| {
         let output = Rc::new(RefCell::new(Vec::new()));
@@ -297,6 +266,7 @@ fn a_full_pool_serves_a_waiting_client_when_idle_connections_give_way() {
     let timeouts = Timeouts {
         idle_ms: 60_000,
         request_ms: 60_000,
+        ..Timeouts::DEFAULT
     };
     let third_served = {
         let out = outputs[2].clone();

@@ -526,9 +526,10 @@ fn a_client_that_vanishes_ends_its_event_stream_at_the_next_event() {
     let mut conn = Connection::new(&mut rx, &mut tx);
     let mut clock = Clock::default();
     let result = serve_with_hooks(&mut io, &mut conn, &mut demo::app(), &mut clock);
-    // Head, two events; the third write fails and the endless stream ends there.
+    // The head with the first event, two more; the fourth write fails and the endless
+    // stream ends there.
     assert!(result.is_ok(), "{result:?}");
-    assert_eq!(clock.now, 2000);
+    assert_eq!(clock.now, 3000);
     assert_eq!(clock.log, [(200, Some(Failure::StreamWrite), true)]);
 }
 
@@ -562,4 +563,201 @@ fn embedded_io_read_and_a_response_larger_than_the_transmit_buffer() {
     assert_eq!((r[0].body.len(), r[0].complete), (3000, true));
     assert_eq!(r[0].body, body);
     assert_eq!(r[1].status, 404);
+}
+
+/// The same streams over the async driver, on tokio's current-thread runtime with paused time
+/// (it jumps ahead whenever every task waits, so sleeps and deadlines are instant and exact).
+#[cfg(feature = "async")]
+mod over_the_async_driver {
+    use super::*;
+    use embedded_responder::io::asynch::{self, AsyncHandler, Timer};
+    use embedded_responder::Timeouts;
+    use std::time::Duration;
+
+    struct TokioTimer(tokio::time::Instant);
+
+    impl Timer for TokioTimer {
+        fn now_ms(&self) -> u64 {
+            self.0.elapsed().as_millis() as u64
+        }
+        async fn sleep_until(&self, deadline_ms: u64) {
+            tokio::time::sleep_until(self.0 + Duration::from_millis(deadline_ms)).await
+        }
+    }
+
+    /// Serve `io` with `app`; the output, the driver's result, and the time it took.
+    fn serve_io<T, A>(app: &mut A, mut io: T, rx: usize, tx: usize) -> (T, String, u64)
+    where
+        T: embedded_io_async::Read + embedded_io_async::Write,
+        A: AsyncHandler,
+    {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .unwrap();
+        let (result, elapsed) = runtime.block_on(async {
+            let timer = TokioTimer(tokio::time::Instant::now());
+            let (mut rx, mut tx) = (vec![0u8; rx], vec![0u8; tx]);
+            let mut conn = Connection::new(&mut rx, &mut tx);
+            let timeouts = Timeouts {
+                request_ms: 2_000,
+                write_ms: 1_000,
+                ..Timeouts::DEFAULT
+            };
+            let result = asynch::serve(&mut io, &mut conn, app, &timer, &timeouts).await;
+            (format!("{result:?}"), timer.now_ms())
+        });
+        (io, result, elapsed)
+    }
+
+    fn serve_cut<A: AsyncHandler>(
+        app: &mut A,
+        input: &[u8],
+        cuts: Vec<usize>,
+        rx: usize,
+        tx: usize,
+    ) -> Vec<u8> {
+        serve_io(app, Scripted::cut_at(input, cuts), rx, tx)
+            .0
+            .output
+    }
+
+    #[test]
+    fn uploads_larger_than_the_receive_buffer_at_every_split() {
+        let body = body_of(700);
+        let mut input =
+            b"POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+        input.extend_from_slice(&chunked(&body, 97));
+        input.extend_from_slice(PIPELINED);
+        for cut in 1..input.len() {
+            let cuts = vec![cut, cut + 100]
+                .into_iter()
+                .filter(|&c| c < input.len())
+                .collect();
+            let out = serve_cut(&mut demo::async_app(), &input, cuts, 128, 256);
+            let r = replies(&out, &[]);
+            assert_eq!(r.len(), 2, "cut {cut}: {}", String::from_utf8_lossy(&out));
+            assert_eq!(r[0].body, crc_json(&body).as_bytes(), "cut {cut}");
+            assert_eq!(r[1].body, demo::PAGE.as_bytes(), "cut {cut}");
+        }
+    }
+
+    #[test]
+    fn streamed_responses_chunked_close_delimited_and_head() {
+        let expected: Vec<u8> = b"0123456789abcdef"
+            .iter()
+            .copied()
+            .cycle()
+            .take(50_000)
+            .collect();
+        let mut input = b"GET /stream?bytes=50000 HTTP/1.1\r\nHost: x\r\n\r\n".to_vec();
+        input.extend_from_slice(b"HEAD /stream?bytes=50000 HTTP/1.1\r\nHost: x\r\n\r\n");
+        input.extend_from_slice(b"GET /stream?bytes=50000 HTTP/1.0\r\n\r\n");
+        for tx in [100, 2048] {
+            let out = serve_cut(&mut demo::async_app(), &input, vec![], 1024, tx);
+            let r = replies(&out, &[false, true, false]);
+            assert_eq!(r.len(), 3);
+            assert!(r[0].complete);
+            assert_eq!(r[0].body, expected, "tx {tx}");
+            assert!(r[1].body.is_empty());
+            assert_eq!(r[2].header("connection"), Some("close"));
+            assert_eq!(r[2].body, expected);
+        }
+    }
+
+    #[test]
+    fn events_are_paced_by_the_timer() {
+        let input =
+            b"GET /events?interval_ms=250&count=3 HTTP/1.1\r\nHost: x\r\nLast-Event-ID: 41\r\n\r\n";
+        let (io, _, elapsed) = serve_io(
+            &mut demo::async_app(),
+            Scripted::cut_at(input, vec![]),
+            256,
+            256,
+        );
+        let r = replies(&io.output, &[]);
+        assert!(r[0].complete);
+        assert_eq!(
+            String::from_utf8(r[0].body.clone()).unwrap(),
+            "event: tick\nid: 42\ndata: {\"seq\":42,\"uptime_ms\":0}\n\n\
+             event: tick\nid: 43\ndata: {\"seq\":43,\"uptime_ms\":250}\n\n\
+             event: tick\nid: 44\ndata: {\"seq\":44,\"uptime_ms\":500}\n\n"
+        );
+        assert_eq!(elapsed, 500);
+    }
+
+    /// Sends its input, then neither sends nor closes; its writes fail after `writes_left`,
+    /// or (with `stall_writes`) never complete.
+    struct Stalling {
+        input: Scripted,
+        writes_left: usize,
+        stall_writes: bool,
+    }
+
+    impl embedded_io::ErrorType for Stalling {
+        type Error = embedded_io::ErrorKind;
+    }
+    impl embedded_io_async::Read for Stalling {
+        async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+            match embedded_io_async::Read::read(&mut self.input, buf).await {
+                Ok(0) | Err(_) => std::future::pending().await,
+                Ok(n) => Ok(n),
+            }
+        }
+    }
+    impl embedded_io_async::Write for Stalling {
+        async fn flush(&mut self) -> Result<(), Self::Error> {
+            Ok(())
+        }
+        async fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
+            if self.writes_left == 0 {
+                if self.stall_writes {
+                    std::future::pending::<()>().await;
+                }
+                return Err(embedded_io::ErrorKind::BrokenPipe);
+            }
+            self.writes_left -= 1;
+            embedded_io::Write::write(&mut self.input, buf).map_err(|e| match e {})
+        }
+    }
+
+    #[test]
+    fn a_stalled_upload_gets_408_at_the_request_deadline() {
+        let mut input =
+            b"POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n".to_vec();
+        input.extend_from_slice(&body_of(300));
+        let io = Stalling {
+            input: Scripted::cut_at(&input, vec![40]),
+            writes_left: 10,
+            stall_writes: false,
+        };
+        let (io, result, elapsed) = serve_io(&mut demo::async_app(), io, 128, 256);
+        assert_eq!(elapsed, 2_000, "the request deadline");
+        let r = replies(&io.input.output, &[]);
+        assert_eq!(r[0].status, 408);
+        assert_eq!(r[0].header("connection"), Some("close"));
+        assert_eq!(result, "Ok(())");
+    }
+
+    #[test]
+    fn clients_that_vanish_or_stop_reading_end_their_event_streams() {
+        let input = b"GET /events?interval_ms=1000 HTTP/1.1\r\nHost: x\r\n\r\n";
+        // Gone: the fourth write fails.
+        let io = Stalling {
+            input: Scripted::cut_at(input, vec![]),
+            writes_left: 3,
+            stall_writes: false,
+        };
+        let (_, result, elapsed) = serve_io(&mut demo::async_app(), io, 256, 256);
+        assert_eq!((result.as_str(), elapsed), ("Ok(())", 3_000));
+        // Not reading: the fourth write never completes; the write timeout ends it.
+        let io = Stalling {
+            input: Scripted::cut_at(input, vec![]),
+            writes_left: 3,
+            stall_writes: true,
+        };
+        let (_, result, elapsed) = serve_io(&mut demo::async_app(), io, 256, 256);
+        assert_eq!((result.as_str(), elapsed), ("Ok(())", 4_000));
+    }
 }

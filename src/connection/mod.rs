@@ -19,6 +19,7 @@ use crate::response::{Outgoing, Responded, Responder, ResponseContext, Status};
 use crate::router::Handler;
 use crate::stream::{Channel, StreamError, Wire};
 use body_in::{BodyIn, Decoding};
+use core::task::{Context, Poll};
 
 /// How many header fields a request may carry by default. Browsers send 10 to 20; each slot
 /// costs two slices (16 bytes on 32-bit targets) of stack while a request is handled.
@@ -67,13 +68,18 @@ pub struct Timeouts {
     /// From a request's first bytes until it is complete, head and body; then 408. A deadline
     /// rather than a per-read timeout, so a client trickling bytes cannot hold a connection.
     pub request_ms: u64,
+    /// How long a write may make no progress (a client that stops reading a response); then
+    /// the connection is dropped. Drivers whose transport has its own write timeout (a
+    /// socket's `SO_SNDTIMEO`) leave it to the transport.
+    pub write_ms: u64,
 }
 
 impl Timeouts {
-    /// 5 s idle, 10 s per request.
+    /// 5 s idle, 10 s per request, 5 s per write.
     pub const DEFAULT: Timeouts = Timeouts {
         idle_ms: 5_000,
         request_ms: 10_000,
+        write_ms: 5_000,
     };
 }
 
@@ -609,25 +615,59 @@ impl<'c, 'h> Pending<'c, 'h> {
     /// stream. The action that returns is the response to write (empty when it was
     /// streamed; it still carries the exchange for the log), or a close.
     pub fn handle_with<A: Handler + ?Sized>(self, app: &mut A, wire: &mut dyn Wire) -> Action<'c> {
-        let limit = match self.unread {
-            None => None,
-            Some(unread) => match app.stream_limit(&self.request) {
-                None => return self.buffer_body(),
-                Some(limit) => {
-                    let limit = limit.min(self.limits.max_body);
-                    if matches!(unread.decoding, Decoding::Length(n) if n > limit) {
-                        // Refused before the client sends it (no 100 Continue).
-                        let request = Some(&self.request);
-                        return fail(
-                            &mut self.cursor.state,
-                            self.tx,
-                            Error::BodyTooLarge,
-                            request,
-                        );
-                    }
-                    Some((unread, limit))
+        let limit = self.unread.and_then(|_| app.stream_limit(&self.request));
+        let mut open = match self.open(limit, wire) {
+            Ok(open) => open,
+            Err(action) => return action,
+        };
+        let request = open.request;
+        let _: Responded = app.handle(&request, open.responder());
+        open.close()
+    }
+
+    /// Run an async `app` on the request with the driver's `wire` at hand; the async twin of
+    /// [`Pending::handle_with`].
+    #[cfg(feature = "async")]
+    pub async fn handle_async<A: crate::io::asynch::AsyncHandler + ?Sized>(
+        self,
+        app: &mut A,
+        wire: &mut dyn Wire,
+    ) -> Action<'c> {
+        let limit = self.unread.and_then(|_| app.stream_limit(&self.request));
+        let mut open = match self.open(limit, wire) {
+            Ok(open) => open,
+            Err(action) => return action,
+        };
+        let request = open.request;
+        let _: Responded = app.handle(&request, open.responder()).await;
+        open.close()
+    }
+
+    /// Begin the exchange: with a body still to come, stream it to a handler that takes one
+    /// up to `limit` (413 at once for a larger declared length), else wait for it in the
+    /// buffer (the returned action).
+    fn open<'w>(
+        self,
+        limit: Option<u64>,
+        wire: &'w mut dyn Wire,
+    ) -> Result<Open<'c, 'h, 'w>, Action<'c>> {
+        let streamed = match (self.unread, limit) {
+            (None, _) => None,
+            (Some(_), None) => return Err(self.buffer_body()),
+            (Some(unread), Some(limit)) => {
+                let limit = limit.min(self.limits.max_body);
+                if matches!(unread.decoding, Decoding::Length(n) if n > limit) {
+                    // Refused before the client sends it (no 100 Continue).
+                    let request = Some(&self.request);
+                    return Err(fail(
+                        &mut self.cursor.state,
+                        self.tx,
+                        Error::BodyTooLarge,
+                        request,
+                    ));
                 }
-            },
+                Some((unread, limit))
+            }
         };
         let Pending {
             request,
@@ -636,63 +676,33 @@ impl<'c, 'h> Pending<'c, 'h> {
             consumed,
             head_len,
             cursor,
-            limits: _,
             rest,
-            unread: _,
+            ..
         } = self;
-        let mut out = Outgoing::NONE;
-        let mut link = Link {
-            wire,
-            body: limit.map(|(unread, limit)| {
-                BodyIn::new(
-                    rest,
-                    unread.decoded,
-                    unread.received,
-                    unread.decoding,
-                    limit,
-                )
-            }),
-            send_continue: limit.is_some_and(|(unread, _)| unread.expect_continue),
-            broken: false,
-        };
-        let _: Responded = app.handle(
-            &request,
-            Responder::linked(&mut *tx, &mut out, ctx, request.body(), Some(&mut link)),
-        );
-        let skipped = match &mut link.body {
-            // The body streamed: go on after it if it is all here, else close.
-            Some(body) => {
-                let done = body.skip_received() && !link.broken;
-                out.close |= !done;
-                let leftover = body.leftover();
-                Some((head_len + leftover.start, head_len + leftover.end))
-            }
-            None => {
-                out.close |= link.broken;
-                None
-            }
-        };
-        Pending::conclude(request, tx, cursor, consumed, out, skipped)
-    }
-
-    /// Run an async `app` on the request; the response to write, or a close. Bodies that
-    /// have not all arrived are waited for in the receive buffer, as by [`Pending::handle`].
-    #[cfg(feature = "async")]
-    pub async fn handle_async<A: crate::io::asynch::AsyncHandler + ?Sized>(
-        self,
-        app: &mut A,
-    ) -> Action<'c> {
-        if self.unread.is_some() {
-            return self.buffer_body();
-        }
-        let mut out = Outgoing::NONE;
-        let _: Responded = app
-            .handle(
-                &self.request,
-                Responder::new(&mut *self.tx, &mut out, self.ctx),
-            )
-            .await;
-        self.finish(out, None)
+        Ok(Open {
+            request,
+            ctx,
+            tx,
+            consumed,
+            head_len,
+            cursor,
+            out: Outgoing::NONE,
+            link: Link {
+                wire,
+                body: streamed.map(|(unread, limit)| {
+                    BodyIn::new(
+                        rest,
+                        unread.decoded,
+                        unread.received,
+                        unread.decoding,
+                        limit,
+                    )
+                }),
+                send_continue: streamed.is_some_and(|(unread, _)| unread.expect_continue),
+                continue_sent: 0,
+                broken: false,
+            },
+        })
     }
 
     /// Wait for the rest of the body in the receive buffer (today's path for handlers that
@@ -795,6 +805,60 @@ impl<'c, 'h> Pending<'c, 'h> {
     }
 }
 
+/// An exchange under way: the request, the driver's link, and the response's state.
+struct Open<'c, 'h, 'w> {
+    request: Request<'c, 'h>,
+    ctx: ResponseContext,
+    tx: &'c mut [u8],
+    consumed: usize,
+    head_len: usize,
+    cursor: &'c mut Cursor,
+    out: Outgoing<'c>,
+    link: Link<'c, 'w>,
+}
+
+impl<'c, 'h, 'w> Open<'c, 'h, 'w> {
+    /// What the handler answers through.
+    fn responder(&mut self) -> Responder<'c, '_> {
+        let body = self.request.body();
+        Responder::linked(
+            &mut *self.tx,
+            &mut self.out,
+            self.ctx,
+            body,
+            Some(&mut self.link),
+        )
+    }
+
+    /// Move past the request (after a streamed body: to what followed it, if all of it is
+    /// here; else close) and hand out the response.
+    fn close(self) -> Action<'c> {
+        let Open {
+            request,
+            tx,
+            consumed,
+            head_len,
+            cursor,
+            mut out,
+            mut link,
+            ..
+        } = self;
+        let skipped = match &mut link.body {
+            Some(body) => {
+                let done = body.skip_received() && !link.broken;
+                out.close |= !done;
+                let leftover = body.leftover();
+                Some((head_len + leftover.start, head_len + leftover.end))
+            }
+            None => {
+                out.close |= link.broken;
+                None
+            }
+        };
+        Pending::conclude(request, tx, cursor, consumed, out, skipped)
+    }
+}
+
 /// The core's side of a driver's [`Wire`] while a handler runs: the request body decoded in
 /// the receive buffer, `100 Continue` on the first read that needs the peer, and the raw
 /// output.
@@ -802,42 +866,56 @@ struct Link<'x, 'w> {
     wire: &'w mut dyn Wire,
     body: Option<BodyIn<'x>>,
     send_continue: bool,
+    /// Bytes of `100 Continue` sent so far.
+    continue_sent: usize,
     /// The transport failed or the body broke its framing: the connection must close.
     broken: bool,
 }
 
 impl Channel for Link<'_, '_> {
-    fn fill_body(&mut self) -> Result<&[u8], StreamError> {
+    fn is_blocking(&self) -> bool {
+        self.wire.is_blocking()
+    }
+
+    fn poll_fill_body(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), StreamError>> {
         let Some(body) = self.body.as_mut() else {
-            return Ok(&[]);
+            return Poll::Ready(Ok(()));
         };
         loop {
             if let Err(e) = body.decode() {
                 self.broken = true;
-                return Err(StreamError::Body(e));
+                return Poll::Ready(Err(StreamError::Body(e)));
             }
             if !body.available().is_empty() || body.is_complete() {
-                break;
+                return Poll::Ready(Ok(()));
             }
-            if core::mem::take(&mut self.send_continue) {
-                if let Err(e) = self.wire.write_all(CONTINUE) {
-                    self.broken = true;
-                    return Err(e);
+            while self.send_continue && self.continue_sent < CONTINUE.len() {
+                match self.wire.poll_write(cx, &CONTINUE[self.continue_sent..]) {
+                    Poll::Ready(Ok(n)) => self.continue_sent += n.max(1),
+                    Poll::Ready(Err(e)) => {
+                        self.broken = true;
+                        return Poll::Ready(Err(e));
+                    }
+                    Poll::Pending => return Poll::Pending,
                 }
             }
-            match self.wire.read(body.read_space()) {
-                Ok(0) => {
+            match self.wire.poll_read(cx, body.read_space()) {
+                Poll::Ready(Ok(0)) => {
                     self.broken = true;
-                    return Err(StreamError::Body(Error::Incomplete));
+                    return Poll::Ready(Err(StreamError::Body(Error::Incomplete)));
                 }
-                Ok(n) => body.received(n),
-                Err(e) => {
+                Poll::Ready(Ok(n)) => body.received(n),
+                Poll::Ready(Err(e)) => {
                     self.broken = true;
-                    return Err(e);
+                    return Poll::Ready(Err(e));
                 }
+                Poll::Pending => return Poll::Pending,
             }
         }
-        Ok(body.available())
+    }
+
+    fn available_body(&self) -> &[u8] {
+        self.body.as_ref().map_or(&[], BodyIn::available)
     }
 
     fn consume_body(&mut self, n: usize) {
@@ -853,9 +931,15 @@ impl Channel for Link<'_, '_> {
         }
     }
 
-    fn send(&mut self, bytes: &[u8]) -> Result<(), StreamError> {
-        let result = self.wire.write_all(bytes);
-        self.broken |= result.is_err();
+    fn poll_send(
+        &mut self,
+        cx: &mut Context<'_>,
+        bytes: &[u8],
+    ) -> Poll<Result<usize, StreamError>> {
+        let result = self.wire.poll_write(cx, bytes);
+        if let Poll::Ready(Err(_)) = result {
+            self.broken = true;
+        }
         result
     }
 
@@ -863,8 +947,12 @@ impl Channel for Link<'_, '_> {
         self.wire.now_ms()
     }
 
-    fn sleep_ms(&mut self, ms: u64) -> Result<(), StreamError> {
-        self.wire.sleep_ms(ms)
+    fn poll_sleep_until(
+        &mut self,
+        cx: &mut Context<'_>,
+        deadline_ms: u64,
+    ) -> Poll<Result<(), StreamError>> {
+        self.wire.poll_sleep_until(cx, deadline_ms)
     }
 }
 

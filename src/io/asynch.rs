@@ -14,16 +14,20 @@
 //! [`Router`]: crate::Router
 
 use core::cell::Cell;
+use core::convert::Infallible;
+use core::future::{poll_fn, Future};
+use core::task::{Context, Poll};
 
 use embassy_futures::select::{select, Either};
 use embedded_io::{Error as _, ErrorKind};
 use embedded_io_async::{Read, Write};
 
 use crate::connection::{Action, Connection, Next, Timeouts};
-use crate::io::blocking::ServeError;
+use crate::io::blocking::{stream_error, ServeError};
 use crate::request::{Request, EMPTY_HEADER};
 use crate::response::{Responded, Responder};
 use crate::router::Handler;
+use crate::stream::{StreamError, Wire};
 
 /// Something that answers requests and may await while doing so.
 ///
@@ -34,17 +38,30 @@ use crate::router::Handler;
 pub trait AsyncHandler {
     /// Answer `req` through `res`.
     async fn handle<'a>(&mut self, req: &Request<'a, '_>, res: Responder<'a, '_>) -> Responded;
+
+    /// Whether this handler reads `req`'s body as a stream, and up to how many bytes; see
+    /// [`Handler::stream_limit`].
+    fn stream_limit(&self, _req: &Request<'_, '_>) -> Option<u64> {
+        None
+    }
 }
 
 impl<H: Handler + ?Sized> AsyncHandler for H {
     async fn handle<'a>(&mut self, req: &Request<'a, '_>, res: Responder<'a, '_>) -> Responded {
         Handler::handle(self, req, res)
     }
+
+    fn stream_limit(&self, req: &Request<'_, '_>) -> Option<u64> {
+        Handler::stream_limit(self, req)
+    }
 }
 
 /// An [`AsyncHandler`] made from an async closure; see [`async_fn`].
 #[derive(Debug, Clone, Copy)]
-pub struct AsyncFn<F>(F);
+pub struct AsyncFn<F> {
+    f: F,
+    stream_limit: Option<u64>,
+}
 
 /// Make an [`AsyncHandler`] from an async closure:
 /// `async_fn(async |req, res| { let t = sensor.read().await; ... })`.
@@ -52,7 +69,19 @@ pub fn async_fn<F>(f: F) -> AsyncFn<F>
 where
     F: for<'r, 'a, 'h, 's> AsyncFnMut(&'r Request<'a, 'h>, Responder<'a, 's>) -> Responded,
 {
-    AsyncFn(f)
+    AsyncFn {
+        f,
+        stream_limit: None,
+    }
+}
+
+impl<F> AsyncFn<F> {
+    /// The closure reads its request body as a stream, up to `limit` bytes (see
+    /// [`Handler::stream_limit`]).
+    pub fn stream_body(mut self, limit: u64) -> Self {
+        self.stream_limit = Some(limit);
+        self
+    }
 }
 
 impl<F> AsyncHandler for AsyncFn<F>
@@ -60,7 +89,11 @@ where
     F: for<'r, 'a, 'h, 's> AsyncFnMut(&'r Request<'a, 'h>, Responder<'a, 's>) -> Responded,
 {
     async fn handle<'a>(&mut self, req: &Request<'a, '_>, res: Responder<'a, '_>) -> Responded {
-        (self.0)(req, res).await
+        (self.f)(req, res).await
+    }
+
+    fn stream_limit(&self, _req: &Request<'_, '_>) -> Option<u64> {
+        self.stream_limit
     }
 }
 
@@ -129,7 +162,26 @@ where
         let mut headers = [EMPTY_HEADER; H];
         let action = match conn.next(&mut headers) {
             Next::Action(action) => action,
-            Next::Request(pending) => pending.handle_async(app).await,
+            Next::Request(pending) => {
+                let watch = Cell::new(NO_DEADLINE);
+                let mut wire = AsyncWire {
+                    started_ms: pending.started_ms(),
+                    io: &mut *io,
+                    timer,
+                    timeouts,
+                    watch: &watch,
+                    write_deadline: None,
+                };
+                match select(
+                    pending.handle_async(app, &mut wire),
+                    watch_deadlines(timer, &watch),
+                )
+                .await
+                {
+                    Either::First(action) => action,
+                    Either::Second(never) => match never {},
+                }
+            }
         };
         match action {
             Action::Read => {
@@ -159,9 +211,16 @@ where
                 }
             }
             Action::Write(t) => {
-                io.write_all(t.head).await.map_err(ServeError::Io)?;
-                io.write_all(t.body).await.map_err(ServeError::Io)?;
-                io.flush().await.map_err(ServeError::Io)?;
+                let deadline = timer.now_ms().saturating_add(timeouts.write_ms);
+                let written = async {
+                    io.write_all(t.head).await?;
+                    io.write_all(t.body).await?;
+                    io.flush().await
+                };
+                match select(written, timer.sleep_until(deadline)).await {
+                    Either::First(result) => result.map_err(ServeError::Io)?,
+                    Either::Second(()) => return Err(ServeError::WriteTimedOut),
+                }
                 if let Some(exchange) = t.exchange {
                     answered = true;
                     if let Some(e) = exchange.error {
@@ -170,6 +229,124 @@ where
                 }
             }
             Action::Close => return Ok(()),
+        }
+    }
+}
+
+/// No deadline for the watch.
+const NO_DEADLINE: u64 = u64::MAX;
+
+/// The transport and the timer, lent to the core while a handler runs. Each poll makes a
+/// fresh read or write future and polls it once, which is sound because `embedded-io-async`
+/// reads and writes are cancel-safe where it matters here (embassy-net's sockets, the tokio
+/// adapter): a dropped, pending read or write has moved no byte, and the transport keeps the
+/// waker. Deadlines go to `watch`, which [`watch_deadlines`] sleeps toward beside the
+/// handler, so the task wakes when one passes.
+struct AsyncWire<'w, T: ?Sized, C: ?Sized> {
+    io: &'w mut T,
+    timer: &'w C,
+    timeouts: &'w Timeouts,
+    watch: &'w Cell<u64>,
+    /// When the request's first bytes were seen: its deadline counts from there.
+    started_ms: Option<u64>,
+    /// When the write under way must have made progress.
+    write_deadline: Option<u64>,
+}
+
+impl<T: ?Sized, C: Timer + ?Sized> AsyncWire<'_, T, C> {
+    /// Have the task woken at `deadline`.
+    fn arm(&self, cx: &mut Context<'_>, deadline: u64) {
+        if self.watch.get() != deadline {
+            self.watch.set(deadline);
+            // Let the watch see the new deadline.
+            cx.waker().wake_by_ref();
+        }
+    }
+}
+
+impl<T, C> Wire for AsyncWire<'_, T, C>
+where
+    T: Read + Write + ?Sized,
+    C: Timer + ?Sized,
+{
+    fn is_blocking(&self) -> bool {
+        false
+    }
+
+    fn poll_read(
+        &mut self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<Result<usize, StreamError>> {
+        let now = self.timer.now_ms();
+        let started = *self.started_ms.get_or_insert(now);
+        let deadline = started.saturating_add(self.timeouts.request_ms);
+        if deadline <= now {
+            return Poll::Ready(Err(StreamError::TimedOut));
+        }
+        self.arm(cx, deadline);
+        let read = core::pin::pin!(self.io.read(buf));
+        read.poll(cx).map_err(stream_error)
+    }
+
+    fn poll_write(
+        &mut self,
+        cx: &mut Context<'_>,
+        bytes: &[u8],
+    ) -> Poll<Result<usize, StreamError>> {
+        let now = self.timer.now_ms();
+        let deadline = *self
+            .write_deadline
+            .get_or_insert(now.saturating_add(self.timeouts.write_ms));
+        if deadline <= now {
+            return Poll::Ready(Err(StreamError::TimedOut));
+        }
+        self.arm(cx, deadline);
+        let write = core::pin::pin!(self.io.write(bytes));
+        let result = core::task::ready!(write.poll(cx));
+        self.write_deadline = None;
+        Poll::Ready(match result {
+            Ok(0) => Err(StreamError::Io(ErrorKind::WriteZero)),
+            other => other.map_err(stream_error),
+        })
+    }
+
+    fn now_ms(&mut self) -> Option<u64> {
+        Some(self.timer.now_ms())
+    }
+
+    fn poll_sleep_until(
+        &mut self,
+        cx: &mut Context<'_>,
+        deadline_ms: u64,
+    ) -> Poll<Result<(), StreamError>> {
+        if self.timer.now_ms() >= deadline_ms {
+            return Poll::Ready(Ok(()));
+        }
+        self.arm(cx, deadline_ms);
+        Poll::Pending
+    }
+}
+
+/// Sleep toward the deadline in `watch`, starting over when it changes, so that the task
+/// wakes when it passes (the handler's pending operation then sees the time). Never ends.
+async fn watch_deadlines<C: Timer + ?Sized>(timer: &C, watch: &Cell<u64>) -> Infallible {
+    loop {
+        let deadline = watch.get();
+        // Woken with the task whenever the handler side runs; ready once it set a new one.
+        let moved = || {
+            poll_fn(move |_| {
+                if watch.get() != deadline {
+                    Poll::Ready(())
+                } else {
+                    Poll::Pending
+                }
+            })
+        };
+        if deadline == NO_DEADLINE {
+            moved().await;
+        } else if let Either::First(()) = select(timer.sleep_until(deadline), moved()).await {
+            moved().await;
         }
     }
 }

@@ -4,6 +4,8 @@
 //! A transport's read that fails with [`ErrorKind::TimedOut`] is taken as the peer being too
 //! slow: mid-request that is a 408, between requests a close.
 
+use core::task::{Context, Poll};
+
 use embedded_io::{Error as _, ErrorKind, Read, Write};
 
 use crate::connection::{Action, Connection, Exchange, Next, Timeouts};
@@ -22,6 +24,9 @@ pub enum ServeError<E> {
     Io(E),
     /// The peer sent something unacceptable; it was told so and the connection closed.
     Protocol(Error),
+    /// The peer did not take a response within the write timeout (drivers that time writes
+    /// themselves; a socket's own timeout surfaces as [`ServeError::Io`]).
+    WriteTimedOut,
 }
 
 impl<E: core::fmt::Debug> core::fmt::Display for ServeError<E> {
@@ -29,6 +34,7 @@ impl<E: core::fmt::Debug> core::fmt::Display for ServeError<E> {
         match self {
             ServeError::Io(e) => write!(f, "transport error: {e:?}"),
             ServeError::Protocol(e) => write!(f, "protocol error: {e}"),
+            ServeError::WriteTimedOut => f.write_str("write timed out"),
         }
     }
 }
@@ -82,39 +88,60 @@ struct DriverWire<'d, T: ?Sized, O: ?Sized> {
     started_ms: Option<u64>,
 }
 
+/// Blocking IO, always ready: the wire of [`crate::stream::Wire`]'s blocking side.
 impl<T, O> Wire for DriverWire<'_, T, O>
 where
     T: Read + Write + ?Sized,
     O: Hooks + ?Sized,
 {
-    fn read(&mut self, buf: &mut [u8]) -> Result<usize, StreamError> {
+    fn is_blocking(&self) -> bool {
+        true
+    }
+
+    fn poll_read(
+        &mut self,
+        _cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<Result<usize, StreamError>> {
         if let Some(now) = self.hooks.now_ms() {
             let started = *self.started_ms.get_or_insert(now);
             let deadline = started.saturating_add(self.hooks.timeouts().request_ms);
             if deadline <= now {
-                return Err(StreamError::TimedOut);
+                return Poll::Ready(Err(StreamError::TimedOut));
             }
             self.hooks.set_read_timeout(deadline - now);
         }
         self.hooks.will_read(false);
-        self.io.read(buf).map_err(stream_error)
+        Poll::Ready(self.io.read(buf).map_err(stream_error))
     }
 
-    fn write_all(&mut self, bytes: &[u8]) -> Result<(), StreamError> {
-        self.io.write_all(bytes).map_err(stream_error)?;
-        self.io.flush().map_err(stream_error)
+    fn poll_write(
+        &mut self,
+        _cx: &mut Context<'_>,
+        bytes: &[u8],
+    ) -> Poll<Result<usize, StreamError>> {
+        let written = self.io.write_all(bytes).and_then(|()| self.io.flush());
+        Poll::Ready(written.map(|()| bytes.len()).map_err(stream_error))
     }
 
     fn now_ms(&mut self) -> Option<u64> {
         self.hooks.now_ms()
     }
 
-    fn sleep_ms(&mut self, ms: u64) -> Result<(), StreamError> {
-        self.hooks.sleep_ms(ms)
+    fn poll_sleep_until(
+        &mut self,
+        _cx: &mut Context<'_>,
+        deadline_ms: u64,
+    ) -> Poll<Result<(), StreamError>> {
+        let Some(now) = self.hooks.now_ms() else {
+            return Poll::Ready(Err(StreamError::Unsupported));
+        };
+        Poll::Ready(self.hooks.sleep_ms(deadline_ms.saturating_sub(now)))
     }
 }
 
-fn stream_error<E: embedded_io::Error>(e: E) -> StreamError {
+/// A transport error as a stream sees it: a timeout, or the transport's kind.
+pub(crate) fn stream_error<E: embedded_io::Error>(e: E) -> StreamError {
     match e.kind() {
         ErrorKind::TimedOut => StreamError::TimedOut,
         kind => StreamError::Io(kind),

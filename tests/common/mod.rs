@@ -13,6 +13,8 @@ pub struct Scripted {
     pos: usize,
     pub output: Vec<u8>,
     pub writes: usize,
+    /// For the async impl: the next read is ready (a read that is not pends once first).
+    ready: bool,
 }
 
 impl Scripted {
@@ -33,6 +35,7 @@ impl Scripted {
             pos: 0,
             output: Vec::new(),
             writes: 0,
+            ready: false,
         }
     }
 }
@@ -136,4 +139,50 @@ pub fn parse_responses(mut bytes: &[u8], head_requests: &[bool]) -> Vec<Parsed> 
         bytes = &bytes[n + body_len..];
     }
     out
+}
+
+/// A future that is pending once (waking itself), like a task switch.
+#[cfg(feature = "async")]
+pub struct YieldNow(pub bool);
+
+#[cfg(feature = "async")]
+impl std::future::Future for YieldNow {
+    type Output = ();
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        if self.0 {
+            std::task::Poll::Ready(())
+        } else {
+            self.0 = true;
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    }
+}
+
+/// Every other read is not ready at first (pends once, as a socket without data would), like
+/// a readiness-based transport: a read dropped while pending loses nothing, and the next one
+/// finds the data ready.
+#[cfg(feature = "async")]
+impl embedded_io_async::Read for Scripted {
+    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+        if !std::mem::replace(&mut self.ready, false) {
+            self.ready = true;
+            YieldNow(false).await;
+            self.ready = false;
+        }
+        embedded_io::Read::read(self, buf)
+    }
+}
+
+#[cfg(feature = "async")]
+impl embedded_io_async::Write for Scripted {
+    async fn flush(&mut self) -> Result<(), Self::Error> {
+        Ok(())
+    }
+    async fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
+        embedded_io::Write::write(self, buf)
+    }
 }
