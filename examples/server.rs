@@ -1,4 +1,5 @@
-//! The classic "Hello, World" socket server, done properly.
+//! The classic "Hello, World" socket server, done properly: the demo app on the recommended
+//! host server (`tokio_server`: tasks on tokio's current-thread runtime, the async driver).
 //!
 //! ```text
 //! cargo run --release --example server                 # 127.0.0.1:8000
@@ -6,12 +7,14 @@
 //! cargo run --release --example server -- 127.0.0.1:0 --quiet
 //! ```
 //!
-//! Routes (see `embedded_responder::demo`): `GET /` the classic page, `POST /echo` echoes the body with its Content-Type,
-//! anything else 404 (an HTML page); `DELETE /` and other wrong methods get 405 + `Allow`.
-//! Ctrl+C stops it cleanly (a second Ctrl+C exits at once).
+//! Routes (see `embedded_responder::demo`): `GET /` the classic page, `POST /echo` echoes the
+//! body with its Content-Type, `POST /upload` takes a body of any size and answers its length
+//! and CRC-32, `GET /stream?bytes=N` streams N bytes, `GET /events` streams Server-Sent Events
+//! (and `GET /live` shows them in a page); anything else 404 (an HTML page); wrong methods get
+//! 405 + `Allow`. Ctrl+C stops it cleanly (a second Ctrl+C exits at once).
 
 use embedded_responder::demo;
-use embedded_responder::std_server::{Config, Server};
+use embedded_responder::tokio_server::{Config, Server};
 
 fn main() {
     let mut addr = String::from("127.0.0.1:8000");
@@ -53,8 +56,7 @@ fn main() {
         Err(e) => eprintln!("listening (address unknown: {e})"),
     }
 
-    let result = server.serve(demo::app);
-    if let Err(e) = result {
+    if let Err(e) = server.run(demo::async_app) {
         eprintln!("server error: {e}");
         std::process::exit(1);
     }

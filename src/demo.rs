@@ -48,8 +48,38 @@ pub fn app() -> impl Handler {
         .route("/upload", post(upload).stream_body(u64::MAX))
         .route("/stream", get(stream))
         .route("/events", get(events))
+        .route("/live", get(|_req, res| res.html(LIVE_PAGE)))
         .fallback(not_found)
 }
+
+/// The page at `GET /live`: the `/events` stream in a browser (`EventSource`), showing the
+/// uptime and how many events arrived. Its query goes to `/events` as it is; with `count=K`
+/// the page stops listening after K events (else the browser would reconnect when the stream
+/// ends).
+pub const LIVE_PAGE: &str = r#"<!DOCTYPE html>
+<html>
+  <head>
+    <meta charset="utf-8">
+    <title>Live</title>
+  </head>
+  <body>
+    <h1>Live uptime</h1>
+    <p>uptime: <span id="uptime">-</span> ms</p>
+    <p id="count">received 0 events</p>
+    <script>
+      const limit = Number(new URLSearchParams(location.search).get("count") || 0);
+      const source = new EventSource("/events" + location.search);
+      let received = 0;
+      source.addEventListener("tick", (event) => {
+        document.getElementById("uptime").textContent = JSON.parse(event.data).uptime_ms;
+        received += 1;
+        document.getElementById("count").textContent = "received " + received + " events";
+        if (limit && received >= limit) source.close();
+      });
+    </script>
+  </body>
+</html>
+"#;
 
 /// The CRC-32 of zlib, PNG and Python's `zlib.crc32` (a kept crate, one 1 KiB table).
 const CRC32: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);

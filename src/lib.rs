@@ -46,15 +46,17 @@ pub mod body;
 pub mod connection;
 pub mod demo;
 pub mod error;
-#[cfg(feature = "event-loop")]
-pub mod event_server;
+#[cfg(feature = "std")]
+pub mod host;
 pub mod io;
 pub mod request;
 pub mod response;
 pub mod router;
 pub mod sse;
 #[cfg(feature = "std")]
-pub mod std_server;
+pub use host::std_server;
+#[cfg(feature = "tokio")]
+pub use host::tokio_server;
 pub mod stream;
 pub mod target;
 

@@ -40,6 +40,24 @@ where
     }
 }
 
+/// A handler that reads its request body as a stream, up to `limit` bytes: made by
+/// [`OnMethod::stream_body`] (a separate type, so that routes without it pay nothing).
+#[derive(Debug, Clone, Copy)]
+pub struct Streamed<H> {
+    handler: H,
+    limit: u64,
+}
+
+impl<H: Handler> Handler for Streamed<H> {
+    fn handle<'a>(&mut self, req: &Request<'a, '_>, res: Responder<'a, '_>) -> Responded {
+        self.handler.handle(req, res)
+    }
+
+    fn stream_limit(&self, _req: &Request<'_, '_>) -> Option<u64> {
+        Some(self.limit)
+    }
+}
+
 /// The default fallback: `404 Not Found` with a plain-text body.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NotFound;
@@ -130,8 +148,6 @@ pub struct OnMethod<H, Next> {
     method: Method,
     handler: H,
     next: Next,
-    /// Set by [`OnMethod::stream_body`].
-    stream_limit: Option<u64>,
 }
 
 impl<H: Handler, Next: MethodRoutes> MethodRoutes for OnMethod<H, Next> {
@@ -140,7 +156,7 @@ impl<H: Handler, Next: MethodRoutes> MethodRoutes for OnMethod<H, Next> {
     }
     fn stream_limit(&self, method: Method, req: &Request<'_, '_>) -> Option<u64> {
         if method == self.method {
-            self.stream_limit.or_else(|| self.handler.stream_limit(req))
+            self.handler.stream_limit(req)
         } else {
             self.next.stream_limit(method, req)
         }
@@ -166,7 +182,6 @@ pub fn on<H: Handler>(method: Method, handler: H) -> OnMethod<H, NoMethods> {
         method,
         handler,
         next: NoMethods,
-        stream_limit: None,
     }
 }
 
@@ -185,16 +200,16 @@ macro_rules! method_shortcuts {
         impl<H, Next> OnMethod<H, Next> {
             /// Also route `method` on this path, to any [`Handler`].
             pub fn on<H2: Handler>(self, method: Method, handler: H2) -> OnMethod<H2, Self> {
-                OnMethod { method, handler, next: self, stream_limit: None }
+                OnMethod { method, handler, next: self }
             }
 
             /// The handler added last reads its request body as a stream, up to `limit`
             /// bytes: bodies larger than the receive buffer reach it as they arrive (see
             /// [`Handler::stream_limit`] and [`Responder::request_body`]); a larger declared
             /// length is refused with 413 before the handler runs.
-            pub fn stream_body(mut self, limit: u64) -> Self {
-                self.stream_limit = Some(limit);
-                self
+                        pub fn stream_body(self, limit: u64) -> OnMethod<Streamed<H>, Next> {
+                let OnMethod { method, handler, next } = self;
+                OnMethod { method, handler: Streamed { handler, limit }, next }
             }
             $(
                 #[doc = concat!("Also route `", stringify!($method), "` on this path.")]

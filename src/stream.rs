@@ -100,6 +100,11 @@ pub trait Wire {
     /// handler stream. On the async driver, blocking calls fail with
     /// [`StreamError::Unsupported`].
     fn is_blocking(&self) -> bool;
+    /// When the request's first bytes were seen, in the driver's milliseconds (what the
+    /// driver's [`crate::Connection::read_deadline`] calls recorded), told before the handler
+    /// runs: the request deadline counts from there while the body is read. `None` if the
+    /// driver asked for no deadline.
+    fn request_started_at(&mut self, started_ms: Option<u64>);
     /// Read what has arrived into `buf` (at least one byte); `Ok(0)` at end of stream.
     /// Fails with [`StreamError::TimedOut`] at the request deadline.
     fn poll_read(

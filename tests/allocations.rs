@@ -1,4 +1,4 @@
-//! Zero heap allocations per request in the std servers' steady state, counted by a global
+//! Zero heap allocations per request in the host servers' steady state, counted by a global
 //! allocator: after a warm-up (the connection's buffers are allocated once), 1,000 keep-alive
 //! requests and their responses must not allocate at all, in the server or in this client.
 //! One test in this binary, so no other test allocates concurrently.
@@ -98,19 +98,16 @@ fn no_allocation_per_request_in_steady_state() {
         "threaded server: allocations in 1,000 requests"
     );
 
-    #[cfg(feature = "event-loop")]
+    #[cfg(feature = "tokio")]
     {
-        use embedded_responder::event_server::EventServer;
-        let server = EventServer::bind("127.0.0.1:0", config, 2).unwrap();
+        use embedded_responder::tokio_server;
+        let server = tokio_server::Server::bind("127.0.0.1:0", config).unwrap();
         let addr = server.local_addr().unwrap();
         let handle = server.shutdown_handle();
-        let thread = std::thread::spawn(move || server.serve(demo::app));
-        let evented = allocations_for_1000_requests(addr);
+        let thread = std::thread::spawn(move || server.run(demo::async_app));
+        let tasks = allocations_for_1000_requests(addr);
         handle.shutdown();
         thread.join().unwrap().unwrap();
-        assert_eq!(
-            evented, 0,
-            "event-loop server: allocations in 1,000 requests"
-        );
+        assert_eq!(tasks, 0, "tokio server: allocations in 1,000 requests");
     }
 }

@@ -29,7 +29,7 @@ fn serve_async(mut io: Scripted) -> Scripted {
         &mut conn,
         &mut app,
         &NoTimer,
-        &Timeouts::DEFAULT,
+        &mut (),
     ));
     io
 }
@@ -85,7 +85,7 @@ fn an_async_handler_awaits_and_a_router_serves_the_rest() {
         &mut conn,
         &mut app,
         &NoTimer,
-        &Timeouts::DEFAULT,
+        &mut (),
     ))
     .unwrap();
     let r = parse_responses(&io.output, &[]);
@@ -129,9 +129,10 @@ fn the_timer_turns_a_stalled_head_into_408_and_an_idle_wait_into_a_close() {
         let mut app = demo::app();
         let started = Instant::now();
         let timer = SpinTimer(Instant::now());
-        let _ = futures_executor::block_on(asynch::serve(
-            &mut io, &mut conn, &mut app, &timer, &timeouts,
-        ));
+        let _ =
+            futures_executor::block_on(asynch::serve(&mut io, &mut conn, &mut app, &timer, &mut {
+                timeouts
+            }));
         let out = output.borrow().clone();
         (out, started.elapsed())
     };
@@ -326,9 +327,7 @@ fn start_tokio_server() -> std::net::SocketAddr {
                     let mut conn = Connection::new(&mut rx, &mut tx);
                     let mut io = embedded_io_adapters::tokio_1::FromTokio::new(stream);
                     let mut app = demo::app();
-                    let _ =
-                        asynch::serve(&mut io, &mut conn, &mut app, &*timer, &Timeouts::DEFAULT)
-                            .await;
+                    let _ = asynch::serve(&mut io, &mut conn, &mut app, &*timer, &mut ()).await;
                     // Half-close and drain briefly, as the examples do, so the last response
                     // is not lost to a reset.
                     let mut stream = io.into_inner();

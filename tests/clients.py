@@ -2,7 +2,7 @@
 """Check the example server with clients written elsewhere: Python's http.client, requests,
 and h11 as a strict validator of every response (including error responses and keep-alive
 cycles). Starts `target/release/examples/server` (or the example named by the first argument,
-e.g. `async_server`; build it first) on a free loopback port.
+e.g. `thread_server`; build it first) on a free loopback port.
 
 Prints one line per check and a final "N passed, N failed" line; exits non-zero on failure.
 """

@@ -1,19 +1,13 @@
 #!/usr/bin/env bash
-# Smoke test of the README's main command: the std example serves the exact page to curl and
-# to headless Chromium, stops cleanly on Ctrl+C (SIGINT), and restarts at once on its port.
-#   tests/example_server.sh                 # examples/server.rs
-#   tests/example_server.sh async_server    # examples/async_server.rs (feature async)
+# Smoke test of the README's main command: the example serves the exact page to curl and to
+# headless Chromium, stops cleanly on Ctrl+C (SIGINT), and restarts at once on its port.
+#   tests/example_server.sh                  # examples/server.rs (the tokio server)
+#   tests/example_server.sh thread_server    # examples/thread_server.rs (the thread server)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 example=${1:-server}
-features=()
-case "$example" in
-  server) ;;
-  event_server) features=(--features event-loop) ;;
-  *) features=(--features async) ;;
-esac
-cargo build --release --example "$example" "${features[@]}"
+cargo build --release --example "$example"
 bin=target/release/examples/$example
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
@@ -61,7 +55,7 @@ else
   [ "${CI:-}" != true ] || { echo "CI must run the browser check"; exit 1; }
 fi
 
-if [ "$example" = server ]; then
+if true; then
   grep -q ' GET / 200 ' "$work/err" || { echo "no request log line"; cat "$work/err"; exit 1; }
   echo "request log: $(grep -c ' 200 \| 404 \| 405 ' "$work/err") lines"
 fi

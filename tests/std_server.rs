@@ -3,12 +3,12 @@
 //! pipelining, timeouts, the connection cap, restarting on the same port, shutdown).
 #![cfg(feature = "std")]
 //!
-//! The tests live in `common/server_suite.rs`; `tests/event_server.rs` runs them against the
-//! event-loop server.
+//! The tests live in `common/server_suite.rs`; `tests/tokio_server.rs` runs them against the
+//! tokio server.
 
-// Read by the suite only when the `event-loop` feature is on.
+// Read by the suite only when the `tokio` feature is on.
 #[allow(dead_code)]
-const EVENT_LOOP: bool = false;
+const TOKIO: bool = false;
 
 mod common;
 

@@ -600,12 +600,12 @@ mod over_the_async_driver {
             let timer = TokioTimer(tokio::time::Instant::now());
             let (mut rx, mut tx) = (vec![0u8; rx], vec![0u8; tx]);
             let mut conn = Connection::new(&mut rx, &mut tx);
-            let timeouts = Timeouts {
+            let mut timeouts = Timeouts {
                 request_ms: 2_000,
                 write_ms: 1_000,
                 ..Timeouts::DEFAULT
             };
-            let result = asynch::serve(&mut io, &mut conn, app, &timer, &timeouts).await;
+            let result = asynch::serve(&mut io, &mut conn, app, &timer, &mut timeouts).await;
             (format!("{result:?}"), timer.now_ms())
         });
         (io, result, elapsed)

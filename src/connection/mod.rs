@@ -625,22 +625,22 @@ impl<'c, 'h> Pending<'c, 'h> {
         open.close()
     }
 
-    /// Run an async `app` on the request with the driver's `wire` at hand; the async twin of
-    /// [`Pending::handle_with`].
+    /// Set up the exchange for an async `app` with the driver's `wire` at hand, the async
+    /// twin of [`Pending::handle_with`]: `Ok` is the future that runs the handler (it holds
+    /// only what the handler needs; await it, then do the action it returns), `Err` an action
+    /// to do at once (a refused body, or one to wait for in the buffer).
     #[cfg(feature = "async")]
-    pub async fn handle_async<A: crate::io::asynch::AsyncHandler + ?Sized>(
+    pub fn handle_async<'x, A: crate::io::asynch::AsyncHandler + ?Sized>(
         self,
-        app: &mut A,
-        wire: &mut dyn Wire,
-    ) -> Action<'c> {
+        app: &'x mut A,
+        wire: &'x mut dyn Wire,
+    ) -> Result<impl core::future::Future<Output = Action<'c>> + 'x, Action<'c>>
+    where
+        'c: 'x,
+        'h: 'x,
+    {
         let limit = self.unread.and_then(|_| app.stream_limit(&self.request));
-        let mut open = match self.open(limit, wire) {
-            Ok(open) => open,
-            Err(action) => return action,
-        };
-        let request = open.request;
-        let _: Responded = app.handle(&request, open.responder()).await;
-        open.close()
+        Ok(self.open(limit, wire)?.run(app))
     }
 
     /// Begin the exchange: with a body still to come, stream it to a handler that takes one
@@ -651,6 +651,7 @@ impl<'c, 'h> Pending<'c, 'h> {
         limit: Option<u64>,
         wire: &'w mut dyn Wire,
     ) -> Result<Open<'c, 'h, 'w>, Action<'c>> {
+        wire.request_started_at(self.cursor.request_started_ms);
         let streamed = match (self.unread, limit) {
             (None, _) => None,
             (Some(_), None) => return Err(self.buffer_body()),
@@ -818,6 +819,41 @@ struct Open<'c, 'h, 'w> {
 }
 
 impl<'c, 'h, 'w> Open<'c, 'h, 'w> {
+    /// Run an async handler on the exchange. (Not an `async fn`: its future would hold the
+    /// exchange twice, as argument and as local.)
+    #[cfg(feature = "async")]
+    fn run<'x, A: crate::io::asynch::AsyncHandler + ?Sized>(
+        self,
+        app: &'x mut A,
+    ) -> impl core::future::Future<Output = Action<'c>> + use<'c, 'h, 'w, 'x, A>
+    where
+        'c: 'x,
+        'h: 'x,
+        'w: 'x,
+    {
+        let mut open = self;
+        async move {
+            // Field by field, so that the request is borrowed where it lies, not copied.
+            let Open {
+                request,
+                ctx,
+                tx,
+                out,
+                link,
+                ..
+            } = &mut open;
+            let responder = Responder::linked(
+                tx,
+                out,
+                *ctx,
+                request.body(),
+                Some(link as &mut dyn Channel),
+            );
+            let _: Responded = app.handle(request, responder).await;
+            open.close()
+        }
+    }
+
     /// What the handler answers through.
     fn responder(&mut self) -> Responder<'c, '_> {
         let body = self.request.body();

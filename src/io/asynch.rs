@@ -23,7 +23,8 @@ use embedded_io::{Error as _, ErrorKind};
 use embedded_io_async::{Read, Write};
 
 use crate::connection::{Action, Connection, Next, Timeouts};
-use crate::io::blocking::{stream_error, ServeError};
+use crate::io::blocking::stream_error;
+use crate::io::{Hooks, ServeError};
 use crate::request::{Request, EMPTY_HEADER};
 use crate::response::{Responded, Responder};
 use crate::router::Handler;
@@ -122,88 +123,120 @@ impl Timer for NoTimer {
 }
 
 /// Serve requests on `io` until the peer closes, the connection must close, or IO fails; the
-/// async twin of [`crate::io::blocking::serve`].
-pub async fn serve<T, A, C, const H: usize>(
-    io: &mut T,
-    conn: &mut Connection<'_, H>,
-    app: &mut A,
-    timer: &C,
-    timeouts: &Timeouts,
-) -> Result<(), ServeError<T::Error>>
+/// async twin of [`crate::io::blocking::serve_with_hooks`]. `hooks` give the timeouts and see
+/// each exchange (`&mut ()` for the defaults and no log).
+pub fn serve<'f, 'b, T, A, C, O, const H: usize>(
+    io: &'f mut T,
+    conn: &'f mut Connection<'b, H>,
+    app: &'f mut A,
+    timer: &'f C,
+    hooks: &'f mut O,
+) -> impl Future<Output = Result<(), ServeError<T::Error>>> + use<'f, 'b, T, A, C, O, H>
 where
     T: Read + Write + ?Sized,
     A: AsyncHandler + ?Sized,
     C: Timer + ?Sized,
+    O: Hooks + ?Sized,
 {
-    serve_giving_way(io, conn, app, timer, timeouts, None).await
+    serve_giving_way(io, conn, app, timer, hooks, None)
 }
 
-/// While the pool is full, an idle connection rechecks this often whether to give way.
+/// [`serve`] for a host that may stop, or must make room: a connection that is idle between
+/// requests closes as soon as `give_way(answered)` says so (`answered`: it has served a
+/// request), checked every [`GIVE_WAY_CHECK_MS`]; and while the hooks say the server is
+/// [`Hooks::stopping`], streams end at their next wait.
+pub fn serve_giving_way<'f, 'b, T, A, C, O, const H: usize>(
+    io: &'f mut T,
+    conn: &'f mut Connection<'b, H>,
+    app: &'f mut A,
+    timer: &'f C,
+    hooks: &'f mut O,
+    give_way: Option<&'f dyn Fn(bool) -> bool>,
+) -> impl Future<Output = Result<(), ServeError<T::Error>>> + use<'f, 'b, T, A, C, O, H>
+where
+    T: Read + Write + ?Sized,
+    A: AsyncHandler + ?Sized,
+    C: Timer + ?Sized,
+    O: Hooks + ?Sized,
+{
+    conn.reset();
+    drive(io, conn, app, timer, hooks, give_way)
+}
+
+/// While a pool is full (or a host stops), an idle connection rechecks this often whether to
+/// give way.
 pub const GIVE_WAY_CHECK_MS: u64 = 100;
 
-/// [`serve`], closing the connection when it is idle after a response and `give_way()` (a
-/// newly accepted connection waits for its first request as usual).
-async fn serve_giving_way<T, A, C, const H: usize>(
+async fn drive<T, A, C, O, const H: usize>(
     io: &mut T,
     conn: &mut Connection<'_, H>,
     app: &mut A,
     timer: &C,
-    timeouts: &Timeouts,
-    give_way: Option<&dyn Fn() -> bool>,
+    hooks: &mut O,
+    give_way: Option<&dyn Fn(bool) -> bool>,
 ) -> Result<(), ServeError<T::Error>>
 where
     T: Read + Write + ?Sized,
     A: AsyncHandler + ?Sized,
     C: Timer + ?Sized,
+    O: Hooks + ?Sized,
 {
-    conn.reset();
+    let timeouts = hooks.timeouts();
     let mut answered = false;
     loop {
         let mut headers = [EMPTY_HEADER; H];
         let action = match conn.next(&mut headers) {
             Next::Action(action) => action,
-            Next::Request(pending) => {
+            Next::Request(pending) => 'handled: {
                 let watch = Cell::new(NO_DEADLINE);
                 let mut wire = AsyncWire {
-                    started_ms: pending.started_ms(),
+                    started_ms: NO_DEADLINE,
                     io: &mut *io,
                     timer,
-                    timeouts,
+                    timeouts: &timeouts,
                     watch: &watch,
-                    write_deadline: None,
+                    write_deadline: NO_DEADLINE,
+                    hooks: &*hooks,
+                    check_stop: give_way.is_some(),
                 };
-                match select(
-                    pending.handle_async(app, &mut wire),
-                    watch_deadlines(timer, &watch),
-                )
-                .await
-                {
+                // The handler's future is moved into `select`, not kept beside it.
+                let handled = match pending.handle_async(app, &mut wire) {
+                    Ok(handled) => handled,
+                    Err(action) => break 'handled action,
+                };
+                let action = match select(handled, watch_deadlines(timer, &watch)).await {
                     Either::First(action) => action,
                     Either::Second(never) => match never {},
-                }
+                };
+                action
             }
         };
         match action {
             Action::Read => {
-                // In a pool, an idle keep-alive connection may have to make room.
-                let may_give_way = give_way.filter(|_| answered && conn.is_idle());
-                if may_give_way.is_some_and(|give_way| give_way()) {
+                let idle = conn.is_idle();
+                // A host that stops, or a full pool: an idle connection may have to go.
+                if idle && give_way.is_some_and(|give_way| give_way(answered)) {
                     return Ok(());
                 }
                 let now = timer.now_ms();
-                let deadline = conn.read_deadline(now, timeouts);
+                let deadline = conn.read_deadline(now, &timeouts);
                 if deadline <= now {
                     conn.timed_out();
                     continue;
                 }
                 // Such a connection wakes now and then to see whether it must give way.
-                let wake = if may_give_way.is_some() {
+                let wake = if idle && give_way.is_some() {
                     deadline.min(now.saturating_add(GIVE_WAY_CHECK_MS))
                 } else {
                     deadline
                 };
                 match select(io.read(conn.read_buf()), timer.sleep_until(wake)).await {
-                    Either::First(Ok(n)) => conn.received(n),
+                    Either::First(Ok(n)) => {
+                        conn.received(n);
+                        if idle && n > 0 {
+                            hooks.request_started();
+                        }
+                    }
                     Either::First(Err(e)) if e.kind() == ErrorKind::TimedOut => conn.timed_out(),
                     Either::First(Err(e)) => return Err(ServeError::Io(e)),
                     Either::Second(()) if wake < deadline => {}
@@ -223,6 +256,7 @@ where
                 }
                 if let Some(exchange) = t.exchange {
                     answered = true;
+                    hooks.responded(&exchange);
                     if let Some(e) = exchange.error {
                         return Err(ServeError::Protocol(e));
                     }
@@ -242,18 +276,23 @@ const NO_DEADLINE: u64 = u64::MAX;
 /// adapter): a dropped, pending read or write has moved no byte, and the transport keeps the
 /// waker. Deadlines go to `watch`, which [`watch_deadlines`] sleeps toward beside the
 /// handler, so the task wakes when one passes.
-struct AsyncWire<'w, T: ?Sized, C: ?Sized> {
+struct AsyncWire<'w, T: ?Sized, C: ?Sized, O: ?Sized> {
     io: &'w mut T,
     timer: &'w C,
     timeouts: &'w Timeouts,
     watch: &'w Cell<u64>,
-    /// When the request's first bytes were seen: its deadline counts from there.
-    started_ms: Option<u64>,
-    /// When the write under way must have made progress.
-    write_deadline: Option<u64>,
+    /// When the request's first bytes were seen: its deadline counts from there
+    /// ([`NO_DEADLINE`]: from the first body read).
+    started_ms: u64,
+    /// When the write under way must have made progress ([`NO_DEADLINE`]: no write).
+    write_deadline: u64,
+    /// For [`Hooks::stopping`].
+    hooks: &'w O,
+    /// Check for stopping while sleeping (a host that can stop).
+    check_stop: bool,
 }
 
-impl<T: ?Sized, C: Timer + ?Sized> AsyncWire<'_, T, C> {
+impl<T: ?Sized, C: Timer + ?Sized, O: ?Sized> AsyncWire<'_, T, C, O> {
     /// Have the task woken at `deadline`.
     fn arm(&self, cx: &mut Context<'_>, deadline: u64) {
         if self.watch.get() != deadline {
@@ -264,13 +303,18 @@ impl<T: ?Sized, C: Timer + ?Sized> AsyncWire<'_, T, C> {
     }
 }
 
-impl<T, C> Wire for AsyncWire<'_, T, C>
+impl<T, C, O> Wire for AsyncWire<'_, T, C, O>
 where
     T: Read + Write + ?Sized,
     C: Timer + ?Sized,
+    O: Hooks + ?Sized,
 {
     fn is_blocking(&self) -> bool {
         false
+    }
+
+    fn request_started_at(&mut self, started_ms: Option<u64>) {
+        self.started_ms = started_ms.unwrap_or(NO_DEADLINE);
     }
 
     fn poll_read(
@@ -279,8 +323,10 @@ where
         buf: &mut [u8],
     ) -> Poll<Result<usize, StreamError>> {
         let now = self.timer.now_ms();
-        let started = *self.started_ms.get_or_insert(now);
-        let deadline = started.saturating_add(self.timeouts.request_ms);
+        if self.started_ms == NO_DEADLINE {
+            self.started_ms = now;
+        }
+        let deadline = self.started_ms.saturating_add(self.timeouts.request_ms);
         if deadline <= now {
             return Poll::Ready(Err(StreamError::TimedOut));
         }
@@ -295,16 +341,17 @@ where
         bytes: &[u8],
     ) -> Poll<Result<usize, StreamError>> {
         let now = self.timer.now_ms();
-        let deadline = *self
-            .write_deadline
-            .get_or_insert(now.saturating_add(self.timeouts.write_ms));
+        if self.write_deadline == NO_DEADLINE {
+            self.write_deadline = now.saturating_add(self.timeouts.write_ms);
+        }
+        let deadline = self.write_deadline;
         if deadline <= now {
             return Poll::Ready(Err(StreamError::TimedOut));
         }
         self.arm(cx, deadline);
         let write = core::pin::pin!(self.io.write(bytes));
         let result = core::task::ready!(write.poll(cx));
-        self.write_deadline = None;
+        self.write_deadline = NO_DEADLINE;
         Poll::Ready(match result {
             Ok(0) => Err(StreamError::Io(ErrorKind::WriteZero)),
             other => other.map_err(stream_error),
@@ -320,10 +367,19 @@ where
         cx: &mut Context<'_>,
         deadline_ms: u64,
     ) -> Poll<Result<(), StreamError>> {
-        if self.timer.now_ms() >= deadline_ms {
+        if self.hooks.stopping() {
+            return Poll::Ready(Err(StreamError::ShuttingDown));
+        }
+        let now = self.timer.now_ms();
+        if now >= deadline_ms {
             return Poll::Ready(Ok(()));
         }
-        self.arm(cx, deadline_ms);
+        let wake = if self.check_stop {
+            deadline_ms.min(now.saturating_add(GIVE_WAY_CHECK_MS))
+        } else {
+            deadline_ms
+        };
+        self.arm(cx, wake);
         Poll::Pending
     }
 }
@@ -348,6 +404,15 @@ async fn watch_deadlines<C: Timer + ?Sized>(timer: &C, watch: &Cell<u64>) -> Inf
         } else if let Either::First(()) = select(timer.sleep_until(deadline), moved()).await {
             moved().await;
         }
+    }
+}
+
+/// A pool's hooks: its timeouts.
+struct PoolHooks(Timeouts);
+
+impl Hooks for PoolHooks {
+    fn timeouts(&self) -> Timeouts {
+        self.0
     }
 }
 
@@ -395,7 +460,8 @@ where
     C: Timer + ?Sized,
 {
     let connected = Cell::new(0usize);
-    let full = || connected.get() >= N;
+    // A connection that has served a request gives way while every place is taken.
+    let full = |answered: bool| answered && connected.get() >= N;
     let served = places.each_mut().map(|place| {
         serve_place::<L, A, C, H>(place, make_app, timer, timeouts, &connected, &full)
     });
@@ -410,7 +476,7 @@ async fn serve_place<L, A, C, const H: usize>(
     timer: &C,
     timeouts: &Timeouts,
     connected: &Cell<usize>,
-    full: &dyn Fn() -> bool,
+    full: &dyn Fn(bool) -> bool,
 ) where
     L: Listener,
     A: AsyncHandler,
@@ -422,7 +488,8 @@ async fn serve_place<L, A, C, const H: usize>(
         if let Ok(io) = listener.accept().await {
             connected.set(connected.get() + 1);
             let mut app = make_app();
-            let _ = serve_giving_way(io, &mut conn, &mut app, timer, timeouts, Some(full)).await;
+            let mut hooks = PoolHooks(*timeouts);
+            let _ = serve_giving_way(io, &mut conn, &mut app, timer, &mut hooks, Some(full)).await;
             connected.set(connected.get() - 1);
         }
         listener.close().await;

@@ -8,77 +8,11 @@ use core::task::{Context, Poll};
 
 use embedded_io::{Error as _, ErrorKind, Read, Write};
 
-use crate::connection::{Action, Connection, Exchange, Next, Timeouts};
-use crate::error::Error;
+pub use super::{Hooks, ServeError};
+use crate::connection::{Action, Connection, Next};
 use crate::request::EMPTY_HEADER;
 use crate::router::Handler;
 use crate::stream::{StreamError, Wire};
-
-/// Why [`serve`] stopped, other than the peer closing after a complete exchange.
-///
-/// IO and protocol errors stay apart: a protocol error has already been answered with its
-/// status when it is returned here.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ServeError<E> {
-    /// The transport failed.
-    Io(E),
-    /// The peer sent something unacceptable; it was told so and the connection closed.
-    Protocol(Error),
-    /// The peer did not take a response within the write timeout (drivers that time writes
-    /// themselves; a socket's own timeout surfaces as [`ServeError::Io`]).
-    WriteTimedOut,
-}
-
-impl<E: core::fmt::Debug> core::fmt::Display for ServeError<E> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            ServeError::Io(e) => write!(f, "transport error: {e:?}"),
-            ServeError::Protocol(e) => write!(f, "protocol error: {e}"),
-            ServeError::WriteTimedOut => f.write_str("write timed out"),
-        }
-    }
-}
-
-impl<E: core::fmt::Debug> core::error::Error for ServeError<E> {}
-
-/// Hooks for a driver's owner: a clock for read deadlines, and a log of each exchange.
-///
-/// The core reads no clock; a driver with one brings time in through [`Hooks::now_ms`], and
-/// the connection turns it into deadlines ([`Connection::read_deadline`]).
-pub trait Hooks {
-    /// Milliseconds from any fixed start, if there is a clock; `None` (the default) disables
-    /// read deadlines (the transport's own timeouts still count).
-    fn now_ms(&mut self) -> Option<u64> {
-        None
-    }
-    /// The timeouts to enforce with the clock.
-    fn timeouts(&self) -> Timeouts {
-        Timeouts::DEFAULT
-    }
-    /// The next read must complete within `ms` milliseconds: tell the transport (e.g. a
-    /// socket's receive timeout). Its read must then fail with `ErrorKind::TimedOut`.
-    fn set_read_timeout(&mut self, _ms: u64) {}
-    /// The driver is about to read. `between_requests` is true when no byte of a next request
-    /// has arrived, so that ending the connection now loses nothing: a transport that serves
-    /// several peers in turn (a few TCP sockets on a microcontroller) may then fail the read
-    /// with `ErrorKind::TimedOut` to give way, which closes the connection quietly.
-    fn will_read(&mut self, _between_requests: bool) {}
-    /// The first bytes of a new request arrived.
-    fn request_started(&mut self) {}
-    /// A response was written.
-    fn responded(&mut self, _exchange: &Exchange<'_>) {}
-    /// A handler streaming a response waits `ms` milliseconds
-    /// ([`crate::ResponseStream::sleep_ms`]). Fail with [`StreamError::ShuttingDown`] when
-    /// the server stops, so that open streams end. The default spins on [`Hooks::now_ms`]
-    /// (a firmware would rather sleep until an interrupt) and is unsupported without a clock.
-    fn sleep_ms(&mut self, ms: u64) -> Result<(), StreamError> {
-        let start = self.now_ms().ok_or(StreamError::Unsupported)?;
-        while self.now_ms().unwrap_or(u64::MAX) < start.saturating_add(ms) {
-            core::hint::spin_loop();
-        }
-        Ok(())
-    }
-}
 
 /// The transport and the hooks, lent to the core while a handler runs.
 struct DriverWire<'d, T: ?Sized, O: ?Sized> {
@@ -96,6 +30,10 @@ where
 {
     fn is_blocking(&self) -> bool {
         true
+    }
+
+    fn request_started_at(&mut self, started_ms: Option<u64>) {
+        self.started_ms = started_ms;
     }
 
     fn poll_read(
@@ -186,7 +124,7 @@ where
             Next::Action(action) => action,
             Next::Request(pending) => {
                 let mut wire = DriverWire {
-                    started_ms: pending.started_ms(),
+                    started_ms: None,
                     io: &mut *io,
                     hooks: &mut *hooks,
                 };

@@ -1,6 +1,6 @@
-// The real-socket tests, run against the threaded server (tests/std_server.rs) and the
-// event-loop server (tests/event_server.rs). Included, not a module: `EVENT_LOOP` and
-// `mod common` come from the including file.
+// The real-socket tests, run against the thread server (tests/std_server.rs) and the tokio
+// server (tests/tokio_server.rs). Included, not a module: `TOKIO` and `mod common` come from
+// the including file.
 
 
 use std::io::{Read, Write};
@@ -25,19 +25,18 @@ impl Running {
         Self::start_at("127.0.0.1:0", config)
     }
 
-    /// The threaded server, or with `EVENT_LOOP` the event-loop server (two workers).
+        /// The thread server, or with `TOKIO` the tokio server.
     fn start_at(addr: &str, config: Config) -> Running {
         let config = Config {
             log: false,
             ..config
         };
-        #[cfg(feature = "event-loop")]
-        if EVENT_LOOP {
-            use embedded_responder::event_server::EventServer;
-            let server = EventServer::bind(addr, config, 2).expect("bind");
+        #[cfg(feature = "tokio")]
+        if TOKIO {
+            let server = embedded_responder::tokio_server::Server::bind(addr, config).expect("bind");
             let addr = server.local_addr().unwrap();
             let handle = server.shutdown_handle();
-            let thread = std::thread::spawn(move || server.serve(demo::app));
+            let thread = std::thread::spawn(move || server.run(demo::async_app));
             return Running {
                 addr,
                 shutdown: Box::new(move || handle.shutdown()),

@@ -5,7 +5,7 @@
 
 use embedded_io_async::{ErrorKind, ErrorType, Read, Write};
 use embedded_responder::io::asynch::{self, NoTimer};
-use embedded_responder::{demo, Connection, Timeouts};
+use embedded_responder::{demo, Connection};
 
 /// Stands in for a network socket (embassy-net's `TcpSocket` is a pointer-sized handle).
 pub struct Socket<'a>(&'a mut [u8]);
@@ -36,7 +36,7 @@ impl Write for Socket<'_> {
 pub async fn serve_connection(socket: &mut Socket<'_>, rx: &mut [u8], tx: &mut [u8]) {
     let mut conn: Connection<'_> = Connection::new(rx, tx);
     let mut app = demo::app();
-    let _ = asynch::serve(socket, &mut conn, &mut app, &NoTimer, &Timeouts::DEFAULT).await;
+    let _ = asynch::serve(socket, &mut conn, &mut app, &NoTimer, &mut ()).await;
 }
 
 /// The size in bytes of [`serve_connection`]'s future, for a firmware to report.

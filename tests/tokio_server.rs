@@ -1,8 +1,8 @@
 //! The real-socket tests of `tests/std_server.rs` (in `common/server_suite.rs`), against the
-//! event-loop server (feature `event-loop`, two workers).
-#![cfg(feature = "event-loop")]
+//! tokio server.
+#![cfg(feature = "tokio")]
 
-const EVENT_LOOP: bool = true;
+const TOKIO: bool = true;
 
 mod common;
 

@@ -15,11 +15,11 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use crate::connection::{Connection, Exchange, Limits, Timeouts, DEFAULT_MAX_HEADERS};
-use crate::error::Failure;
-use crate::io::blocking::{serve_with_hooks, Hooks, ServeError};
+pub use super::{Config, ShutdownHandle};
+use super::{HostHooks, LINGER_MAX_BYTES};
+use crate::connection::{Connection, DEFAULT_MAX_HEADERS};
+use crate::io::blocking::{serve_with_hooks, ServeError};
 use crate::router::Handler;
-use crate::stream::StreamError;
 
 /// An `embedded_io` view of a std stream. Read timeouts (`WouldBlock` or `TimedOut` from a
 /// socket with `SO_RCVTIMEO`) surface as [`embedded_io::ErrorKind::TimedOut`], which the
@@ -78,100 +78,19 @@ impl<S: io::Write> embedded_io::Write for StdIo<S> {
     }
 }
 
-/// Settings of a [`Server`].
-#[derive(Debug, Clone)]
-pub struct Config {
-    /// Receive buffer per connection: bounds a request's head plus body.
-    pub rx_size: usize,
-    /// Transmit buffer per connection: response heads and bodies that fit are sent in one
-    /// write.
-    pub tx_size: usize,
-    /// Request size limits.
-    pub limits: Limits,
-    /// Connections served at once; one more gets `503` with `Retry-After` and is closed.
-    pub max_connections: usize,
-    /// How long a keep-alive connection may stay idle (no byte of a next request) before it
-    /// is closed without a response.
-    pub idle_timeout: Duration,
-    /// How long a request may take to arrive, head and body, from its first byte; then the
-    /// client gets 408 and the connection closes. A deadline, not a per-read timeout, so a
-    /// client trickling a byte at a time cannot hold a connection forever.
-    pub request_timeout: Duration,
-    /// How long a write may make no progress before the connection is dropped.
-    pub write_timeout: Duration,
-    /// After the last response, how long to keep reading (and discarding) what the client
-    /// still sends, so that closing does not reset the connection under the response.
-    pub linger: Duration,
-    /// Print one line per request to standard error.
-    pub log: bool,
+/// A bound HTTP/1.1 server. See the [module docs](self).
+#[derive(Debug)]
+pub struct Server {
+    listener: TcpListener,
+    config: Config,
+    shared: Arc<Shared>,
+    handle: ShutdownHandle,
 }
 
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            rx_size: 16 * 1024,
-            tx_size: 2 * 1024,
-            limits: Limits {
-                max_target: 8 * 1024,
-                ..Limits::DEFAULT
-            },
-            max_connections: 256,
-            idle_timeout: Duration::from_secs(5),
-            request_timeout: Duration::from_secs(10),
-            write_timeout: Duration::from_secs(5),
-            linger: Duration::from_secs(2),
-            log: true,
-        }
-    }
-}
-
-impl Config {
-    /// The idle and request timeouts as the core's [`Timeouts`] (milliseconds).
-    pub fn timeouts(&self) -> Timeouts {
-        Timeouts {
-            idle_ms: millis(self.idle_timeout),
-            request_ms: millis(self.request_timeout),
-            write_ms: millis(self.write_timeout),
-        }
-    }
-}
-
-/// A duration in whole milliseconds, saturating.
-pub(crate) fn millis(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
-}
-
-/// Tells a running [`Server`] to stop. Cloneable and usable from a signal handler thread.
-#[derive(Debug, Clone)]
-pub struct ShutdownHandle {
-    inner: Arc<Shared>,
-    wake_addr: SocketAddr,
-}
-
-impl ShutdownHandle {
-    /// Stop accepting, close idle connections, let in-flight requests finish; `serve`
-    /// returns when every connection is closed.
-    pub fn shutdown(&self) {
-        if self.inner.stopping.swap(true, Ordering::SeqCst) {
-            return;
-        }
-        // Wake `accept` with a connection of our own; it is dropped unread.
-        let _ = TcpStream::connect_timeout(&self.wake_addr, Duration::from_secs(1));
-        // Wake connections blocked in `read`: they see end of stream, and close when idle.
-        for stream in lock(&self.inner.open).values() {
-            let _ = stream.shutdown(Shutdown::Read);
-        }
-    }
-
-    /// Whether shutdown has been requested.
-    pub fn is_shutting_down(&self) -> bool {
-        self.inner.stopping.load(Ordering::SeqCst)
-    }
-}
-
+/// What the accept loop, the connections and the shutdown handle share.
 #[derive(Debug, Default)]
 struct Shared {
-    stopping: AtomicBool,
+    stopping: Arc<AtomicBool>,
     active: AtomicUsize,
     /// A clone of each open connection's stream, to wake it at shutdown.
     open: Mutex<HashMap<u64, TcpStream>>,
@@ -180,14 +99,6 @@ struct Shared {
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // A panicking connection thread must not take the server down with it.
     m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// A bound HTTP/1.1 server. See the [module docs](self).
-#[derive(Debug)]
-pub struct Server {
-    listener: TcpListener,
-    config: Config,
-    handle: ShutdownHandle,
 }
 
 impl Server {
@@ -200,13 +111,24 @@ impl Server {
             ip if ip.is_unspecified() => std::net::Ipv6Addr::LOCALHOST.into(),
             ip => ip,
         };
+        let wake_addr = SocketAddr::new(wake_ip, local.port());
+        let shared = Arc::new(Shared::default());
+        let waking = Arc::clone(&shared);
+        let wake = move || {
+            // Wake `accept` with a connection of our own; it is dropped unread.
+            let _ = TcpStream::connect_timeout(&wake_addr, Duration::from_secs(1));
+            // Wake connections blocked in `read`: they see end of stream, and close when
+            // idle.
+            for stream in lock(&waking.open).values() {
+                let _ = stream.shutdown(Shutdown::Read);
+            }
+        };
+        let handle = ShutdownHandle::new(Arc::clone(&shared.stopping), Arc::new(wake));
         Ok(Server {
             listener,
             config,
-            handle: ShutdownHandle {
-                inner: Arc::default(),
-                wake_addr: SocketAddr::new(wake_ip, local.port()),
-            },
+            shared,
+            handle,
         })
     }
 
@@ -228,7 +150,7 @@ impl Server {
         A: Handler,
         F: Fn() -> A + Sync,
     {
-        let shared = &self.handle.inner;
+        let shared = &self.shared;
         let config = &self.config;
         let make_app = &make_app;
         // Every connection's clock: milliseconds since the server started.
@@ -290,107 +212,6 @@ fn refuse_busy(mut stream: TcpStream, config: &Config) {
         .spawn(move || linger_close(&mut stream, linger));
 }
 
-/// Per-connection hooks: the clock and socket timeout for read deadlines, and the request log.
-struct ConnectionHooks<'c> {
-    /// A second handle on the connection's socket, to set its read timeout.
-    socket: TcpStream,
-    /// The read timeout last set on the socket, to avoid a system call when it is unchanged.
-    socket_timeout: Option<Duration>,
-    config: &'c Config,
-    peer: SocketAddr,
-    /// The clock starts here (the server's start).
-    epoch: Instant,
-    /// Set when the server shuts down: streams end.
-    stopping: &'c AtomicBool,
-    /// When the request being logged started.
-    started: Instant,
-}
-
-impl Hooks for ConnectionHooks<'_> {
-    fn now_ms(&mut self) -> Option<u64> {
-        Some(u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX))
-    }
-
-    fn timeouts(&self) -> Timeouts {
-        self.config.timeouts()
-    }
-
-    fn set_read_timeout(&mut self, ms: u64) {
-        // Socket timeouts must not be zero (that means "never" to the OS).
-        let timeout = Duration::from_millis(ms.max(1));
-        if self.socket_timeout != Some(timeout) {
-            let _ = self.socket.set_read_timeout(Some(timeout));
-            self.socket_timeout = Some(timeout);
-        }
-    }
-
-    fn request_started(&mut self) {
-        self.started = Instant::now();
-    }
-
-    fn sleep_ms(&mut self, ms: u64) -> Result<(), StreamError> {
-        // In slices, so that shutdown ends a stream within one.
-        let until = Instant::now() + Duration::from_millis(ms);
-        loop {
-            if self.stopping.load(Ordering::SeqCst) {
-                return Err(StreamError::ShuttingDown);
-            }
-            let left = until.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Ok(());
-            }
-            std::thread::sleep(left.min(SLEEP_SLICE));
-        }
-    }
-
-    fn responded(&mut self, exchange: &Exchange<'_>) {
-        if self.config.log {
-            log_exchange(self.peer, self.started, exchange);
-        }
-        // A pipelined next request is already here: its time starts now.
-        self.started = Instant::now();
-    }
-}
-
-/// How often a sleeping stream checks for shutdown.
-const SLEEP_SLICE: Duration = Duration::from_millis(50);
-
-/// The per-request log line: peer, method, path, status, time since the request's first
-/// bytes, and the protocol error or the reason for a 500 or a broken stream, if any.
-pub(crate) fn log_exchange(peer: SocketAddr, started: Instant, exchange: &Exchange<'_>) {
-    let elapsed = started.elapsed();
-    let method = exchange.method.map_or("-", |m| m.as_str());
-    let path = if exchange.path.is_empty() {
-        "-"
-    } else {
-        exchange.path
-    };
-    let error = exchange.error.map_or("", |e| e.as_str());
-    let failure = Reason(exchange.failure);
-    eprintln!(
-        "{} {} {} {} {:.3}ms {}{}",
-        peer,
-        method,
-        path,
-        exchange.status.code(),
-        elapsed.as_secs_f64() * 1e3,
-        error,
-        failure
-    );
-}
-
-/// A [`Failure`] for the log, or nothing.
-struct Reason(Option<Failure>);
-
-impl std::fmt::Display for Reason {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.0 {
-            Some(failure) => write!(f, "{failure}"),
-            None => Ok(()),
-        }
-    }
-}
-
 fn serve_stream<A: Handler>(
     stream: TcpStream,
     peer: SocketAddr,
@@ -408,15 +229,8 @@ fn serve_stream<A: Handler>(
     let mut tx = vec![0u8; config.tx_size];
     let mut conn: Connection<'_, DEFAULT_MAX_HEADERS> =
         Connection::with_limits(&mut rx, &mut tx, config.limits);
-    let mut hooks = ConnectionHooks {
-        socket,
-        socket_timeout: None,
-        config,
-        peer,
-        epoch,
-        stopping,
-        started: Instant::now(),
-    };
+    let mut hooks = HostHooks::new(config, peer, epoch, stopping);
+    hooks.socket = Some(socket);
     let mut io = StdIo(stream);
     let result = serve_with_hooks(&mut io, &mut conn, app, &mut hooks);
     let mut stream = io.0;
@@ -434,7 +248,7 @@ fn linger_close(stream: &mut TcpStream, linger: Duration) {
     let deadline = Instant::now() + linger;
     let mut sink = [0u8; 4096];
     let mut discarded = 0usize;
-    while discarded < 1 << 20 {
+    while discarded < LINGER_MAX_BYTES {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
             break;

@@ -1,0 +1,239 @@
+//! The tokio server (feature `tokio`): connections are tasks on tokio's current-thread
+//! runtime, each running the async driver over the same core as firmware does. The
+//! recommended host server: a connection costs its two buffers and a small task, not a
+//! thread, so the cap can be high; a stream that waits (Server-Sent Events) holds no thread.
+//!
+//! It keeps every promise of [`Config`]: `TCP_NODELAY`; the idle, request and write
+//! timeouts; a connection cap answered with 503; a lingering close after errors; the
+//! per-request log line; a graceful shutdown that stops accepting, closes idle connections,
+//! lets requests in flight finish and ends open streams; and no allocation per request in
+//! steady state (a connection's buffers are allocated once, when it is accepted).
+//!
+//! ```no_run
+//! use embedded_responder::tokio_server::{Config, Server};
+//! use embedded_responder::{get, Router};
+//!
+//! let server = Server::bind("127.0.0.1:8000", Config::default()).unwrap();
+//! server
+//!     .run(|| Router::new().route("/", get(|_req, res| res.html("<h1>Hello</h1>"))))
+//!     .unwrap();
+//! ```
+
+use std::cell::Cell;
+use std::io;
+use std::net::{SocketAddr, TcpListener as StdListener, ToSocketAddrs};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use embedded_io_adapters::tokio_1::FromTokio;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
+
+pub use super::{Config, ShutdownHandle};
+use super::{HostHooks, LINGER_MAX_BYTES};
+use crate::connection::{Connection, DEFAULT_MAX_HEADERS};
+use crate::io::asynch::{self, AsyncHandler, Timer};
+use crate::io::ServeError;
+use crate::response::BUSY_RESPONSE;
+
+/// The driver's clock: tokio's, in milliseconds since the server started.
+struct TokioTimer(tokio::time::Instant);
+
+impl Timer for TokioTimer {
+    fn now_ms(&self) -> u64 {
+        super::millis(self.0.elapsed())
+    }
+    async fn sleep_until(&self, deadline_ms: u64) {
+        tokio::time::sleep_until(self.0 + Duration::from_millis(deadline_ms)).await
+    }
+}
+
+/// A bound HTTP/1.1 server on tokio; see the [module docs](self).
+#[derive(Debug)]
+pub struct Server {
+    listener: StdListener,
+    config: Config,
+    stopping: Arc<AtomicBool>,
+    wake: Arc<Notify>,
+    handle: ShutdownHandle,
+}
+
+impl Server {
+    /// Bind to `addr` (e.g. `"127.0.0.1:8000"`, or port 0 for any free port). No runtime is
+    /// needed yet.
+    pub fn bind(addr: impl ToSocketAddrs, config: Config) -> io::Result<Server> {
+        let listener = StdListener::bind(addr)?;
+        listener.set_nonblocking(true)?;
+        let stopping = Arc::new(AtomicBool::new(false));
+        let wake = Arc::new(Notify::new());
+        let waking = Arc::clone(&wake);
+        let handle = ShutdownHandle::new(
+            Arc::clone(&stopping),
+            // A stored permit: the accept loop sees it even if it is not waiting yet.
+            Arc::new(move || waking.notify_one()),
+        );
+        Ok(Server {
+            listener,
+            config,
+            stopping,
+            wake,
+            handle,
+        })
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// A handle to stop the server, from any thread.
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        self.handle.clone()
+    }
+
+    /// Serve on a current-thread runtime of its own until shut down; blocks. Each connection
+    /// gets its own application from `make_app`: any [`AsyncHandler`], so a
+    /// [`crate::Router`] of blocking handlers too (but only async handlers can stream here:
+    /// see [`crate::io::asynch`]).
+    pub fn run<A, F>(self, make_app: F) -> io::Result<()>
+    where
+        A: AsyncHandler + 'static,
+        F: Fn() -> A + 'static,
+    {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let local = tokio::task::LocalSet::new();
+        local.block_on(&runtime, self.serve(make_app))
+    }
+
+    /// Serve until shut down, inside a tokio [`LocalSet`](tokio::task::LocalSet) (handlers
+    /// need not be `Send`); [`Server::run`] sets one up. Returns once every connection has
+    /// closed.
+    pub async fn serve<A, F>(self, make_app: F) -> io::Result<()>
+    where
+        A: AsyncHandler + 'static,
+        F: Fn() -> A + 'static,
+    {
+        let listener = TcpListener::from_std(self.listener)?;
+        let config = Rc::new(self.config);
+        let make_app = Rc::new(make_app);
+        let open = Rc::new(Cell::new(0usize));
+        let timer = Rc::new(TokioTimer(tokio::time::Instant::now()));
+        let epoch = Instant::now();
+        while !self.stopping.load(Ordering::SeqCst) {
+            let accepted = tokio::select! {
+                accepted = listener.accept() => accepted,
+                () = self.wake.notified() => continue,
+            };
+            let (stream, peer) = match accepted {
+                Ok(accepted) => accepted,
+                // Out of file descriptors or similar: back off instead of spinning.
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
+            };
+            if open.get() >= config.max_connections {
+                tokio::task::spawn_local(refuse_busy(stream, config.linger));
+                continue;
+            }
+            open.set(open.get() + 1);
+            let connection = ConnectionTask {
+                stream,
+                peer,
+                config: Rc::clone(&config),
+                timer: Rc::clone(&timer),
+                epoch,
+                stopping: Arc::clone(&self.stopping),
+            };
+            let (open, make_app) = (Rc::clone(&open), Rc::clone(&make_app));
+            tokio::task::spawn_local(async move {
+                connection.run(make_app()).await;
+                open.set(open.get() - 1);
+            });
+        }
+        drop(listener);
+        // Idle connections close within the give-way check; streams end at their next wait;
+        // requests in flight finish within their deadlines.
+        while open.get() > 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        Ok(())
+    }
+}
+
+/// One accepted connection, before its task runs.
+struct ConnectionTask {
+    stream: TcpStream,
+    peer: SocketAddr,
+    config: Rc<Config>,
+    timer: Rc<TokioTimer>,
+    epoch: Instant,
+    stopping: Arc<AtomicBool>,
+}
+
+impl ConnectionTask {
+    /// Serve the connection to its end, then close it (lingering unless the transport
+    /// failed).
+    async fn run<A: AsyncHandler>(self, mut app: A) {
+        let ConnectionTask {
+            stream,
+            peer,
+            config,
+            timer,
+            epoch,
+            stopping,
+        } = self;
+        let _ = stream.set_nodelay(true);
+        let (mut rx, mut tx) = (vec![0u8; config.rx_size], vec![0u8; config.tx_size]);
+        let mut conn: Connection<'_, DEFAULT_MAX_HEADERS> =
+            Connection::with_limits(&mut rx, &mut tx, config.limits);
+        let mut io = FromTokio::new(stream);
+        let mut hooks = HostHooks::new(&config, peer, epoch, &stopping);
+        let stop = |_answered: bool| stopping.load(Ordering::SeqCst);
+        let result = asynch::serve_giving_way(
+            &mut io,
+            &mut conn,
+            &mut app,
+            &*timer,
+            &mut hooks,
+            Some(&stop),
+        )
+        .await;
+        let stream = io.into_inner();
+        if !matches!(result, Err(ServeError::Io(_) | ServeError::WriteTimedOut)) {
+            linger_close(stream, config.linger).await;
+        }
+    }
+}
+
+/// Answer 503 and close, from a task of its own so that the accept loop never waits on a
+/// slow client.
+async fn refuse_busy(mut stream: TcpStream, linger: Duration) {
+    let written = tokio::time::timeout(Duration::from_millis(100), stream.write_all(BUSY_RESPONSE));
+    if let Ok(Ok(())) = written.await {
+        linger_close(stream, linger).await;
+    }
+}
+
+/// Half-close, then read and discard until the peer closes (bounded in time and bytes), so
+/// that unread request bytes do not make the kernel reset the connection under the last
+/// response.
+async fn linger_close(mut stream: TcpStream, linger: Duration) {
+    let _ = stream.shutdown().await;
+    let mut sink = [0u8; 4096];
+    let _ = tokio::time::timeout(linger, async {
+        let mut discarded = 0usize;
+        while discarded < LINGER_MAX_BYTES {
+            match stream.read(&mut sink).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => discarded += n,
+            }
+        }
+    })
+    .await;
+}
