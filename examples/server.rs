@@ -18,22 +18,29 @@ use embedded_responder::tokio_server::{Config, Server};
 
 fn main() {
     let mut addr = String::from("127.0.0.1:8000");
-    let mut log = true;
-    for arg in std::env::args().skip(1) {
+    let mut config = Config::default();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--quiet" | "-q" => log = false,
+            "--quiet" | "-q" => config.log = false,
+            "--max-connections" => match args.next().and_then(|n| n.parse().ok()) {
+                Some(n) => config.max_connections = n,
+                None => {
+                    eprintln!("--max-connections takes a number");
+                    std::process::exit(2);
+                }
+            },
             "--help" | "-h" => {
-                println!("usage: server [ADDRESS] [--quiet]   (default address 127.0.0.1:8000)");
+                println!(
+                    "usage: server [ADDRESS] [--quiet] [--max-connections N]   \
+                     (default 127.0.0.1:8000, 256 connections)"
+                );
                 return;
             }
             _ => addr = arg,
         }
     }
 
-    let config = Config {
-        log,
-        ..Config::default()
-    };
     let server = match Server::bind(&addr, config) {
         Ok(server) => server,
         Err(e) => {
