@@ -86,7 +86,7 @@ const CRC32: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
 
 /// Read the whole body, whatever its size or framing, through the connection's buffers;
 /// answer `{"bytes":N,"crc32":"xxxxxxxx"}`.
-pub fn upload<'a>(_req: &Request<'a, '_>, mut res: Responder<'a, '_>) -> Responded {
+pub fn upload<'a>(_req: &Request<'a>, mut res: Responder<'a, '_>) -> Responded {
     let mut crc = CRC32.digest();
     match res.request_body().for_each(|piece| crc.update(piece)) {
         Ok(total) => upload_answer(res, total, crc.finalize()),
@@ -96,7 +96,7 @@ pub fn upload<'a>(_req: &Request<'a, '_>, mut res: Responder<'a, '_>) -> Respond
 
 /// [`upload`] for async drivers.
 #[cfg(feature = "async")]
-pub async fn upload_async<'a>(_req: &Request<'a, '_>, mut res: Responder<'a, '_>) -> Responded {
+pub async fn upload_async<'a>(_req: &Request<'a>, mut res: Responder<'a, '_>) -> Responded {
     let mut crc = CRC32.digest();
     match res
         .request_body()
@@ -140,7 +140,7 @@ static PATTERN: [u8; 16 * 1024] = {
 pub const MAX_STREAM_BYTES: u64 = 1 << 40;
 
 /// The length `/stream` was asked for.
-fn stream_length(req: &Request<'_, '_>) -> Option<u64> {
+fn stream_length(req: &Request<'_>) -> Option<u64> {
     query_number(req, "bytes").filter(|&n| n <= MAX_STREAM_BYTES)
 }
 
@@ -149,7 +149,7 @@ const STREAM_USAGE: &str = "bytes=N (0 to 2^40) is required\n";
 /// `bytes=N`: exactly N bytes of `0123456789abcdef` repeated, streamed (chunked to HTTP/1.1
 /// clients, close-delimited to HTTP/1.0 ones) without a buffer of size N; 400 if N is
 /// missing, malformed or above [`MAX_STREAM_BYTES`].
-pub fn stream<'a>(req: &Request<'a, '_>, res: Responder<'a, '_>) -> Responded {
+pub fn stream<'a>(req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
     let Some(mut left) = stream_length(req) else {
         return bad_request(res, STREAM_USAGE);
     };
@@ -170,7 +170,7 @@ pub fn stream<'a>(req: &Request<'a, '_>, res: Responder<'a, '_>) -> Responded {
 
 /// [`stream`] for async drivers.
 #[cfg(feature = "async")]
-pub async fn stream_async<'a>(req: &Request<'a, '_>, res: Responder<'a, '_>) -> Responded {
+pub async fn stream_async<'a>(req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
     let Some(mut left) = stream_length(req) else {
         return bad_request(res, STREAM_USAGE);
     };
@@ -196,7 +196,7 @@ struct Ticks {
 }
 
 impl Ticks {
-    fn of(req: &Request<'_, '_>) -> Result<Ticks, &'static str> {
+    fn of(req: &Request<'_>) -> Result<Ticks, &'static str> {
         let interval_ms = match query_field(req, "interval_ms") {
             None => 1000,
             Some(raw) => parse_decimal(raw)
@@ -250,7 +250,7 @@ fn tick_data(seq: u64, uptime_ms: u64) -> heapless::String<64> {
 /// `interval_ms=M` (default 1000, at least 10) and `count=K` (default: until the client
 /// leaves or the server stops): one `tick` event every M ms, `id` from 1 (or from n+1 after
 /// `Last-Event-ID: n`), data `{"seq":<id>,"uptime_ms":<driver clock>}`.
-pub fn events<'a>(req: &Request<'a, '_>, res: Responder<'a, '_>) -> Responded {
+pub fn events<'a>(req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
     let ticks = match Ticks::of(req) {
         Ok(ticks) => ticks,
         Err(why) => return bad_request(res, why),
@@ -279,7 +279,7 @@ pub fn events<'a>(req: &Request<'a, '_>, res: Responder<'a, '_>) -> Responded {
 
 /// [`events`] for async drivers.
 #[cfg(feature = "async")]
-pub async fn events_async<'a>(req: &Request<'a, '_>, res: Responder<'a, '_>) -> Responded {
+pub async fn events_async<'a>(req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
     let ticks = match Ticks::of(req) {
         Ok(ticks) => ticks,
         Err(why) => return bad_request(res, why),
@@ -317,7 +317,7 @@ struct AsyncDemo<R> {
 
 #[cfg(feature = "async")]
 impl<R: Handler> crate::io::asynch::AsyncHandler for AsyncDemo<R> {
-    async fn handle<'a>(&mut self, req: &Request<'a, '_>, res: Responder<'a, '_>) -> Responded {
+    async fn handle<'a>(&mut self, req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
         use crate::request::Method::{Get, Head, Post};
         match (req.method(), req.path()) {
             (Post, "/upload") => upload_async(req, res).await,
@@ -327,7 +327,7 @@ impl<R: Handler> crate::io::asynch::AsyncHandler for AsyncDemo<R> {
         }
     }
 
-    fn stream_limit(&self, req: &Request<'_, '_>) -> Option<u64> {
+    fn stream_limit(&self, req: &Request<'_>) -> Option<u64> {
         self.router.stream_limit(req)
     }
 }
@@ -339,12 +339,12 @@ fn bad_request<'a>(res: Responder<'a, '_>, why: &'static str) -> Responded {
 }
 
 /// The raw value of the first query field `name`.
-fn query_field<'a>(req: &Request<'a, '_>, name: &str) -> Option<&'a str> {
+fn query_field<'a>(req: &Request<'a>, name: &str) -> Option<&'a str> {
     crate::target::form_value(req.query()?, name)
 }
 
 /// The query field `name` as a canonical decimal number.
-fn query_number(req: &Request<'_, '_>, name: &str) -> Option<u64> {
+fn query_number(req: &Request<'_>, name: &str) -> Option<u64> {
     parse_decimal(query_field(req, name)?)
 }
 
@@ -361,7 +361,7 @@ fn parse_decimal(raw: &str) -> Option<u64> {
 
 /// The request body back, with the request's Content-Type (`application/octet-stream` if
 /// none).
-pub fn echo<'a>(req: &Request<'a, '_>, res: Responder<'a, '_>) -> Responded {
+pub fn echo<'a>(req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
     let content_type = req
         .header("content-type")
         .unwrap_or("application/octet-stream");
@@ -369,7 +369,7 @@ pub fn echo<'a>(req: &Request<'a, '_>, res: Responder<'a, '_>) -> Responded {
 }
 
 /// 404 with [`NOT_FOUND_PAGE`].
-pub fn not_found<'a>(_req: &Request<'a, '_>, res: Responder<'a, '_>) -> Responded {
+pub fn not_found<'a>(_req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
     res.start(Status::NOT_FOUND)
         .header("Content-Type", "text/html; charset=utf-8")
         .body(NOT_FOUND_PAGE.as_bytes())

@@ -102,27 +102,74 @@ impl Version {
     }
 }
 
-/// One header field as parsed by httparse: a token name and a value without surrounding
-/// whitespace.
-pub type Header<'a> = httparse::Header<'a>;
+/// One header field of a request: a token name and a value without surrounding whitespace,
+/// both borrowed from the connection's buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header<'a> {
+    /// The field name, as sent (compare it case-insensitively).
+    pub name: &'a str,
+    /// The field value, without leading or trailing spaces and tabs.
+    pub value: &'a [u8],
+}
 
-/// An empty header-table slot, to build the table a [`crate::Connection`] parses into.
-pub const EMPTY_HEADER: Header<'static> = httparse::EMPTY_HEADER;
+/// The header fields of a [`Request`], in the order received; see [`Request::headers`].
+#[derive(Debug, Clone)]
+pub struct Headers<'a> {
+    /// Field lines not yet visited, each ending in CRLF.
+    rest: &'a [u8],
+}
 
-/// A parsed request, borrowing its bytes from the connection's buffer (`'a`) and its header
-/// table (`'h`). Handlers receive it by reference.
+impl<'a> Iterator for Headers<'a> {
+    type Item = Header<'a>;
+
+    fn next(&mut self) -> Option<Header<'a>> {
+        // The lines were validated by httparse: `name ":" OWS value OWS CRLF`, no folding.
+        let end = self.rest.windows(2).position(|w| w == b"\r\n")?;
+        let line = &self.rest[..end];
+        self.rest = &self.rest[end + 2..];
+        let colon = line.iter().position(|&b| b == b':')?;
+        let name = core::str::from_utf8(&line[..colon]).unwrap_or("");
+        let value = line[colon + 1..].trim_ascii_start();
+        let trailing = value
+            .iter()
+            .rev()
+            .take_while(|&&b| b == b' ' || b == b'\t')
+            .count();
+        Some(Header {
+            name,
+            value: &value[..value.len() - trailing],
+        })
+    }
+}
+
+/// httparse's header slot, which the head is validated with (the table lives only while
+/// the head is parsed; requests read their fields from the buffer).
+#[doc(hidden)]
+pub type RawHeader<'a> = httparse::Header<'a>;
+
+/// An empty slot of a [`RawHeader`] table.
+#[doc(hidden)]
+pub const EMPTY_HEADER: RawHeader<'static> = httparse::EMPTY_HEADER;
+
+/// A parsed request, borrowing its bytes from the connection's buffer. Handlers receive it
+/// by reference.
+///
+/// It holds no header table: the fields are read from the buffer when asked for
+/// ([`Request::header`], [`Request::headers`]), so that a handler that awaits (async
+/// driver) does not keep a table of slices alive across its awaits.
 #[derive(Debug, Clone, Copy)]
-pub struct Request<'a, 'h> {
+pub struct Request<'a> {
     method: Method,
     target: &'a str,
     path: &'a str,
     query: Option<&'a str>,
     version: Version,
-    headers: &'h [Header<'a>],
+    /// The field lines of the head, each ending in CRLF, validated.
+    fields: &'a [u8],
     body: &'a [u8],
 }
 
-impl<'a, 'h> Request<'a, 'h> {
+impl<'a> Request<'a> {
     /// The request method.
     pub fn method(&self) -> Method {
         self.method
@@ -150,8 +197,8 @@ impl<'a, 'h> Request<'a, 'h> {
     }
 
     /// All header fields, in the order received.
-    pub fn headers(&self) -> &'h [Header<'a>] {
-        self.headers
+    pub fn headers(&self) -> Headers<'a> {
+        Headers { rest: self.fields }
     }
 
     /// The first header with this name (ASCII case-insensitive), if its value is valid UTF-8.
@@ -162,8 +209,7 @@ impl<'a, 'h> Request<'a, 'h> {
 
     /// The raw bytes of the first header with this name (ASCII case-insensitive).
     pub fn header_bytes(&self, name: &str) -> Option<&'a [u8]> {
-        self.headers
-            .iter()
+        self.headers()
             .find(|h| h.name.eq_ignore_ascii_case(name))
             .map(|h| h.value)
     }
@@ -182,9 +228,9 @@ impl<'a, 'h> Request<'a, 'h> {
 /// The outcome of parsing a complete head: the request (body still empty) and how its body
 /// is framed.
 #[derive(Debug)]
-pub struct Head<'a, 'h> {
+pub struct Head<'a> {
     /// The request, with an empty body.
-    pub request: Request<'a, 'h>,
+    pub request: Request<'a>,
     /// How the body that follows the head is delimited.
     pub framing: Framing,
     /// The client asked to keep (`true`) or close (`false`) the connection, by the rules of
@@ -289,11 +335,11 @@ fn skip_to_line_feed(buf: &[u8], mut i: usize) -> usize {
 /// Parse a complete head (as delimited by [`HeadScanner`], blank line included) into
 /// `headers`, and apply the checks a server owes on top of httparse: method, target, version,
 /// Host, body framing, `Expect`.
-pub fn parse_head<'a, 'h>(
+pub fn parse_head<'a>(
     head: &'a [u8],
-    headers: &'h mut [Header<'a>],
+    headers: &mut [RawHeader<'a>],
     limits: &Limits,
-) -> Result<Head<'a, 'h>, Error> {
+) -> Result<Head<'a>, Error> {
     let mut parsed = httparse::Request::new(headers);
     let status = parsed.parse(head).map_err(|e| match e {
         httparse::Error::TooManyHeaders => Error::HeadTooLarge,
@@ -309,7 +355,18 @@ pub fn parse_head<'a, 'h>(
     else {
         return Err(Error::Malformed);
     };
-    let headers: &'h [Header<'a>] = parsed.headers;
+    let headers: &[RawHeader<'a>] = parsed.headers;
+    // The field lines: after the request line (and the empty lines httparse skipped before
+    // it), up to the blank line.
+    let mut line_start = 0;
+    while head[line_start..].starts_with(b"\r\n") {
+        line_start += 2;
+    }
+    let line_end = head[line_start..]
+        .windows(2)
+        .position(|w| w == b"\r\n")
+        .map_or(head.len(), |at| line_start + at + 2);
+    let fields = head.get(line_end..head.len() - 2).unwrap_or_default();
 
     if target.len() > limits.max_target {
         return Err(Error::UriTooLong);
@@ -374,7 +431,7 @@ pub fn parse_head<'a, 'h>(
             path,
             query,
             version,
-            headers,
+            fields,
             body: &[],
         },
         framing,
@@ -772,6 +829,32 @@ mod tests {
         assert_eq!(head.request.header("content-type"), Some("text/plain"));
         assert_eq!(head.request.header("CONTENT-TYPE"), Some("text/plain"));
         assert_eq!(head.request.header("accept"), None);
-        assert_eq!(head.request.headers().len(), 3);
+        assert_eq!(head.request.headers().count(), 3);
+    }
+
+    #[test]
+    fn fields_read_from_the_buffer_are_what_httparse_parsed() {
+        let heads: [&[u8]; 6] = [
+            b"GET / HTTP/1.1\r\nHost: h\r\n\r\n",
+            b"GET / HTTP/1.1\r\n\r\n",
+            b"\r\n\r\nGET / HTTP/1.1\r\nHost:h\r\nX:  \t a b \t \r\nEmpty:\r\n\r\n",
+            b"GET / HTTP/1.0\r\nA: 1\r\nA: 2\r\nB:\t3\r\n\r\n",
+            b"POST /x HTTP/1.1\r\nHost: h\r\nX-Colon: a:b: c\r\nObs: caf\xc3\xa9\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: h\r\nWeird-Value: \x80\xff\r\n\r\n",
+        ];
+        for raw in heads {
+            let mut table = [EMPTY_HEADER; 8];
+            let Ok(head) = parse_head(raw, &mut table, &Limits::DEFAULT) else {
+                continue;
+            };
+            let mut reference = [EMPTY_HEADER; 8];
+            let mut parsed = httparse::Request::new(&mut reference);
+            parsed.parse(raw).unwrap();
+            let ours: Vec<(&str, &[u8])> =
+                head.request.headers().map(|h| (h.name, h.value)).collect();
+            let theirs: Vec<(&str, &[u8])> =
+                parsed.headers.iter().map(|h| (h.name, h.value)).collect();
+            assert_eq!(ours, theirs, "{}", String::from_utf8_lossy(raw));
+        }
     }
 }

@@ -18,7 +18,7 @@ use crate::response::{Responded, Responder, Status};
 /// [`Router`]. Closures of the right shape implement it.
 pub trait Handler {
     /// Answer `req` through `res`.
-    fn handle<'a>(&mut self, req: &Request<'a, '_>, res: Responder<'a, '_>) -> Responded;
+    fn handle<'a>(&mut self, req: &Request<'a>, res: Responder<'a, '_>) -> Responded;
 
     /// Whether this handler reads `req`'s body as a stream
     /// ([`Responder::request_body`]), and up to how many bytes. `None` (the default): the
@@ -26,16 +26,16 @@ pub trait Handler {
     /// ([`Request::body`]). `Some(limit)`: a body that has not all arrived with the head is
     /// handed over as it arrives, and a declared length above `limit` is refused with 413
     /// before the handler runs (and before the client is asked to send it).
-    fn stream_limit(&self, _req: &Request<'_, '_>) -> Option<u64> {
+    fn stream_limit(&self, _req: &Request<'_>) -> Option<u64> {
         None
     }
 }
 
 impl<F> Handler for F
 where
-    F: for<'r, 'a, 'h, 's> FnMut(&'r Request<'a, 'h>, Responder<'a, 's>) -> Responded,
+    F: for<'r, 'a, 's> FnMut(&'r Request<'a>, Responder<'a, 's>) -> Responded,
 {
-    fn handle<'a>(&mut self, req: &Request<'a, '_>, res: Responder<'a, '_>) -> Responded {
+    fn handle<'a>(&mut self, req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
         self(req, res)
     }
 }
@@ -49,11 +49,11 @@ pub struct Streamed<H> {
 }
 
 impl<H: Handler> Handler for Streamed<H> {
-    fn handle<'a>(&mut self, req: &Request<'a, '_>, res: Responder<'a, '_>) -> Responded {
+    fn handle<'a>(&mut self, req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
         self.handler.handle(req, res)
     }
 
-    fn stream_limit(&self, _req: &Request<'_, '_>) -> Option<u64> {
+    fn stream_limit(&self, _req: &Request<'_>) -> Option<u64> {
         Some(self.limit)
     }
 }
@@ -63,7 +63,7 @@ impl<H: Handler> Handler for Streamed<H> {
 pub struct NotFound;
 
 impl Handler for NotFound {
-    fn handle<'a>(&mut self, _req: &Request<'a, '_>, res: Responder<'a, '_>) -> Responded {
+    fn handle<'a>(&mut self, _req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
         res.status(Status::NOT_FOUND)
     }
 }
@@ -111,12 +111,12 @@ pub trait MethodRoutes {
     /// The methods with a handler.
     fn methods(&self) -> MethodSet;
     /// The stream limit of the handler for `method` (see [`Handler::stream_limit`]).
-    fn stream_limit(&self, method: Method, req: &Request<'_, '_>) -> Option<u64>;
+    fn stream_limit(&self, method: Method, req: &Request<'_>) -> Option<u64>;
     /// Run the handler for `method`, or give the responder back if there is none.
     fn call<'a, 's>(
         &mut self,
         method: Method,
-        req: &Request<'a, '_>,
+        req: &Request<'a>,
         res: Responder<'a, 's>,
     ) -> Result<Responded, Responder<'a, 's>>;
 }
@@ -129,13 +129,13 @@ impl MethodRoutes for NoMethods {
     fn methods(&self) -> MethodSet {
         MethodSet::default()
     }
-    fn stream_limit(&self, _method: Method, _req: &Request<'_, '_>) -> Option<u64> {
+    fn stream_limit(&self, _method: Method, _req: &Request<'_>) -> Option<u64> {
         None
     }
     fn call<'a, 's>(
         &mut self,
         _method: Method,
-        _req: &Request<'a, '_>,
+        _req: &Request<'a>,
         res: Responder<'a, 's>,
     ) -> Result<Responded, Responder<'a, 's>> {
         Err(res)
@@ -154,7 +154,7 @@ impl<H: Handler, Next: MethodRoutes> MethodRoutes for OnMethod<H, Next> {
     fn methods(&self) -> MethodSet {
         self.next.methods().with(self.method)
     }
-    fn stream_limit(&self, method: Method, req: &Request<'_, '_>) -> Option<u64> {
+    fn stream_limit(&self, method: Method, req: &Request<'_>) -> Option<u64> {
         if method == self.method {
             self.handler.stream_limit(req)
         } else {
@@ -164,7 +164,7 @@ impl<H: Handler, Next: MethodRoutes> MethodRoutes for OnMethod<H, Next> {
     fn call<'a, 's>(
         &mut self,
         method: Method,
-        req: &Request<'a, '_>,
+        req: &Request<'a>,
         res: Responder<'a, 's>,
     ) -> Result<Responded, Responder<'a, 's>> {
         if method == self.method {
@@ -191,7 +191,7 @@ macro_rules! method_shortcuts {
             #[doc = concat!("Route `", stringify!($method), "` requests to a closure or function.")]
             pub fn $name<F>(handler: F) -> OnMethod<F, NoMethods>
             where
-                F: for<'r, 'a, 'h, 's> FnMut(&'r Request<'a, 'h>, Responder<'a, 's>) -> Responded,
+                F: for<'r, 'a, 's> FnMut(&'r Request<'a>, Responder<'a, 's>) -> Responded,
             {
                 on(Method::$method, handler)
             }
@@ -215,7 +215,7 @@ macro_rules! method_shortcuts {
                 #[doc = concat!("Also route `", stringify!($method), "` on this path.")]
                 pub fn $name<F>(self, handler: F) -> OnMethod<F, Self>
                 where
-                    F: for<'r, 'a, 'h, 's> FnMut(&'r Request<'a, 'h>, Responder<'a, 's>) -> Responded,
+                    F: for<'r, 'a, 's> FnMut(&'r Request<'a>, Responder<'a, 's>) -> Responded,
                 {
                     self.on(Method::$method, handler)
                 }
@@ -238,11 +238,11 @@ pub trait Routes {
     fn methods(&self) -> MethodSet;
     /// The stream limit of the route that would answer `req`: `None` if none would, or it
     /// takes whole bodies.
-    fn stream_limit(&self, req: &Request<'_, '_>) -> Option<u64>;
+    fn stream_limit(&self, req: &Request<'_>) -> Option<u64>;
     /// Answer `req` if a route's path matches it, else give the responder back.
     fn dispatch<'a, 's>(
         &mut self,
-        req: &Request<'a, '_>,
+        req: &Request<'a>,
         res: Responder<'a, 's>,
     ) -> Result<Responded, Responder<'a, 's>>;
 }
@@ -255,12 +255,12 @@ impl Routes for NoRoutes {
     fn methods(&self) -> MethodSet {
         MethodSet::default()
     }
-    fn stream_limit(&self, _req: &Request<'_, '_>) -> Option<u64> {
+    fn stream_limit(&self, _req: &Request<'_>) -> Option<u64> {
         None
     }
     fn dispatch<'a, 's>(
         &mut self,
-        _req: &Request<'a, '_>,
+        _req: &Request<'a>,
         res: Responder<'a, 's>,
     ) -> Result<Responded, Responder<'a, 's>> {
         Err(res)
@@ -280,7 +280,7 @@ impl<Prev: Routes, M: MethodRoutes> Routes for Route<Prev, M> {
         self.prev.methods().union(self.methods.methods())
     }
 
-    fn stream_limit(&self, req: &Request<'_, '_>) -> Option<u64> {
+    fn stream_limit(&self, req: &Request<'_>) -> Option<u64> {
         // The first matching route answers, as in `dispatch`.
         if let Some(limit) = self.prev.stream_limit(req) {
             return Some(limit);
@@ -296,7 +296,7 @@ impl<Prev: Routes, M: MethodRoutes> Routes for Route<Prev, M> {
 
     fn dispatch<'a, 's>(
         &mut self,
-        req: &Request<'a, '_>,
+        req: &Request<'a>,
         res: Responder<'a, 's>,
     ) -> Result<Responded, Responder<'a, 's>> {
         // Earlier routes first: the first matching route wins.
@@ -390,7 +390,7 @@ impl<R: Routes, F: Handler> Router<R, F> {
     /// Answer unmatched paths with `handler` instead of the plain 404.
     pub fn fallback<G>(self, handler: G) -> Router<R, G>
     where
-        G: for<'r, 'a, 'h, 's> FnMut(&'r Request<'a, 'h>, Responder<'a, 's>) -> Responded,
+        G: for<'r, 'a, 's> FnMut(&'r Request<'a>, Responder<'a, 's>) -> Responded,
     {
         Router {
             routes: self.routes,
@@ -400,7 +400,7 @@ impl<R: Routes, F: Handler> Router<R, F> {
 }
 
 impl<R: Routes, F: Handler> Handler for Router<R, F> {
-    fn handle<'a>(&mut self, req: &Request<'a, '_>, res: Responder<'a, '_>) -> Responded {
+    fn handle<'a>(&mut self, req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
         if req.path() == "*" {
             // Only OPTIONS gets this far with `*` (the request layer refuses the rest).
             return answer_with_allow(res, Method::Options, self.routes.methods());
@@ -411,7 +411,7 @@ impl<R: Routes, F: Handler> Handler for Router<R, F> {
         }
     }
 
-    fn stream_limit(&self, req: &Request<'_, '_>) -> Option<u64> {
+    fn stream_limit(&self, req: &Request<'_>) -> Option<u64> {
         self.routes
             .stream_limit(req)
             .or_else(|| self.fallback.stream_limit(req))

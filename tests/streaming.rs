@@ -534,7 +534,7 @@ fn a_client_that_vanishes_ends_its_event_stream_at_the_next_event() {
 }
 
 /// A handler reading the body a few bytes at a time with `read`, echoing it streamed.
-fn streaming_echo<'a>(_req: &Request<'a, '_>, mut res: Responder<'a, '_>) -> Responded {
+fn streaming_echo<'a>(_req: &Request<'a>, mut res: Responder<'a, '_>) -> Responded {
     let mut buf = [0u8; 7];
     let mut collected = Vec::new();
     loop {

@@ -92,7 +92,10 @@ fn read_all(s: &mut TcpStream) -> Vec<u8> {
 }
 
 fn status(response: &[u8]) -> u16 {
-    std::str::from_utf8(&response[9..12]).unwrap().parse().unwrap()
+    std::str::from_utf8(&response[9..12])
+        .unwrap()
+        .parse()
+        .unwrap()
 }
 
 #[test]
@@ -107,7 +110,10 @@ fn a_stalled_upload_gets_408_at_the_request_deadline() {
         let out = read_all(&mut s);
         assert_eq!(status(&out), 408, "{host:?}");
         let took = started.elapsed();
-        assert!(took >= Duration::from_millis(350) && took < Duration::from_secs(5), "{host:?}: {took:?}");
+        assert!(
+            took >= Duration::from_millis(350) && took < Duration::from_secs(5),
+            "{host:?}: {took:?}"
+        );
     }
 }
 
@@ -155,7 +161,8 @@ fn a_slow_reader_is_followed_and_a_reader_that_stops_is_dropped() {
     for host in HOSTS {
         let server = Running::start(host, short_timeouts());
         let mut s = server.connect();
-        s.write_all(b"GET /stream?bytes=100000000000 HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        s.write_all(b"GET /stream?bytes=100000000000 HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
         // Slowly: 4 KiB every 20 ms for a second, each piece the right bytes.
         let mut buf = [0u8; 4096];
         let mut got = 0usize;
@@ -176,13 +183,17 @@ fn a_slow_reader_is_followed_and_a_reader_that_stops_is_dropped() {
                 Ok(0) | Err(_) => break,
                 Ok(n) => rest += n,
             }
-            assert!(started.elapsed() < Duration::from_secs(10), "{host:?}: still streaming");
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "{host:?}: still streaming"
+            );
         }
         // Bounded by the socket buffers, not by the 100 GB asked for.
         assert!(rest < 64 << 20, "{host:?}: {rest} bytes after stopping");
         // The server is still there.
         let mut s = server.connect();
-        s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+        s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .unwrap();
         assert_eq!(status(&read_all(&mut s)), 200, "{host:?}");
     }
 }
@@ -200,10 +211,14 @@ fn event_stream_clients_that_vanish_free_their_places() {
         for round in 0..3 {
             let mut clients: Vec<TcpStream> = (0..8).map(|_| server.connect()).collect();
             for c in &mut clients {
-                c.write_all(b"GET /events?interval_ms=50 HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+                c.write_all(b"GET /events?interval_ms=50 HTTP/1.1\r\nHost: x\r\n\r\n")
+                    .unwrap();
                 let mut first = [0u8; 64];
                 let n = c.read(&mut first).unwrap();
-                assert!(first[..n].starts_with(b"HTTP/1.1 200 OK"), "{host:?} round {round}");
+                assert!(
+                    first[..n].starts_with(b"HTTP/1.1 200 OK"),
+                    "{host:?} round {round}"
+                );
             }
             // All eight go away without a word; their handlers end at their next event and
             // the places are free for the next round (else it would get 503s).
@@ -218,13 +233,17 @@ fn shutdown_ends_open_event_streams_cleanly() {
     for host in HOSTS {
         let server = Running::start(host, short_timeouts());
         let mut s = server.connect();
-        s.write_all(b"GET /events?interval_ms=100 HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        s.write_all(b"GET /events?interval_ms=100 HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
         let mut first = [0u8; 64];
         assert!(s.read(&mut first).unwrap() > 0);
         let started = Instant::now();
         drop(server); // shuts down and joins
         assert!(started.elapsed() < Duration::from_secs(3), "{host:?}");
         let rest = String::from_utf8_lossy(&read_all(&mut s)).into_owned();
-        assert!(rest.ends_with("0\r\n\r\n"), "{host:?}: the last chunk: {rest:?}");
+        assert!(
+            rest.ends_with("0\r\n\r\n"),
+            "{host:?}: the last chunk: {rest:?}"
+        );
     }
 }

@@ -12,9 +12,7 @@ mod body_in;
 
 use crate::body::{ChunkedDecoder, Framing};
 use crate::error::{Error, Failure};
-use crate::request::{
-    parse_head, HeadScanner, Header, Method, Request, Scan, Version, EMPTY_HEADER,
-};
+use crate::request::{parse_head, HeadScanner, Method, Request, Scan, Version, EMPTY_HEADER};
 use crate::response::{Outgoing, Responded, Responder, ResponseContext, Status};
 use crate::router::Handler;
 use crate::stream::{Channel, StreamError, Wire};
@@ -347,8 +345,7 @@ impl<'b, const MAX_HEADERS: usize> Connection<'b, MAX_HEADERS> {
     /// Advance the state machine: parse what has arrived, call `app` once a request is whole,
     /// and say what the driver must do.
     pub fn poll<A: Handler + ?Sized>(&mut self, app: &mut A) -> Action<'_> {
-        let mut headers = [EMPTY_HEADER; MAX_HEADERS];
-        match self.next(&mut headers) {
+        match self.next() {
             Next::Action(action) => action,
             Next::Request(pending) => pending.handle(app),
         }
@@ -356,13 +353,14 @@ impl<'b, const MAX_HEADERS: usize> Connection<'b, MAX_HEADERS> {
 
     /// Advance the state machine without calling a handler: either an action for the driver,
     /// or a whole request for the driver to hand to its handler through [`Pending`]. This is
-    /// [`Connection::poll`] for drivers whose handlers await (the `async` feature); `headers`
-    /// is the header table, which must live as long as the handler runs.
-    pub fn next<'c, 'h>(&'c mut self, headers: &'h mut [Header<'c>]) -> Next<'c, 'h> {
+    /// [`Connection::poll`] for drivers that lend the handler their transport (streaming) or
+    /// whose handlers await. The head is validated against a table of `MAX_HEADERS` slots on
+    /// the stack of this call; the request keeps no table.
+    pub fn next(&mut self) -> Next<'_> {
         match self.cursor.state {
             State::Closing => Next::Action(Action::Close),
             State::Head => match self.scan_head() {
-                Ok(Some(head_len)) => self.prepare(headers, head_len, None),
+                Ok(Some(head_len)) => self.prepare(head_len, None),
                 Ok(None) => Next::Action(self.wait()),
                 Err(e) => Next::Action(fail(&mut self.cursor.state, self.tx, e, None)),
             },
@@ -372,10 +370,10 @@ impl<'b, const MAX_HEADERS: usize> Connection<'b, MAX_HEADERS> {
                 if self.cursor.filled - self.cursor.start < head_len + body_len {
                     return Next::Action(self.wait());
                 }
-                self.prepare(headers, head_len, Some(body_len))
+                self.prepare(head_len, Some(body_len))
             }
             State::Chunked { head_len, .. } => match self.decode_more() {
-                Ok(Some(body_len)) => self.prepare(headers, head_len, Some(body_len)),
+                Ok(Some(body_len)) => self.prepare(head_len, Some(body_len)),
                 Ok(None) => Next::Action(self.wait()),
                 Err(e) => Next::Action(fail(&mut self.cursor.state, self.tx, e, None)),
             },
@@ -459,15 +457,11 @@ impl<'b, const MAX_HEADERS: usize> Connection<'b, MAX_HEADERS> {
         wait_for_more(&mut self.cursor, self.tx)
     }
 
-    /// A complete head of `head_len` bytes starts at `rx[start]`: parse it into `headers`,
-    /// and hand out the request: with its body once the body is here too (`body_len` if
-    /// already known), or with the body still to come, for the handler to decide.
-    fn prepare<'c, 'h>(
-        &'c mut self,
-        headers: &'h mut [Header<'c>],
-        head_len: usize,
-        body_len: Option<usize>,
-    ) -> Next<'c, 'h> {
+    /// A complete head of `head_len` bytes starts at `rx[start]`: validate it, and hand out
+    /// the request: with its body once the body is here too (`body_len` if already known), or
+    /// with the body still to come, for the handler to decide.
+    fn prepare(&mut self, head_len: usize, body_len: Option<usize>) -> Next<'_> {
+        let mut headers = [EMPTY_HEADER; MAX_HEADERS];
         // Borrow fields one by one, and the buffer as head and body apart: the request borrows
         // the head for as long as the returned action lives, while the body may still be
         // decoded in place, and errors and waiting only touch `state` and `tx`.
@@ -481,7 +475,7 @@ impl<'b, const MAX_HEADERS: usize> Connection<'b, MAX_HEADERS> {
         let (before, after) = rx.split_at_mut(request_start + head_len);
         let head_bytes: &[u8] = &before[request_start..];
         let received = cursor.filled - request_start - head_len;
-        let head = match parse_head(head_bytes, headers, limits) {
+        let head = match parse_head(head_bytes, &mut headers, limits) {
             Ok(head) => head,
             Err(e) => return Next::Action(fail(&mut cursor.state, tx, e, None)),
         };
@@ -544,12 +538,12 @@ impl<'b, const MAX_HEADERS: usize> Connection<'b, MAX_HEADERS> {
 
 /// What [`Connection::next`] found.
 #[derive(Debug)]
-pub enum Next<'c, 'h> {
+pub enum Next<'c> {
     /// Something for the driver to do.
     Action(Action<'c>),
     /// A request: hand it to a handler with [`Pending::handle_with`] (or [`Pending::handle`]
     /// or [`Pending::handle_async`]), then do the action that returns.
-    Request(Pending<'c, 'h>),
+    Request(Pending<'c>),
 }
 
 /// A body that had not all arrived with its head.
@@ -567,8 +561,8 @@ struct Unread {
 /// stages (or streams) the response and moves the connection past the request; dropping it
 /// unhandled leaves the request to be parsed again.
 #[derive(Debug)]
-pub struct Pending<'c, 'h> {
-    request: Request<'c, 'h>,
+pub struct Pending<'c> {
+    request: Request<'c>,
     ctx: ResponseContext,
     tx: &'c mut [u8],
     /// Head and body bytes of this request, consumed once it is answered.
@@ -582,9 +576,9 @@ pub struct Pending<'c, 'h> {
     unread: Option<Unread>,
 }
 
-impl<'c, 'h> Pending<'c, 'h> {
+impl<'c, 'h> Pending<'c> {
     /// The request.
-    pub fn request(&self) -> &Request<'c, 'h> {
+    pub fn request(&self) -> &Request<'c> {
         &self.request
     }
 
@@ -650,7 +644,7 @@ impl<'c, 'h> Pending<'c, 'h> {
         self,
         limit: Option<u64>,
         wire: &'w mut dyn Wire,
-    ) -> Result<Open<'c, 'h, 'w>, Action<'c>> {
+    ) -> Result<Open<'c, 'w>, Action<'c>> {
         wire.request_started_at(self.cursor.request_started_ms);
         let streamed = match (self.unread, limit) {
             (None, _) => None,
@@ -762,7 +756,7 @@ impl<'c, 'h> Pending<'c, 'h> {
     /// Move past the request (its `consumed` bytes, or to the bytes `skipped` leaves after a
     /// streamed body) and hand out its response.
     fn conclude(
-        request: Request<'c, 'h>,
+        request: Request<'c>,
         tx: &'c mut [u8],
         cursor: &'c mut Cursor,
         consumed: usize,
@@ -807,8 +801,8 @@ impl<'c, 'h> Pending<'c, 'h> {
 }
 
 /// An exchange under way: the request, the driver's link, and the response's state.
-struct Open<'c, 'h, 'w> {
-    request: Request<'c, 'h>,
+struct Open<'c, 'w> {
+    request: Request<'c>,
     ctx: ResponseContext,
     tx: &'c mut [u8],
     consumed: usize,
@@ -818,7 +812,7 @@ struct Open<'c, 'h, 'w> {
     link: Link<'c, 'w>,
 }
 
-impl<'c, 'h, 'w> Open<'c, 'h, 'w> {
+impl<'c, 'h, 'w> Open<'c, 'w> {
     /// Run an async handler on the exchange. (Not an `async fn`: its future would hold the
     /// exchange twice, as argument and as local.)
     #[cfg(feature = "async")]
@@ -1071,7 +1065,7 @@ fn fail<'t>(
     state: &mut State,
     tx: &'t mut [u8],
     error: Error,
-    request: Option<&Request<'t, '_>>,
+    request: Option<&Request<'t>>,
 ) -> Action<'t> {
     *state = State::Closing;
     let ctx = ResponseContext {
@@ -1110,7 +1104,7 @@ mod tests {
     use crate::response::Responded;
 
     /// Echo app: `<METHOD> <path> <body>` as text.
-    fn app(req: &crate::Request<'_, '_>, res: Responder<'_, '_>) -> Responded {
+    fn app(req: &crate::Request<'_>, res: Responder<'_, '_>) -> Responded {
         let (method, path, body) = (req.method(), req.path(), req.body());
         res.start(Status::OK).body_with(|w| {
             w.push_str(method.as_str());

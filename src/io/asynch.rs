@@ -25,7 +25,7 @@ use embedded_io_async::{Read, Write};
 use crate::connection::{Action, Connection, Next, Timeouts};
 use crate::io::blocking::stream_error;
 use crate::io::{Hooks, ServeError};
-use crate::request::{Request, EMPTY_HEADER};
+use crate::request::Request;
 use crate::response::{Responded, Responder};
 use crate::router::Handler;
 use crate::stream::{StreamError, Wire};
@@ -38,21 +38,21 @@ use crate::stream::{StreamError, Wire};
 #[allow(async_fn_in_trait)] // single-threaded executors (embassy) need no Send bound
 pub trait AsyncHandler {
     /// Answer `req` through `res`.
-    async fn handle<'a>(&mut self, req: &Request<'a, '_>, res: Responder<'a, '_>) -> Responded;
+    async fn handle<'a>(&mut self, req: &Request<'a>, res: Responder<'a, '_>) -> Responded;
 
     /// Whether this handler reads `req`'s body as a stream, and up to how many bytes; see
     /// [`Handler::stream_limit`].
-    fn stream_limit(&self, _req: &Request<'_, '_>) -> Option<u64> {
+    fn stream_limit(&self, _req: &Request<'_>) -> Option<u64> {
         None
     }
 }
 
 impl<H: Handler + ?Sized> AsyncHandler for H {
-    async fn handle<'a>(&mut self, req: &Request<'a, '_>, res: Responder<'a, '_>) -> Responded {
+    async fn handle<'a>(&mut self, req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
         Handler::handle(self, req, res)
     }
 
-    fn stream_limit(&self, req: &Request<'_, '_>) -> Option<u64> {
+    fn stream_limit(&self, req: &Request<'_>) -> Option<u64> {
         Handler::stream_limit(self, req)
     }
 }
@@ -68,7 +68,7 @@ pub struct AsyncFn<F> {
 /// `async_fn(async |req, res| { let t = sensor.read().await; ... })`.
 pub fn async_fn<F>(f: F) -> AsyncFn<F>
 where
-    F: for<'r, 'a, 'h, 's> AsyncFnMut(&'r Request<'a, 'h>, Responder<'a, 's>) -> Responded,
+    F: for<'r, 'a, 's> AsyncFnMut(&'r Request<'a>, Responder<'a, 's>) -> Responded,
 {
     AsyncFn {
         f,
@@ -87,13 +87,13 @@ impl<F> AsyncFn<F> {
 
 impl<F> AsyncHandler for AsyncFn<F>
 where
-    F: for<'r, 'a, 'h, 's> AsyncFnMut(&'r Request<'a, 'h>, Responder<'a, 's>) -> Responded,
+    F: for<'r, 'a, 's> AsyncFnMut(&'r Request<'a>, Responder<'a, 's>) -> Responded,
 {
-    async fn handle<'a>(&mut self, req: &Request<'a, '_>, res: Responder<'a, '_>) -> Responded {
+    async fn handle<'a>(&mut self, req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
         (self.f)(req, res).await
     }
 
-    fn stream_limit(&self, _req: &Request<'_, '_>) -> Option<u64> {
+    fn stream_limit(&self, _req: &Request<'_>) -> Option<u64> {
         self.stream_limit
     }
 }
@@ -184,8 +184,7 @@ where
     let timeouts = hooks.timeouts();
     let mut answered = false;
     loop {
-        let mut headers = [EMPTY_HEADER; H];
-        let action = match conn.next(&mut headers) {
+        let action = match conn.next() {
             Next::Action(action) => action,
             Next::Request(pending) => 'handled: {
                 let watch = Cell::new(NO_DEADLINE);

@@ -10,7 +10,6 @@ use embedded_io::{Error as _, ErrorKind, Read, Write};
 
 pub use super::{Hooks, ServeError};
 use crate::connection::{Action, Connection, Next};
-use crate::request::EMPTY_HEADER;
 use crate::router::Handler;
 use crate::stream::{StreamError, Wire};
 
@@ -119,8 +118,7 @@ where
 {
     conn.reset();
     loop {
-        let mut headers = [EMPTY_HEADER; H];
-        let action = match conn.next(&mut headers) {
+        let action = match conn.next() {
             Next::Action(action) => action,
             Next::Request(pending) => {
                 let mut wire = DriverWire {
