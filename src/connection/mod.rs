@@ -345,7 +345,7 @@ impl<'b, const MAX_HEADERS: usize> Connection<'b, MAX_HEADERS> {
     /// Advance the state machine: parse what has arrived, call `app` once a request is whole,
     /// and say what the driver must do.
     pub fn poll<A: Handler + ?Sized>(&mut self, app: &mut A) -> Action<'_> {
-        match self.next() {
+        match self.step() {
             Next::Action(action) => action,
             Next::Request(pending) => pending.handle(app),
         }
@@ -356,7 +356,7 @@ impl<'b, const MAX_HEADERS: usize> Connection<'b, MAX_HEADERS> {
     /// [`Connection::poll`] for drivers that lend the handler their transport (streaming) or
     /// whose handlers await. The head is validated against a table of `MAX_HEADERS` slots on
     /// the stack of this call; the request keeps no table.
-    pub fn next(&mut self) -> Next<'_> {
+    pub fn step(&mut self) -> Next<'_> {
         match self.cursor.state {
             State::Closing => Next::Action(Action::Close),
             State::Head => match self.scan_head() {
@@ -536,7 +536,7 @@ impl<'b, const MAX_HEADERS: usize> Connection<'b, MAX_HEADERS> {
     }
 }
 
-/// What [`Connection::next`] found.
+/// What [`Connection::step`] found.
 #[derive(Debug)]
 pub enum Next<'c> {
     /// Something for the driver to do.
@@ -576,7 +576,7 @@ pub struct Pending<'c> {
     unread: Option<Unread>,
 }
 
-impl<'c, 'h> Pending<'c> {
+impl<'c> Pending<'c> {
     /// The request.
     pub fn request(&self) -> &Request<'c> {
         &self.request
@@ -631,7 +631,6 @@ impl<'c, 'h> Pending<'c> {
     ) -> Result<impl core::future::Future<Output = Action<'c>> + 'x, Action<'c>>
     where
         'c: 'x,
-        'h: 'x,
     {
         let limit = self.unread.and_then(|_| app.stream_limit(&self.request));
         Ok(self.open(limit, wire)?.run(app))
@@ -812,17 +811,16 @@ struct Open<'c, 'w> {
     link: Link<'c, 'w>,
 }
 
-impl<'c, 'h, 'w> Open<'c, 'w> {
+impl<'c, 'w> Open<'c, 'w> {
     /// Run an async handler on the exchange. (Not an `async fn`: its future would hold the
     /// exchange twice, as argument and as local.)
     #[cfg(feature = "async")]
     fn run<'x, A: crate::io::asynch::AsyncHandler + ?Sized>(
         self,
         app: &'x mut A,
-    ) -> impl core::future::Future<Output = Action<'c>> + use<'c, 'h, 'w, 'x, A>
+    ) -> impl core::future::Future<Output = Action<'c>> + use<'c, 'w, 'x, A>
     where
         'c: 'x,
-        'h: 'x,
         'w: 'x,
     {
         let mut open = self;

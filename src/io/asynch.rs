@@ -184,7 +184,7 @@ where
     let timeouts = hooks.timeouts();
     let mut answered = false;
     loop {
-        let action = match conn.next() {
+        let action = match conn.step() {
             Next::Action(action) => action,
             Next::Request(pending) => 'handled: {
                 let watch = Cell::new(NO_DEADLINE);

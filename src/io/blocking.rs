@@ -118,7 +118,7 @@ where
 {
     conn.reset();
     loop {
-        let action = match conn.next() {
+        let action = match conn.step() {
             Next::Action(action) => action,
             Next::Request(pending) => {
                 let mut wire = DriverWire {
