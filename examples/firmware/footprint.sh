@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Flash and RAM of the firmware binaries, as a Markdown table, and the `uart` firmware's
-# peak stack measured under QEMU (stack painted at boot, high-water mark read from /stats
-# after a mix of requests).
+# Flash and RAM of the firmware binaries, as a Markdown table, and their peak stack measured
+# under QEMU (stack painted at boot, high-water mark read from /stats after a mix of requests;
+# for `ethernet` also 256 KiB uploads and an event stream).
 #   footprint.sh [--max-flash BYTES] [--max-ram BYTES]
 # With limits, exits 1 if the `uart` firmware's flash or RAM (statics + peak stack) exceeds
 # them. Needs readelf (binutils), qemu-system-arm, curl.
@@ -50,6 +50,12 @@ peak_stack() {
       -H 'Accept-Encoding: gzip, deflate, br' -H 'Cache-Control: max-age=0' -H 'Upgrade-Insecure-Requests: 1' \
       -H 'Sec-Fetch-Site: none' -H 'Sec-Fetch-Mode: navigate' -H 'Sec-Fetch-User: ?1' -H 'Sec-Fetch-Dest: document' \
       -H 'sec-ch-ua-platform: "Linux"' "$url/"
+    if [ "$kind" = ethernet ]; then # its streaming routes
+      head -c 262144 /dev/zero > "target/footprint-upload.bin"
+      curl -s -m 30 --data-binary @target/footprint-upload.bin "$url/upload"
+      curl -s -m 30 -H 'Transfer-Encoding: chunked' --data-binary @target/footprint-upload.bin "$url/upload"
+      curl -s -m 5 -N "$url/events?interval_ms=10&count=3"
+    fi
   } > /dev/null || true
   stats=$(curl -s -m 5 "$url/stats" || true)
   kill "$qemu" 2>/dev/null || true
@@ -67,7 +73,7 @@ echo "|---|---|---|---|---|"
 echo "| \`uart\` (runtime, UART driver, library, app) | $uart_flash B | $(statics uart) B | $peak B | $uart_ram B |"
 echo "| \`baseline\` (runtime, UART driver, echo; no HTTP) | $base_flash B | $(statics baseline) B | n/a | n/a |"
 echo "| HTTP share (\`uart\` - \`baseline\`) | $((uart_flash - base_flash)) B | | | |"
-echo "| \`ethernet\` (adds smoltcp, MAC driver; 12 sockets of 2 KiB on the stack) | $eth_flash B | $(statics ethernet) B | $eth_peak B | $(( $(statics ethernet) + eth_peak )) B |"
+echo "| \`ethernet\` (adds smoltcp, MAC driver; 12 sockets of 2 KiB on the stack; /upload, /events) | $eth_flash B | $(statics ethernet) B | $eth_peak B | $(( $(statics ethernet) + eth_peak )) B |"
 status=0
 if [ -n "$max_flash" ] && [ "$uart_flash" -gt "$max_flash" ]; then
   echo "uart flash $uart_flash B exceeds the limit of $max_flash B" >&2; status=1

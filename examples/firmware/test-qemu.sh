@@ -62,6 +62,35 @@ PY
     wait $(jobs -p | grep -v "^$qemu_pid$") 2>/dev/null || true
     check "$kind: 8 parallel clients x 5 requests" 40 "$(cat "$tmp"/* | grep -c '^200$' || true)"
     rm -rf "$tmp"
+
+    # Streaming: an upload far larger than every buffer (1.5 KiB receive buffer, 1 KiB
+    # socket windows) is read through them; its CRC-32 is checked against zlib's.
+    upload=target/upload-256k.bin
+    python3 -c 'import random, sys; random.seed(6965); sys.stdout.buffer.write(random.randbytes(256 * 1024))' > "$upload"
+    crc=$(python3 -c 'import sys, zlib; print("%08x" % zlib.crc32(open(sys.argv[1], "rb").read()))' "$upload")
+    want="{\"bytes\":262144,\"crc32\":\"$crc\"}"
+    check "$kind: POST /upload, 256 KiB with Content-Length" "$want" \
+      "$(curl -sS -m 30 --data-binary @"$upload" "$url/upload" || true)"
+    check "$kind: POST /upload, 256 KiB chunked" "$want" \
+      "$(curl -sS -m 30 -H 'Transfer-Encoding: chunked' --data-binary @"$upload" "$url/upload" || true)"
+    check "$kind: POST /upload after Expect: 100-continue" "$want" \
+      "$(curl -sS -m 30 -H 'Expect: 100-continue' --data-binary @"$upload" "$url/upload" || true)"
+    check "$kind: POST /upload answers JSON" "200 application/json" \
+      "$(curl -sS -m 10 -o /dev/null -w '%{http_code} %{content_type}' -d 'x' "$url/upload" || true)"
+    check "$kind: keep-alive after a streamed upload (status, new connections)" "200 1 200 0 " \
+      "$(curl -sS -m 30 -o /dev/null -w '%{http_code} %{num_connects} ' --data-binary @"$upload" "$url/upload" \
+        --next -sS -m 10 -o /dev/null -w '%{http_code} %{num_connects} ' "$url/" || true)"
+    # Server-Sent Events: the firmware sleeps between them with the network polled.
+    events=$(curl -sS -N -m 10 "$url/events?interval_ms=50&count=3" || true)
+    check "$kind: GET /events?interval_ms=50&count=3: ids" "1 2 3" \
+      "$(echo "$events" | awk '$1 == "id:" { printf "%s%s", sep, $2; sep = " " }')"
+    check "$kind: GET /events: 3 tick events with their data" "3 3" \
+      "$(echo "$events" | grep -c '^event: tick$') $(echo "$events" | grep -c '^data: {"seq":[1-3],"uptime_ms":[0-9]*}$')"
+    check "$kind: GET /events is an event stream" "200 text/event-stream" \
+      "$(curl -sS -m 10 -o /dev/null -w '%{http_code} %{content_type}' "$url/events?count=1" || true)"
+    # An endless stream ends when its client leaves (at the next event).
+    curl -sS -N -m 1 -o /dev/null "$url/events?interval_ms=100" 2>/dev/null || true
+    check "$kind: GET / after the uploads and streams is the page" "$page" "$(curl -sS -m 10 "$url/" || true)"
   fi
   stop
 done

@@ -1,13 +1,14 @@
 //! The app every binary serves (the std example's `GET /`, `POST /echo` and 404, from the
 //! library's `demo` module) plus one firmware-typical route: `GET /stats`, counters and the
 //! memory figures a firmware author watches. Also the [`Hooks`] that give the library's
-//! blocking driver its clock.
+//! blocking driver its clock, and a sleep for streaming handlers ([`Wait`]).
 
 use core::cell::Cell;
 
 use embedded_responder::demo::{self, PAGE};
 use embedded_responder::io::blocking::Hooks;
-use embedded_responder::{get, post, Exchange, Handler, Router, Status, Timeouts};
+use embedded_responder::router::Routes;
+use embedded_responder::{get, post, Exchange, Handler, Router, Status, StreamError, Timeouts};
 
 use crate::{clock, stack};
 
@@ -52,17 +53,48 @@ pub struct Stats {
     pub responses: Cell<u32>,
 }
 
-/// The blocking driver's hooks: the SysTick clock, the timeouts, and a response counter.
-pub struct FirmwareHooks<'a> {
+/// How the firmware waits while a handler sleeps ([`Hooks::sleep_ms`], e.g. between
+/// Server-Sent Events): do the work that must go on meanwhile (moving packets), then sleep
+/// until an interrupt unless more work or `deadline_ms` has come. Called until the deadline
+/// passes; the clock's tick wakes the core, so a sleep ends at most one tick late.
+pub trait Wait {
+    /// Work, then sleep once (unless there is more to do or `deadline_ms` has passed).
+    fn wait(&self, deadline_ms: u64);
+}
+
+impl<W: Wait + ?Sized> Wait for &W {
+    fn wait(&self, deadline_ms: u64) {
+        (**self).wait(deadline_ms);
+    }
+}
+
+/// Nothing to keep going meanwhile: sleep until the next interrupt, the clock's tick at the
+/// latest. Only time is waited for, so no check is guarded against a lost wake-up: a tick
+/// between the deadline check and `wfi` makes the sleep end one tick late. (As small as the
+/// library's default spin, so it costs the `uart` firmware, which never sleeps, nothing.)
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Idle;
+
+impl Wait for Idle {
+    fn wait(&self, _deadline_ms: u64) {
+        cortex_m::asm::wfi();
+    }
+}
+
+/// The blocking driver's hooks: the SysTick clock, the timeouts, a response counter, and a
+/// sleep that lets `wait` work.
+pub struct FirmwareHooks<'a, W: Wait = Idle> {
     /// Shared with the transport.
     pub read: &'a ReadState,
     /// Shared with the `/stats` route.
     pub stats: &'a Stats,
     /// The deadlines to enforce.
     pub timeouts: Timeouts,
+    /// What sleeping handlers do meanwhile.
+    pub wait: W,
 }
 
-impl Hooks for FirmwareHooks<'_> {
+impl<W: Wait> Hooks for FirmwareHooks<'_, W> {
     fn now_ms(&mut self) -> Option<u64> {
         Some(clock::now_ms())
     }
@@ -80,10 +112,20 @@ impl Hooks for FirmwareHooks<'_> {
             .responses
             .set(self.stats.responses.get().wrapping_add(1));
     }
+    /// Never fails: the firmware does not shut down, so streams end only when their
+    /// handler or client ends them.
+    fn sleep_ms(&mut self, ms: u64) -> Result<(), StreamError> {
+        let deadline = clock::now_ms().saturating_add(ms);
+        while clock::now_ms() < deadline {
+            self.wait.wait(deadline);
+        }
+        Ok(())
+    }
 }
 
-/// `GET /`, `POST /echo`, `GET /stats`, 404 elsewhere.
-pub fn app(stats: &Stats) -> impl Handler + '_ {
+/// `GET /`, `POST /echo`, `GET /stats`, 404 elsewhere. A router, so that a firmware can
+/// add routes of its own (`.route(..)` after the fallback works).
+pub fn app(stats: &Stats) -> Router<impl Routes + '_, impl Handler> {
     Router::new()
         .route("/", get(|_req, res| res.html(PAGE)))
         .route("/echo", post(demo::echo))

@@ -6,6 +6,15 @@
 //! way to another socket whose request is waiting (the driver's `will_read` hook says when
 //! nothing would be lost). So parallel
 //! clients queue in their sockets instead of being reset.
+//!
+//! The interface is polled wherever the firmware waits: in the main loop, in the transport's
+//! reads and writes, and in the driver's `sleep_ms` hook while a streaming handler sleeps
+//! ([`Wait`] for the shared [`Net`]); so a streamed connection's ACKs and retransmissions
+//! keep moving and other clients' handshakes complete while it runs. The transport and the
+//! hooks both reach the interface, hence the `RefCell`: one of them at a time uses it, as
+//! the driver calls one at a time.
+
+use core::cell::RefCell;
 
 use embedded_io::{ErrorKind, ErrorType, Read, Write};
 use smoltcp::iface::{Config, Interface, SocketHandle, SocketSet};
@@ -13,7 +22,7 @@ use smoltcp::socket::tcp;
 use smoltcp::time::Instant;
 use smoltcp::wire::{EthernetAddress, HardwareAddress, IpCidr, Ipv4Address};
 
-use crate::app::ReadState;
+use crate::app::{ReadState, Wait};
 use crate::clock;
 use crate::enet::{self, Enet};
 use crate::irq::{self, sleep_unless};
@@ -35,20 +44,22 @@ fn now() -> Instant {
     Instant::from_millis(clock::now_ms() as i64)
 }
 
-/// The interface, its device and its sockets.
+/// The interface, its device and its sockets. The device (with its two 1.5 KiB frame
+/// buffers) and the sockets are borrowed, so that moving a `Net` (into a `RefCell`) copies
+/// little.
 pub struct Net<'s> {
     iface: Interface,
-    dev: Enet,
+    dev: &'s mut Enet,
     /// The sockets; every one is a TCP socket.
     pub sockets: SocketSet<'s>,
 }
 
 impl<'s> Net<'s> {
     /// Bring the interface up with [`ADDRESS`]/24 via [`GATEWAY`].
-    pub fn new(mut dev: Enet, sockets: SocketSet<'s>) -> Self {
+    pub fn new(dev: &'s mut Enet, sockets: SocketSet<'s>) -> Self {
         let mut config = Config::new(HardwareAddress::Ethernet(EthernetAddress(dev.mac())));
         config.random_seed = clock::now_ms() ^ 0x5DEE_CE66_D1CE_4E5B;
-        let mut iface = Interface::new(config, &mut dev, now());
+        let mut iface = Interface::new(config, dev, now());
         iface.update_ip_addrs(|addrs| {
             let _ = addrs.push(IpCidr::new(ADDRESS.into(), 24));
         });
@@ -64,7 +75,7 @@ impl<'s> Net<'s> {
     /// listening at once, also while a connection is being served, so that a new client
     /// finds a listener.
     pub fn poll(&mut self) {
-        self.iface.poll(now(), &mut self.dev, &mut self.sockets);
+        self.iface.poll(now(), self.dev, &mut self.sockets);
         for (_, socket) in self.sockets.iter_mut() {
             // The only kind of socket this firmware builds (smoltcp's "socket-tcp" alone).
             let smoltcp::socket::Socket::Tcp(socket) = socket;
@@ -88,6 +99,13 @@ impl<'s> Net<'s> {
         sleep_unless(irq::ETHERNET, enet::rx_ready);
     }
 
+    /// [`Net::sleep`], or not at all once `deadline_ms` has passed.
+    fn sleep_until(&mut self, deadline_ms: u64) {
+        sleep_unless(irq::ETHERNET, || {
+            enet::rx_ready() || clock::now_ms() >= deadline_ms
+        });
+    }
+
     /// The socket behind `handle`.
     pub fn socket(&mut self, handle: SocketHandle) -> &mut tcp::Socket<'s> {
         self.sockets.get_mut::<tcp::Socket>(handle)
@@ -105,10 +123,19 @@ impl<'s> Net<'s> {
     }
 }
 
+/// A handler sleeping: move packets, then sleep until a frame, the tick or the deadline.
+impl Wait for RefCell<Net<'_>> {
+    fn wait(&self, deadline_ms: u64) {
+        let mut net = self.borrow_mut();
+        net.poll();
+        net.sleep_until(deadline_ms);
+    }
+}
+
 /// One accepted TCP connection as a byte stream.
 pub struct TcpIo<'n, 's, 'r> {
-    /// The network it lives on.
-    pub net: &'n mut Net<'s>,
+    /// The network it lives on (shared with the hooks' [`Wait`]).
+    pub net: &'n RefCell<Net<'s>>,
     /// Its socket.
     pub handle: SocketHandle,
     /// Deadline and request state from the driver's hooks.
@@ -151,9 +178,10 @@ impl ErrorType for TcpIo<'_, '_, '_> {
 impl Read for TcpIo<'_, '_, '_> {
     fn read(&mut self, buf: &mut [u8]) -> Result<usize, TcpError> {
         let waiting_since = clock::now_ms();
+        let mut net = self.net.borrow_mut();
         loop {
-            self.net.poll();
-            let socket = self.net.socket(self.handle);
+            net.poll();
+            let socket = net.socket(self.handle);
             if socket.can_recv() {
                 return socket.recv_slice(buf).map_err(|_| TcpError::Reset);
             }
@@ -162,11 +190,11 @@ impl Read for TcpIo<'_, '_, '_> {
             }
             let give_way = self.read.between_requests()
                 && clock::now_ms() - waiting_since >= GIVE_WAY_MS
-                && self.net.other_waiting(self.handle);
+                && net.other_waiting(self.handle);
             if self.read.expired() || give_way {
                 return Err(TcpError::TimedOut);
             }
-            self.net.sleep();
+            net.sleep();
         }
     }
 }
@@ -177,26 +205,27 @@ impl Write for TcpIo<'_, '_, '_> {
             return Ok(0);
         }
         let give_up = clock::now_ms() + WRITE_MS;
+        let mut net = self.net.borrow_mut();
         loop {
-            let socket = self.net.socket(self.handle);
+            let socket = net.socket(self.handle);
             if !socket.may_send() {
                 return Err(TcpError::Reset);
             }
             if socket.can_send() {
                 let n = socket.send_slice(buf).map_err(|_| TcpError::Reset)?;
-                self.net.poll();
+                net.poll();
                 return Ok(n);
             }
             if clock::now_ms() >= give_up {
                 return Err(TcpError::TimedOut);
             }
-            self.net.poll();
-            self.net.sleep();
+            net.poll();
+            net.sleep();
         }
     }
 
     fn flush(&mut self) -> Result<(), TcpError> {
-        self.net.poll();
+        self.net.borrow_mut().poll();
         Ok(())
     }
 }

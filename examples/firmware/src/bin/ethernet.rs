@@ -4,12 +4,27 @@
 //! `SOCKETS` sockets listen at once, so that parallel clients wait in their sockets instead
 //! of being reset; the library's blocking driver serves them in turn, each over a
 //! [`TcpIo`] adapter.
+//!
+//! Besides the app every binary serves, two streaming routes of the library's demo:
+//! `POST /upload` reads a body of any size (Content-Length or chunked) through the 1.5 KiB
+//! receive buffer and answers `{"bytes":N,"crc32":"xxxxxxxx"}`; `GET /events?interval_ms=M&count=K`
+//! sends Server-Sent Events, sleeping in between with the interface still polled.
+//!
+//! One connection is served at a time (the blocking driver): a connection holds the firmware
+//! for as long as its handler runs. An upload is bounded by the request deadline
+//! ([`Timeouts::request_ms`], from the request's first byte through its body's last), but an
+//! event stream without `count` runs until its client leaves, and meanwhile other clients
+//! only complete their TCP handshakes and wait in their sockets (they are served after it,
+//! if they have not given up). Serving streams concurrently takes an async driver.
 #![no_std]
 #![no_main]
 
+use core::cell::RefCell;
+
 use cortex_m_rt::entry;
+use embedded_responder::demo;
 use embedded_responder::io::blocking::serve_with_hooks;
-use embedded_responder::{Connection, Limits, Timeouts};
+use embedded_responder::{get, post, Connection, Limits, Timeouts};
 use firmware::app::{self, FirmwareHooks, ReadState, Stats};
 use firmware::enet::Enet;
 use firmware::net::{Net, TcpIo};
@@ -28,6 +43,8 @@ const TX: usize = 512;
 const HEADERS: usize = 24;
 /// A connection that sends nothing for this long after connecting is closed.
 const SILENT_MS: u64 = 5_000;
+/// Largest `POST /upload` body: no limit but the request deadline (the CRC needs no room).
+const UPLOAD_LIMIT: u64 = u64::MAX;
 
 #[link_section = ".vector_table.interrupts"]
 #[no_mangle]
@@ -55,42 +72,48 @@ fn main() -> ! {
         );
         *handle = Some(sockets.add(socket));
     }
-    let mut net = Net::new(Enet::new(), sockets);
+    let mut mac = Enet::new();
+    let net = RefCell::new(Net::new(&mut mac, sockets));
 
     let read = ReadState::new();
     let stats = Stats::default();
     let mut rx = [0u8; RX];
     let mut tx = [0u8; TX];
     let mut conn = Connection::<HEADERS>::with_limits(&mut rx, &mut tx, Limits::DEFAULT);
-    let mut app = app::app(&stats);
+    let mut app = app::app(&stats)
+        .route("/upload", post(demo::upload).stream_body(UPLOAD_LIMIT))
+        .route("/events", get(demo::events));
     let mut hooks = FirmwareHooks {
         read: &read,
         stats: &stats,
         timeouts: Timeouts::DEFAULT,
+        wait: &net,
     };
     let mut connected_at = [None::<u64>; SOCKETS];
 
     loop {
-        net.poll();
+        net.borrow_mut().poll();
         let mut served = false;
         for (&handle, since) in handles.iter().flatten().zip(&mut connected_at) {
-            let socket = net.socket(handle);
+            let mut borrowed = net.borrow_mut();
+            let socket = borrowed.socket(handle);
             // `net.poll` keeps closed sockets listening; serve the connected ones.
             if !matches!(socket.state(), State::Established | State::CloseWait) {
                 *since = None;
                 continue;
             }
             if socket.can_recv() {
+                drop(borrowed);
                 read.clear();
                 let mut io = TcpIo {
-                    net: &mut net,
+                    net: &net,
                     handle,
                     read: &read,
                 };
                 // Every way out (close asked, timeout, give-way, error already answered)
                 // ends with closing the socket; smoltcp sends what is queued, then FIN.
                 let _ = serve_with_hooks(&mut io, &mut conn, &mut app, &mut hooks);
-                net.socket(handle).close();
+                net.borrow_mut().socket(handle).close();
                 *since = None;
                 served = true;
             } else if !socket.may_recv() {
@@ -105,7 +128,7 @@ fn main() -> ! {
             }
         }
         if !served {
-            net.sleep();
+            net.borrow_mut().sleep();
         }
     }
 }

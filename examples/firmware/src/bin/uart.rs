@@ -9,7 +9,7 @@
 use cortex_m_rt::entry;
 use embedded_responder::io::blocking::{serve_with_hooks, ServeError};
 use embedded_responder::{Connection, Error, Limits, Timeouts};
-use firmware::app::{self, FirmwareHooks, ReadState, Stats};
+use firmware::app::{self, FirmwareHooks, Idle, ReadState, Stats};
 use firmware::{clock, irq, stack, uart::Uart};
 
 /// Bytes of a request (head + body) the firmware accepts; larger heads get 431.
@@ -54,21 +54,24 @@ fn main() -> ! {
             request_ms: REQUEST_MS,
             ..Timeouts::DEFAULT
         },
+        wait: Idle,
     };
     loop {
         read.clear();
-        match serve_with_hooks(&mut uart, &mut conn, &mut app, &mut hooks) {
-            // The client asked to close, or was idle: the next byte starts a new request.
-            Ok(()) | Err(ServeError::Io(_)) => {}
-            // The client vanished mid-request: the line is already quiet.
-            Err(ServeError::Protocol(Error::Timeout)) => {}
-            // The head did not fit: its end is still on the line (or, in the rare case that
-            // the buffer ended inside the blank line, the line goes quiet).
-            Err(ServeError::Protocol(Error::HeadTooLarge | Error::UriTooLong)) => {
-                uart.discard_until_quiet(QUIET_MS, true)
+        // A refused request leaves the line out of step; any other ending (the client asked
+        // to close, or was idle) leaves it between requests: the next byte starts one.
+        if let Err(ServeError::Protocol(e)) =
+            serve_with_hooks(&mut uart, &mut conn, &mut app, &mut hooks)
+        {
+            match e {
+                // The client vanished mid-request: the line is already quiet.
+                Error::Timeout => {}
+                // The head did not fit: its end is still on the line (or, in the rare case
+                // that the buffer ended inside the blank line, the line goes quiet).
+                Error::HeadTooLarge | Error::UriTooLong => uart.discard_until_quiet(QUIET_MS, true),
+                // Refused mid-request (and answered): the rest of it may still be arriving.
+                _ => uart.discard_until_quiet(QUIET_MS, false),
             }
-            // Refused mid-request (and answered): the rest of it may still be arriving.
-            Err(ServeError::Protocol(_)) => uart.discard_until_quiet(QUIET_MS, false),
         }
     }
 }
