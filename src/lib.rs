@@ -46,6 +46,7 @@ pub mod body;
 pub mod connection;
 pub mod demo;
 pub mod error;
+pub mod handler;
 #[cfg(feature = "std")]
 pub mod host;
 pub mod io;
@@ -61,13 +62,13 @@ pub mod stream;
 pub mod target;
 
 pub use connection::{
-    Action, Connection, Exchange, Limits, Next, Parked, Pending, Timeouts, Transmit,
-    DEFAULT_MAX_HEADERS,
+    Action, Connection, Exchange, Limits, Next, Pending, Timeouts, Transmit, DEFAULT_MAX_HEADERS,
 };
 pub use error::{Error, Failure};
+pub use handler::Handler;
 pub use request::{Header, Method, Request, Version};
 pub use response::{BodyWriter, Responded, Responder, ResponseHead, Status};
-pub use router::{delete, get, on, patch, post, put, Handler, Router};
+pub use router::{delete, get, on, patch, post, put, Router};
 pub use stream::{RequestBody, ResponseStream, StreamError};
 
 /// The README's code blocks, compiled and run as doc tests so that they stay true (with

@@ -9,7 +9,7 @@
 //! Nothing here does IO or allocates; the header table is a caller-provided slice.
 
 use crate::body::{Framing, FramingFields};
-use crate::connection::Limits;
+
 use crate::error::Error;
 
 /// Request methods this crate knows (RFC 9110 §9, plus PATCH from RFC 5789).
@@ -99,6 +99,46 @@ impl Version {
             Version::Http10 => "HTTP/1.0",
             Version::Http11 => "HTTP/1.1",
         }
+    }
+}
+
+/// Size limits on a request, on top of the buffer's own size. The defaults fit a
+/// microcontroller; the buffer usually binds first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Longest request-target in bytes (414 beyond). 1 KiB holds any URL a small device
+    /// serves; RFC 9112 §3 recommends supporting at least 8000 octets, which a host server can
+    /// configure.
+    pub max_target: usize,
+    /// Largest head (request line + headers + blank line) in bytes (431 beyond, or 414 if the
+    /// request line alone does not fit). Capped by the receive buffer.
+    pub max_head: usize,
+    /// Largest body in bytes (413 beyond). Capped by the receive buffer minus the head, since
+    /// the body is handed to the handler whole.
+    pub max_body: u64,
+    /// Longest chunk extension (`;name=value...`) per chunk, in bytes (400 beyond). Extensions
+    /// are skipped, so a long one only costs time; the bound keeps that time finite.
+    pub max_chunk_extension: usize,
+    /// Largest trailer section of a chunked body, in bytes (431 beyond). Trailers are checked
+    /// and dropped.
+    pub max_trailers: usize,
+}
+
+impl Limits {
+    /// The defaults: 1 KiB targets, 8 KiB heads, bodies bounded only by the buffer, 256-byte
+    /// chunk extensions, 1 KiB trailers.
+    pub const DEFAULT: Limits = Limits {
+        max_target: 1024,
+        max_head: 8 * 1024,
+        max_body: u64::MAX,
+        max_chunk_extension: 256,
+        max_trailers: 1024,
+    };
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits::DEFAULT
     }
 }
 

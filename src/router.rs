@@ -11,34 +11,9 @@
 //!
 //! Paths match exactly, or by prefix when the route ends in `*` (`/static/*`).
 
+pub use crate::handler::Handler;
 use crate::request::{Method, Request};
 use crate::response::{Responded, Responder, Status};
-
-/// Something that answers requests: one endpoint, or a whole application such as a
-/// [`Router`]. Closures of the right shape implement it.
-pub trait Handler {
-    /// Answer `req` through `res`.
-    fn handle<'a>(&mut self, req: &Request<'a>, res: Responder<'a, '_>) -> Responded;
-
-    /// Whether this handler reads `req`'s body as a stream
-    /// ([`Responder::request_body`]), and up to how many bytes. `None` (the default): the
-    /// body must fit the receive buffer, and the handler runs once it is all there
-    /// ([`Request::body`]). `Some(limit)`: a body that has not all arrived with the head is
-    /// handed over as it arrives, and a declared length above `limit` is refused with 413
-    /// before the handler runs (and before the client is asked to send it).
-    fn stream_limit(&self, _req: &Request<'_>) -> Option<u64> {
-        None
-    }
-}
-
-impl<F> Handler for F
-where
-    F: for<'r, 'a, 's> FnMut(&'r Request<'a>, Responder<'a, 's>) -> Responded,
-{
-    fn handle<'a>(&mut self, req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
-        self(req, res)
-    }
-}
 
 /// A handler that reads its request body as a stream, up to `limit` bytes: made by
 /// [`OnMethod::stream_body`] (a separate type, so that routes without it pay nothing).

@@ -2,7 +2,7 @@
 //! `embedded_io_async::{Read, Write}` (which embassy-net's `TcpSocket` implements).
 //!
 //! It makes no protocol decisions: the same [`Connection`] parses, frames, times out and
-//! stages responses. Handlers are [`AsyncHandler`]s: every sync [`Handler`] (a [`Router`])
+//! stages responses. Handlers are [`AsyncHandler`]s: every sync [`crate::Handler`] (a [`Router`])
 //! is one, and [`async_fn`] makes one from an async closure, for endpoints that must await a
 //! sensor or a bus. Time comes from a [`Timer`] the user implements (embassy-time fits it).
 //!
@@ -23,80 +23,10 @@ use embedded_io::{Error as _, ErrorKind};
 use embedded_io_async::{Read, Write};
 
 use crate::connection::{Action, Connection, Next, Timeouts};
+pub use crate::handler::{async_fn, AsyncFn, AsyncHandler};
 use crate::io::blocking::stream_error;
 use crate::io::{Hooks, ServeError};
-use crate::request::Request;
-use crate::response::{Responded, Responder};
-use crate::router::Handler;
 use crate::stream::{StreamError, Wire};
-
-/// Something that answers requests and may await while doing so.
-///
-/// Every [`Handler`] is an `AsyncHandler`; for an async closure use [`async_fn`]. An app
-/// with one async endpoint can implement this trait and delegate the other paths to a
-/// [`crate::Router`].
-#[allow(async_fn_in_trait)] // single-threaded executors (embassy) need no Send bound
-pub trait AsyncHandler {
-    /// Answer `req` through `res`.
-    async fn handle<'a>(&mut self, req: &Request<'a>, res: Responder<'a, '_>) -> Responded;
-
-    /// Whether this handler reads `req`'s body as a stream, and up to how many bytes; see
-    /// [`Handler::stream_limit`].
-    fn stream_limit(&self, _req: &Request<'_>) -> Option<u64> {
-        None
-    }
-}
-
-impl<H: Handler + ?Sized> AsyncHandler for H {
-    async fn handle<'a>(&mut self, req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
-        Handler::handle(self, req, res)
-    }
-
-    fn stream_limit(&self, req: &Request<'_>) -> Option<u64> {
-        Handler::stream_limit(self, req)
-    }
-}
-
-/// An [`AsyncHandler`] made from an async closure; see [`async_fn`].
-#[derive(Debug, Clone, Copy)]
-pub struct AsyncFn<F> {
-    f: F,
-    stream_limit: Option<u64>,
-}
-
-/// Make an [`AsyncHandler`] from an async closure:
-/// `async_fn(async |req, res| { let t = sensor.read().await; ... })`.
-pub fn async_fn<F>(f: F) -> AsyncFn<F>
-where
-    F: for<'r, 'a, 's> AsyncFnMut(&'r Request<'a>, Responder<'a, 's>) -> Responded,
-{
-    AsyncFn {
-        f,
-        stream_limit: None,
-    }
-}
-
-impl<F> AsyncFn<F> {
-    /// The closure reads its request body as a stream, up to `limit` bytes (see
-    /// [`Handler::stream_limit`]).
-    pub fn stream_body(mut self, limit: u64) -> Self {
-        self.stream_limit = Some(limit);
-        self
-    }
-}
-
-impl<F> AsyncHandler for AsyncFn<F>
-where
-    F: for<'r, 'a, 's> AsyncFnMut(&'r Request<'a>, Responder<'a, 's>) -> Responded,
-{
-    async fn handle<'a>(&mut self, req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
-        (self.f)(req, res).await
-    }
-
-    fn stream_limit(&self, _req: &Request<'_>) -> Option<u64> {
-        self.stream_limit
-    }
-}
 
 /// A clock and a sleep, for read deadlines. With embassy-time:
 /// `now_ms` is `Instant::now().as_millis()` and `sleep_until` is

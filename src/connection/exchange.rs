@@ -1,0 +1,404 @@
+//! The exchange half of the state machine: a request handed out by [`Connection::step`](super::Connection::step)
+//! ([`Pending`]), and while its handler runs, the link to the driver's [`Wire`] through which
+//! a streamed request body is read (decoded here) and a response is sent ([`Open`], [`Link`]).
+//! When the handler is done, the connection moves past the request, or closes if the body
+//! was left unread and is not all here, or the link broke.
+//!
+//! Which handler runs, and how, is the handler layer's business (`crate::handler`).
+
+use core::task::{Context, Poll};
+
+use super::body_in::{BodyIn, Decoding};
+use super::reading::{chunked_progress, wait_for_more};
+use super::{fail, Action, Cursor, Exchange, State, Transmit, CONTINUE};
+use crate::error::Error;
+use crate::request::{HeadScanner, Limits, Request};
+use crate::response::{Outgoing, Responded, Responder, ResponseContext};
+use crate::stream::{Channel, StreamError, Wire};
+
+/// What [`Connection::step`](super::Connection::step) found.
+#[derive(Debug)]
+pub enum Next<'c> {
+    /// Something for the driver to do.
+    Action(Action<'c>),
+    /// A request: hand it to a handler with [`Pending::handle_with`] (or [`Pending::handle`]
+    /// or [`Pending::handle_async`]), then do the action that returns.
+    Request(Pending<'c>),
+}
+
+/// A body that had not all arrived with its head.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Unread {
+    /// Body bytes decoded at the front of the buffer after the head (chunked).
+    pub(super) decoded: usize,
+    /// Bytes received after the head (decoded ones included).
+    pub(super) received: usize,
+    pub(super) decoding: Decoding,
+    pub(super) expect_continue: bool,
+}
+
+/// A request waiting for its handler: whole, or with its body still to come. Handling it
+/// stages (or streams) the response and moves the connection past the request; dropping it
+/// unhandled leaves the request to be parsed again.
+#[derive(Debug)]
+pub struct Pending<'c> {
+    pub(super) request: Request<'c>,
+    pub(super) ctx: ResponseContext,
+    pub(super) tx: &'c mut [u8],
+    /// Head and body bytes of this request, consumed once it is answered.
+    pub(super) consumed: usize,
+    pub(super) head_len: usize,
+    pub(super) cursor: &'c mut Cursor,
+    pub(super) limits: Limits,
+    /// The receive buffer after the head and the whole body (all of it after the head when
+    /// the body has not all arrived).
+    pub(super) rest: &'c mut [u8],
+    pub(super) unread: Option<Unread>,
+}
+
+impl<'c> Pending<'c> {
+    /// The request.
+    pub fn request(&self) -> &Request<'c> {
+        &self.request
+    }
+
+    /// When the request's first bytes were seen, in the driver's milliseconds, if the driver
+    /// asked for a [`Connection::read_deadline`](super::Connection::read_deadline) since: the request deadline counts from
+    /// there while a streamed body is read.
+    pub fn started_ms(&self) -> Option<u64> {
+        self.cursor.request_started_ms
+    }
+
+    /// Whether the body has not all arrived with the head: the handler may take it as a
+    /// stream (see [`crate::Handler::stream_limit`]).
+    pub fn body_to_come(&self) -> bool {
+        self.unread.is_some()
+    }
+
+    /// Run `handle` on the request without a driver: a body that has not all arrived is
+    /// waited for in the receive buffer (413 if it cannot fit), and a streamed response must
+    /// fit the transmit buffer.
+    pub(crate) fn run_staged(
+        self,
+        handle: impl FnOnce(&Request<'c>, Responder<'c, '_>) -> Responded,
+    ) -> Action<'c> {
+        if self.unread.is_some() {
+            return self.buffer_body();
+        }
+        let mut out = Outgoing::NONE;
+        let _: Responded = handle(
+            &self.request,
+            Responder::new(&mut *self.tx, &mut out, self.ctx),
+        );
+        self.finish(out, None)
+    }
+
+    /// Begin the exchange: with a body still to come, stream it to a handler that takes one
+    /// up to `limit` (413 at once for a larger declared length), else wait for it in the
+    /// buffer (the returned action).
+    pub(crate) fn open<'w>(
+        self,
+        limit: Option<u64>,
+        wire: &'w mut dyn Wire,
+    ) -> Result<Open<'c, 'w>, Action<'c>> {
+        wire.request_started_at(self.cursor.request_started_ms);
+        let streamed = match (self.unread, limit) {
+            (None, _) => None,
+            (Some(_), None) => return Err(self.buffer_body()),
+            (Some(unread), Some(limit)) => {
+                let limit = limit.min(self.limits.max_body);
+                if matches!(unread.decoding, Decoding::Length(n) if n > limit) {
+                    // Refused before the client sends it (no 100 Continue).
+                    let request = Some(&self.request);
+                    return Err(fail(
+                        &mut self.cursor.state,
+                        self.tx,
+                        Error::BodyTooLarge,
+                        request,
+                    ));
+                }
+                Some((unread, limit))
+            }
+        };
+        let Pending {
+            request,
+            ctx,
+            tx,
+            consumed,
+            head_len,
+            cursor,
+            rest,
+            ..
+        } = self;
+        Ok(Open {
+            request,
+            ctx,
+            tx,
+            consumed,
+            head_len,
+            cursor,
+            out: Outgoing::NONE,
+            link: Link {
+                wire,
+                body: streamed.map(|(unread, limit)| {
+                    BodyIn::new(
+                        rest,
+                        unread.decoded,
+                        unread.received,
+                        unread.decoding,
+                        limit,
+                    )
+                }),
+                send_continue: streamed.is_some_and(|(unread, _)| unread.expect_continue),
+                continue_sent: 0,
+                broken: false,
+            },
+        })
+    }
+
+    /// Wait for the rest of the body in the receive buffer (today's path for handlers that
+    /// take `req.body()` whole): 413 if it cannot fit.
+    fn buffer_body(self) -> Action<'c> {
+        let Some(unread) = self.unread else {
+            return Action::Read;
+        };
+        let cursor = self.cursor;
+        let room = self.rest.len();
+        let request = Some(&self.request);
+        match unread.decoding {
+            Decoding::Length(n) => {
+                if n > self.limits.max_body || n > room as u64 {
+                    return fail(&mut cursor.state, self.tx, Error::BodyTooLarge, request);
+                }
+                cursor.state = State::Body {
+                    head_len: self.head_len,
+                    // Fits the buffer, so a usize.
+                    body_len: n as usize,
+                    send_continue: unread.expect_continue,
+                };
+            }
+            Decoding::Chunked(decoder) => {
+                let used = self.head_len + unread.received;
+                let capacity = self.head_len + room;
+                match chunked_progress(&self.limits, unread.decoded, false, used, capacity) {
+                    Ok(_) => {
+                        cursor.state = State::Chunked {
+                            head_len: self.head_len,
+                            decoded: unread.decoded,
+                            decoder,
+                            send_continue: unread.expect_continue,
+                        }
+                    }
+                    Err(e) => return fail(&mut cursor.state, self.tx, e, request),
+                }
+            }
+            Decoding::Done => {}
+        }
+        wait_for_more(cursor, self.tx)
+    }
+
+    /// Move past the request and hand out its response.
+    fn finish(self, out: Outgoing<'c>, skipped: Option<(usize, usize)>) -> Action<'c> {
+        Pending::conclude(
+            self.request,
+            self.tx,
+            self.cursor,
+            self.consumed,
+            out,
+            skipped,
+        )
+    }
+
+    /// Move past the request (its `consumed` bytes, or to the bytes `skipped` leaves after a
+    /// streamed body) and hand out its response.
+    fn conclude(
+        request: Request<'c>,
+        tx: &'c mut [u8],
+        cursor: &'c mut Cursor,
+        consumed: usize,
+        out: Outgoing<'c>,
+        skipped: Option<(usize, usize)>,
+    ) -> Action<'c> {
+        match skipped {
+            Some((start, end)) => {
+                let base = cursor.start;
+                cursor.start = base + start;
+                cursor.filled = base + end;
+            }
+            None => cursor.start += consumed,
+        }
+        cursor.scanner = HeadScanner::new();
+        cursor.empty_lines = 0;
+        cursor.request_started_ms = None;
+        cursor.idle_since_ms = None;
+        let nothing = out.staged == 0 && !out.streamed;
+        cursor.state = if out.close || nothing {
+            State::Closing
+        } else {
+            State::Head
+        };
+        if nothing {
+            // Not even a 500 fit the transmit buffer.
+            return Action::Close;
+        }
+        Action::Write(Transmit {
+            head: &tx[..out.staged],
+            body: out.body,
+            exchange: Some(Exchange {
+                method: Some(request.method()),
+                path: request.path(),
+                status: out.status,
+                error: None,
+                failure: out.failure,
+                close: out.close,
+            }),
+        })
+    }
+}
+
+/// An exchange under way: the request, the driver's link, and the response's state.
+pub(crate) struct Open<'c, 'w> {
+    request: Request<'c>,
+    ctx: ResponseContext,
+    tx: &'c mut [u8],
+    consumed: usize,
+    head_len: usize,
+    cursor: &'c mut Cursor,
+    out: Outgoing<'c>,
+    link: Link<'c, 'w>,
+}
+
+impl<'c, 'w> Open<'c, 'w> {
+    /// The request and what the handler answers through, borrowed together.
+    pub(crate) fn parts(&mut self) -> (&Request<'c>, Responder<'c, '_>) {
+        let body = self.request.body();
+        let link: &mut dyn Channel = &mut self.link;
+        let responder = Responder::linked(self.tx, &mut self.out, self.ctx, body, Some(link));
+        (&self.request, responder)
+    }
+
+    /// Move past the request (after a streamed body: to what followed it, if all of it is
+    /// here; else close) and hand out the response.
+    pub(crate) fn close(self) -> Action<'c> {
+        let Open {
+            request,
+            tx,
+            consumed,
+            head_len,
+            cursor,
+            mut out,
+            mut link,
+            ..
+        } = self;
+        let skipped = match &mut link.body {
+            Some(body) => {
+                let done = body.skip_received() && !link.broken;
+                out.close |= !done;
+                let leftover = body.leftover();
+                Some((head_len + leftover.start, head_len + leftover.end))
+            }
+            None => {
+                out.close |= link.broken;
+                None
+            }
+        };
+        Pending::conclude(request, tx, cursor, consumed, out, skipped)
+    }
+}
+
+/// The core's side of a driver's [`Wire`] while a handler runs: the request body decoded in
+/// the receive buffer, `100 Continue` on the first read that needs the peer, and the raw
+/// output.
+struct Link<'x, 'w> {
+    wire: &'w mut dyn Wire,
+    body: Option<BodyIn<'x>>,
+    send_continue: bool,
+    /// Bytes of `100 Continue` sent so far.
+    continue_sent: usize,
+    /// The transport failed or the body broke its framing: the connection must close.
+    broken: bool,
+}
+
+impl Channel for Link<'_, '_> {
+    fn is_blocking(&self) -> bool {
+        self.wire.is_blocking()
+    }
+
+    fn poll_fill_body(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), StreamError>> {
+        let Some(body) = self.body.as_mut() else {
+            return Poll::Ready(Ok(()));
+        };
+        loop {
+            if let Err(e) = body.decode() {
+                self.broken = true;
+                return Poll::Ready(Err(StreamError::Body(e)));
+            }
+            if !body.available().is_empty() || body.is_complete() {
+                return Poll::Ready(Ok(()));
+            }
+            while self.send_continue && self.continue_sent < CONTINUE.len() {
+                match self.wire.poll_write(cx, &CONTINUE[self.continue_sent..]) {
+                    Poll::Ready(Ok(n)) => self.continue_sent += n.max(1),
+                    Poll::Ready(Err(e)) => {
+                        self.broken = true;
+                        return Poll::Ready(Err(e));
+                    }
+                    Poll::Pending => return Poll::Pending,
+                }
+            }
+            match self.wire.poll_read(cx, body.read_space()) {
+                Poll::Ready(Ok(0)) => {
+                    self.broken = true;
+                    return Poll::Ready(Err(StreamError::Body(Error::Incomplete)));
+                }
+                Poll::Ready(Ok(n)) => body.received(n),
+                Poll::Ready(Err(e)) => {
+                    self.broken = true;
+                    return Poll::Ready(Err(e));
+                }
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+
+    fn available_body(&self) -> &[u8] {
+        self.body.as_ref().map_or(&[], BodyIn::available)
+    }
+
+    fn consume_body(&mut self, n: usize) {
+        if let Some(body) = self.body.as_mut() {
+            body.consume(n);
+        }
+    }
+
+    fn body_complete(&mut self) -> bool {
+        match self.body.as_mut() {
+            None => true,
+            Some(body) => body.decode().is_ok() && body.is_complete(),
+        }
+    }
+
+    fn poll_send(
+        &mut self,
+        cx: &mut Context<'_>,
+        bytes: &[u8],
+    ) -> Poll<Result<usize, StreamError>> {
+        let result = self.wire.poll_write(cx, bytes);
+        if let Poll::Ready(Err(_)) = result {
+            self.broken = true;
+        }
+        result
+    }
+
+    fn now_ms(&mut self) -> Option<u64> {
+        self.wire.now_ms()
+    }
+
+    fn poll_sleep_until(
+        &mut self,
+        cx: &mut Context<'_>,
+        deadline_ms: u64,
+    ) -> Poll<Result<(), StreamError>> {
+        self.wire.poll_sleep_until(cx, deadline_ms)
+    }
+}

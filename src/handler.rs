@@ -1,0 +1,198 @@
+//! The handler interface: what answers requests ([`Handler`]; [`AsyncHandler`] with the
+//! `async` feature), and how a request the connection hands out ([`Pending`]) is run on one:
+//! without a driver ([`Pending::handle`], [`Connection::poll`]: everything staged in the
+//! buffers), or with the driver's [`Wire`] at hand, so that bodies and responses can stream
+//! ([`Pending::handle_with`], [`Pending::handle_async`]).
+//!
+//! A handler is handed the [`Request`] and a [`Responder`]: the responder stages a small
+//! response, streams a large one ([`crate::ResponseStream`]), and reads a request body in
+//! pieces ([`Responder::request_body`]).
+
+#[cfg(feature = "async")]
+use crate::connection::Open;
+use crate::connection::{Action, Connection, Next, Pending};
+use crate::request::Request;
+use crate::response::{Responded, Responder};
+use crate::stream::Wire;
+
+/// Something that answers requests: one endpoint, or a whole application such as a
+/// [`crate::Router`]. Closures of the right shape implement it.
+pub trait Handler {
+    /// Answer `req` through `res`.
+    fn handle<'a>(&mut self, req: &Request<'a>, res: Responder<'a, '_>) -> Responded;
+
+    /// Whether this handler reads `req`'s body as a stream
+    /// ([`Responder::request_body`]), and up to how many bytes. `None` (the default): the
+    /// body must fit the receive buffer, and the handler runs once it is all there
+    /// ([`Request::body`]). `Some(limit)`: a body that has not all arrived with the head is
+    /// handed over as it arrives, and a declared length above `limit` is refused with 413
+    /// before the handler runs (and before the client is asked to send it).
+    fn stream_limit(&self, _req: &Request<'_>) -> Option<u64> {
+        None
+    }
+}
+
+impl<F> Handler for F
+where
+    F: for<'r, 'a, 's> FnMut(&'r Request<'a>, Responder<'a, 's>) -> Responded,
+{
+    fn handle<'a>(&mut self, req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
+        self(req, res)
+    }
+}
+
+impl<'c> Pending<'c> {
+    /// Run `app` on the request, without a driver: a body that has not all arrived is
+    /// waited for in the receive buffer (413 if it cannot fit), and a streamed response must
+    /// fit the transmit buffer. The response to write, or a close.
+    pub fn handle<A: Handler + ?Sized>(self, app: &mut A) -> Action<'c> {
+        self.run_staged(|req, res| app.handle(req, res))
+    }
+
+    /// Run `app` on the request with the driver's `wire` at hand: a route that accepts a
+    /// streamed body ([`Handler::stream_limit`]) reads it as it arrives, and a response may
+    /// stream. The action that returns is the response to write (empty when it was
+    /// streamed; it still carries the exchange for the log), or a close.
+    pub fn handle_with<A: Handler + ?Sized>(self, app: &mut A, wire: &mut dyn Wire) -> Action<'c> {
+        let limit = self
+            .body_to_come()
+            .then(|| app.stream_limit(self.request()))
+            .flatten();
+        let mut open = match self.open(limit, wire) {
+            Ok(open) => open,
+            Err(action) => return action,
+        };
+        let (request, responder) = open.parts();
+        let _: Responded = app.handle(request, responder);
+        open.close()
+    }
+
+    /// Set up the exchange for an async `app` with the driver's `wire` at hand, the async
+    /// twin of [`Pending::handle_with`]: `Ok` is the future that runs the handler (it holds
+    /// only what the handler needs; await it, then do the action it returns), `Err` an action
+    /// to do at once (a refused body, or one to wait for in the buffer).
+    #[cfg(feature = "async")]
+    pub fn handle_async<'x, A: AsyncHandler + ?Sized>(
+        self,
+        app: &'x mut A,
+        wire: &'x mut dyn Wire,
+    ) -> Result<impl core::future::Future<Output = Action<'c>> + 'x, Action<'c>>
+    where
+        'c: 'x,
+    {
+        let limit = self
+            .body_to_come()
+            .then(|| app.stream_limit(self.request()))
+            .flatten();
+        Ok(run(self.open(limit, wire)?, app))
+    }
+}
+
+impl<const MAX_HEADERS: usize> Connection<'_, MAX_HEADERS> {
+    /// Advance the state machine without a driver: parse what has arrived, call `app` once a
+    /// request is whole, and say what the driver must do (see [`Pending::handle`]).
+    pub fn poll<A: Handler + ?Sized>(&mut self, app: &mut A) -> Action<'_> {
+        match self.step() {
+            Next::Action(action) => action,
+            Next::Request(pending) => pending.handle(app),
+        }
+    }
+}
+
+/// Run an async handler on an open exchange. (Not an `async fn`: its future would hold the
+/// exchange twice, as argument and as local.)
+#[cfg(feature = "async")]
+#[allow(clippy::manual_async_fn)]
+fn run<'c, 'w, 'x, A: AsyncHandler + ?Sized>(
+    mut open: Open<'c, 'w>,
+    app: &'x mut A,
+) -> impl core::future::Future<Output = Action<'c>> + use<'c, 'w, 'x, A>
+where
+    'c: 'x,
+    'w: 'x,
+{
+    async move {
+        let (request, responder) = open.parts();
+        let _: Responded = app.handle(request, responder).await;
+        open.close()
+    }
+}
+
+#[cfg(feature = "async")]
+pub use async_handlers::{async_fn, AsyncFn, AsyncHandler};
+
+/// Handlers that await (feature `async`).
+#[cfg(feature = "async")]
+mod async_handlers {
+    use super::Handler;
+    use crate::request::Request;
+    use crate::response::{Responded, Responder};
+
+    /// Something that answers requests and may await while doing so.
+    ///
+    /// Every [`Handler`] is an `AsyncHandler`; for an async closure use [`async_fn`]. An app
+    /// with one async endpoint can implement this trait and delegate the other paths to a
+    /// [`crate::Router`].
+    #[allow(async_fn_in_trait)] // single-threaded executors (embassy) need no Send bound
+    pub trait AsyncHandler {
+        /// Answer `req` through `res`.
+        async fn handle<'a>(&mut self, req: &Request<'a>, res: Responder<'a, '_>) -> Responded;
+
+        /// Whether this handler reads `req`'s body as a stream, and up to how many bytes; see
+        /// [`Handler::stream_limit`].
+        fn stream_limit(&self, _req: &Request<'_>) -> Option<u64> {
+            None
+        }
+    }
+
+    impl<H: Handler + ?Sized> AsyncHandler for H {
+        async fn handle<'a>(&mut self, req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
+            Handler::handle(self, req, res)
+        }
+
+        fn stream_limit(&self, req: &Request<'_>) -> Option<u64> {
+            Handler::stream_limit(self, req)
+        }
+    }
+
+    /// An [`AsyncHandler`] made from an async closure; see [`async_fn`].
+    #[derive(Debug, Clone, Copy)]
+    pub struct AsyncFn<F> {
+        f: F,
+        stream_limit: Option<u64>,
+    }
+
+    /// Make an [`AsyncHandler`] from an async closure:
+    /// `async_fn(async |req, res| { let t = sensor.read().await; ... })`.
+    pub fn async_fn<F>(f: F) -> AsyncFn<F>
+    where
+        F: for<'r, 'a, 's> AsyncFnMut(&'r Request<'a>, Responder<'a, 's>) -> Responded,
+    {
+        AsyncFn {
+            f,
+            stream_limit: None,
+        }
+    }
+
+    impl<F> AsyncFn<F> {
+        /// The closure reads its request body as a stream, up to `limit` bytes (see
+        /// [`Handler::stream_limit`]).
+        pub fn stream_body(mut self, limit: u64) -> Self {
+            self.stream_limit = Some(limit);
+            self
+        }
+    }
+
+    impl<F> AsyncHandler for AsyncFn<F>
+    where
+        F: for<'r, 'a, 's> AsyncFnMut(&'r Request<'a>, Responder<'a, 's>) -> Responded,
+    {
+        async fn handle<'a>(&mut self, req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
+            (self.f)(req, res).await
+        }
+
+        fn stream_limit(&self, _req: &Request<'_>) -> Option<u64> {
+            self.stream_limit
+        }
+    }
+}
