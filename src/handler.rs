@@ -92,7 +92,7 @@ impl<const MAX_HEADERS: usize> Connection<'_, MAX_HEADERS> {
     /// Advance the state machine without a driver: parse what has arrived, call `app` once a
     /// request is whole, and say what the driver must do (see [`Pending::handle`]).
     pub fn poll<A: Handler + ?Sized>(&mut self, app: &mut A) -> Action<'_> {
-        match self.step() {
+        match self.step_staged() {
             Next::Action(action) => action,
             Next::Request(pending) => pending.handle(app),
         }

@@ -163,21 +163,16 @@ impl<'a> Iterator for Headers<'a> {
     type Item = Header<'a>;
 
     fn next(&mut self) -> Option<Header<'a>> {
-        // The lines were validated by httparse: `name ":" OWS value OWS CRLF`, no folding.
-        let end = self.rest.windows(2).position(|w| w == b"\r\n")?;
-        let line = &self.rest[..end];
-        self.rest = &self.rest[end + 2..];
+        // The lines were validated by httparse: `name ":" OWS value OWS CRLF`, no folding,
+        // no bare CR or LF; so a line ends at its LF, and its name at the first colon.
+        let end = self.rest.iter().position(|&b| b == b'\n')?;
+        let (line, rest) = self.rest.split_at(end + 1);
+        self.rest = rest;
         let colon = line.iter().position(|&b| b == b':')?;
-        let name = core::str::from_utf8(&line[..colon]).unwrap_or("");
-        let value = line[colon + 1..].trim_ascii_start();
-        let trailing = value
-            .iter()
-            .rev()
-            .take_while(|&&b| b == b' ' || b == b'\t')
-            .count();
+        let (name, value) = line.split_at(colon);
         Some(Header {
-            name,
-            value: &value[..value.len() - trailing],
+            name: core::str::from_utf8(name).unwrap_or(""),
+            value: value[1..].trim_ascii(),
         })
     }
 }
@@ -248,10 +243,24 @@ impl<'a> Request<'a> {
     }
 
     /// The raw bytes of the first header with this name (ASCII case-insensitive).
+    #[inline(never)]
     pub fn header_bytes(&self, name: &str) -> Option<&'a [u8]> {
-        self.headers()
-            .find(|h| h.name.eq_ignore_ascii_case(name))
-            .map(|h| h.value)
+        // As `headers()` does, without checking each name's UTF-8: only bytes are compared.
+        let mut rest = self.fields;
+        while let Some(end) = rest.iter().position(|&b| b == b'\n') {
+            let (line, next) = rest.split_at(end + 1);
+            rest = next;
+            let Some((field, after)) = line.split_at_checked(name.len()) else {
+                continue;
+            };
+            if let (true, Some(value)) = (
+                field.eq_ignore_ascii_case(name.as_bytes()),
+                after.strip_prefix(b":"),
+            ) {
+                return Some(value.trim_ascii());
+            }
+        }
+        None
     }
 
     /// The request body (empty if none was sent).
@@ -398,14 +407,13 @@ pub fn parse_head<'a>(
     let headers: &[RawHeader<'a>] = parsed.headers;
     // The field lines: after the request line (and the empty lines httparse skipped before
     // it), up to the blank line.
-    let mut line_start = 0;
-    while head[line_start..].starts_with(b"\r\n") {
-        line_start += 2;
+    let mut line_end = 0;
+    while let Some(at) = head[line_end..].iter().position(|&b| b == b'\n') {
+        line_end += at + 1;
+        if at > 1 {
+            break;
+        }
     }
-    let line_end = head[line_start..]
-        .windows(2)
-        .position(|w| w == b"\r\n")
-        .map_or(head.len(), |at| line_start + at + 2);
     let fields = head.get(line_end..head.len() - 2).unwrap_or_default();
 
     if target.len() > limits.max_target {

@@ -242,6 +242,9 @@ pub(crate) struct Outgoing<'a> {
     pub streamed: bool,
     /// Why the response is a 500 or ended early, when the handler did not choose it.
     pub failure: Option<Failure>,
+    /// The request body when it was taken whole: what [`RequestBody`] reads when it does not
+    /// stream. (Here rather than in the [`Responder`], which handlers pass by value.)
+    pub request_body: &'a [u8],
 }
 
 impl Outgoing<'_> {
@@ -252,6 +255,7 @@ impl Outgoing<'_> {
         close: true,
         streamed: false,
         failure: None,
+        request_body: &[],
     };
 }
 
@@ -270,8 +274,6 @@ pub struct Responder<'a, 's> {
     tx: &'s mut [u8],
     out: &'s mut Outgoing<'a>,
     ctx: ResponseContext,
-    /// The request body, when it was whole in the receive buffer.
-    body: &'a [u8],
     /// The driver, while the handler runs, for a streamed body in or out.
     link: Option<&'s mut dyn Channel>,
 }
@@ -291,25 +293,23 @@ impl<'a, 's> Responder<'a, 's> {
             tx,
             out,
             ctx,
-            body: &[],
             link: None,
         }
     }
 
-    /// A responder for a request whose body is `body` (whole) or comes through `link`.
+    /// A responder whose request body, if it did not come whole (`out.request_body`), comes
+    /// through `link`, and whose response may stream through it.
     pub(crate) fn linked(
         tx: &'s mut [u8],
         out: &'s mut Outgoing<'a>,
         ctx: ResponseContext,
-        body: &'a [u8],
-        link: Option<&'s mut dyn Channel>,
+        link: &'s mut dyn Channel,
     ) -> Self {
         Responder {
             tx,
             out,
             ctx,
-            body,
-            link,
+            link: Some(link),
         }
     }
 
@@ -325,8 +325,8 @@ impl<'a, 's> Responder<'a, 's> {
     /// discards what the client still sends, bounded in time and bytes).
     pub fn request_body(&mut self) -> RequestBody<'_> {
         match self.link.as_deref_mut() {
-            Some(link) if self.body.is_empty() => RequestBody::streamed(link),
-            _ => RequestBody::buffered(self.body),
+            Some(link) if self.out.request_body.is_empty() => RequestBody::streamed(link),
+            _ => RequestBody::buffered(self.out.request_body),
         }
     }
 
@@ -552,6 +552,7 @@ impl<'a, 's> ResponseHead<'a, 's> {
                 close: self.close,
                 streamed: false,
                 failure: None,
+                request_body: self.r.out.request_body,
             }
         };
         *self.r.out = out;
@@ -647,6 +648,7 @@ pub(crate) fn fallback_500<'a>(tx: &mut [u8], failure: Option<Failure>) -> Outgo
         close: true,
         streamed: false,
         failure,
+        request_body: &[],
     }
 }
 

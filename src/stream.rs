@@ -743,6 +743,7 @@ impl<'a, 's> ResponseStream<'a, 's> {
             close: self.close,
             streamed: self.link.is_some(),
             failure: self.failure,
+            request_body: &[],
         };
         Responded(())
     }

@@ -49,7 +49,7 @@ pub struct Pending<'c> {
     pub(super) consumed: usize,
     pub(super) head_len: usize,
     pub(super) cursor: &'c mut Cursor,
-    pub(super) limits: Limits,
+    pub(super) limits: &'c Limits,
     /// The receive buffer after the head and the whole body (all of it after the head when
     /// the body has not all arrived).
     pub(super) rest: &'c mut [u8],
@@ -85,7 +85,10 @@ impl<'c> Pending<'c> {
         if self.unread.is_some() {
             return self.buffer_body();
         }
-        let mut out = Outgoing::NONE;
+        let mut out = Outgoing {
+            request_body: self.request.body(),
+            ..Outgoing::NONE
+        };
         let _: Responded = handle(
             &self.request,
             Responder::new(&mut *self.tx, &mut out, self.ctx),
@@ -159,42 +162,18 @@ impl<'c> Pending<'c> {
     /// Wait for the rest of the body in the receive buffer (today's path for handlers that
     /// take `req.body()` whole): 413 if it cannot fit.
     fn buffer_body(self) -> Action<'c> {
-        let Some(unread) = self.unread else {
-            return Action::Read;
-        };
-        let cursor = self.cursor;
-        let room = self.rest.len();
-        let request = Some(&self.request);
-        match unread.decoding {
-            Decoding::Length(n) => {
-                if n > self.limits.max_body || n > room as u64 {
-                    return fail(&mut cursor.state, self.tx, Error::BodyTooLarge, request);
-                }
-                cursor.state = State::Body {
-                    head_len: self.head_len,
-                    // Fits the buffer, so a usize.
-                    body_len: n as usize,
-                    send_continue: unread.expect_continue,
-                };
-            }
-            Decoding::Chunked(decoder) => {
-                let used = self.head_len + unread.received;
-                let capacity = self.head_len + room;
-                match chunked_progress(&self.limits, unread.decoded, false, used, capacity) {
-                    Ok(_) => {
-                        cursor.state = State::Chunked {
-                            head_len: self.head_len,
-                            decoded: unread.decoded,
-                            decoder,
-                            send_continue: unread.expect_continue,
-                        }
-                    }
-                    Err(e) => return fail(&mut cursor.state, self.tx, e, request),
-                }
-            }
-            Decoding::Done => {}
+        match self.unread {
+            Some(unread) => buffer(
+                self.cursor,
+                self.tx,
+                self.limits,
+                self.head_len,
+                self.rest.len(),
+                unread,
+                &self.request,
+            ),
+            None => Action::Read,
         }
-        wait_for_more(cursor, self.tx)
     }
 
     /// Move past the request and hand out its response.
@@ -256,6 +235,49 @@ impl<'c> Pending<'c> {
     }
 }
 
+/// Wait for the rest of a body in the receive buffer (`room` bytes after its head): 413 if
+/// it cannot fit, else the reading half's body state and a read (or `100 Continue`).
+pub(super) fn buffer<'c>(
+    cursor: &'c mut Cursor,
+    tx: &'c mut [u8],
+    limits: &Limits,
+    head_len: usize,
+    room: usize,
+    unread: Unread,
+    request: &Request<'c>,
+) -> Action<'c> {
+    let request = Some(request);
+    match unread.decoding {
+        Decoding::Length(n) => {
+            if n > limits.max_body || n > room as u64 {
+                return fail(&mut cursor.state, tx, Error::BodyTooLarge, request);
+            }
+            cursor.state = State::Body {
+                head_len,
+                // Fits the buffer, so a usize.
+                body_len: n as usize,
+                send_continue: unread.expect_continue,
+            };
+        }
+        Decoding::Chunked(decoder) => {
+            let (used, capacity) = (head_len + unread.received, head_len + room);
+            match chunked_progress(limits, unread.decoded, false, used, capacity) {
+                Ok(_) => {
+                    cursor.state = State::Chunked {
+                        head_len,
+                        decoded: unread.decoded,
+                        decoder,
+                        send_continue: unread.expect_continue,
+                    }
+                }
+                Err(e) => return fail(&mut cursor.state, tx, e, request),
+            }
+        }
+        Decoding::Done => {}
+    }
+    wait_for_more(cursor, tx)
+}
+
 /// An exchange under way: the request, the driver's link, and the response's state.
 pub(crate) struct Open<'c, 'w> {
     request: Request<'c>,
@@ -271,9 +293,8 @@ pub(crate) struct Open<'c, 'w> {
 impl<'c, 'w> Open<'c, 'w> {
     /// The request and what the handler answers through, borrowed together.
     pub(crate) fn parts(&mut self) -> (&Request<'c>, Responder<'c, '_>) {
-        let body = self.request.body();
-        let link: &mut dyn Channel = &mut self.link;
-        let responder = Responder::linked(self.tx, &mut self.out, self.ctx, body, Some(link));
+        self.out.request_body = self.request.body();
+        let responder = Responder::linked(self.tx, &mut self.out, self.ctx, &mut self.link);
         (&self.request, responder)
     }
 

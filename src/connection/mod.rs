@@ -291,10 +291,21 @@ impl<'b, const MAX_HEADERS: usize> Connection<'b, MAX_HEADERS> {
     /// whose handlers await. The head is validated against a table of `MAX_HEADERS` slots on
     /// the stack of this call; the request keeps no table.
     pub fn step(&mut self) -> Next<'_> {
+        self.step_as(true)
+    }
+
+    /// [`Connection::step`] for a caller that takes every body whole (no driver, or a
+    /// driver that does not stream): a body that has not all arrived is waited for in the
+    /// buffer at once, and no request with a body still to come is handed out.
+    pub(crate) fn step_staged(&mut self) -> Next<'_> {
+        self.step_as(false)
+    }
+
+    fn step_as(&mut self, may_stream: bool) -> Next<'_> {
         match self.cursor.state {
             State::Closing => Next::Action(Action::Close),
             State::Head => match self.scan_head() {
-                Ok(Some(head_len)) => self.prepare(head_len, None),
+                Ok(Some(head_len)) => self.prepare(head_len, None, may_stream),
                 Ok(None) => Next::Action(self.wait()),
                 Err(e) => Next::Action(fail(&mut self.cursor.state, self.tx, e, None)),
             },
@@ -304,10 +315,10 @@ impl<'b, const MAX_HEADERS: usize> Connection<'b, MAX_HEADERS> {
                 if self.cursor.filled - self.cursor.start < head_len + body_len {
                     return Next::Action(self.wait());
                 }
-                self.prepare(head_len, Some(body_len))
+                self.prepare(head_len, Some(body_len), may_stream)
             }
             State::Chunked { head_len, .. } => match self.decode_more() {
-                Ok(Some(body_len)) => self.prepare(head_len, Some(body_len)),
+                Ok(Some(body_len)) => self.prepare(head_len, Some(body_len), may_stream),
                 Ok(None) => Next::Action(self.wait()),
                 Err(e) => Next::Action(fail(&mut self.cursor.state, self.tx, e, None)),
             },

@@ -4,7 +4,7 @@
 //! is read by the exchange half instead (`exchange.rs`, through `body_in.rs`).
 
 use super::body_in::Decoding;
-use super::exchange::{Next, Pending, Unread};
+use super::exchange::{buffer, Next, Pending, Unread};
 use super::{fail, Action, Connection, Cursor, State, Transmit, CONTINUE, MAX_EMPTY_LINES};
 use crate::body::{ChunkedDecoder, Framing};
 use crate::error::Error;
@@ -92,7 +92,12 @@ impl<const MAX_HEADERS: usize> Connection<'_, MAX_HEADERS> {
     /// A complete head of `head_len` bytes starts at `rx[start]`: validate it, and hand out
     /// the request: with its body once the body is here too (`body_len` if already known), or
     /// with the body still to come, for the handler to decide.
-    pub(super) fn prepare(&mut self, head_len: usize, body_len: Option<usize>) -> Next<'_> {
+    pub(super) fn prepare(
+        &mut self,
+        head_len: usize,
+        body_len: Option<usize>,
+        may_stream: bool,
+    ) -> Next<'_> {
         let mut headers = [EMPTY_HEADER; MAX_HEADERS];
         // Borrow fields one by one, and the buffer as head and body apart: the request borrows
         // the head for as long as the returned action lives, while the body may still be
@@ -152,6 +157,11 @@ impl<const MAX_HEADERS: usize> Connection<'_, MAX_HEADERS> {
                 }
             }
         };
+        if let (Some(unread), false) = (unread, may_stream) {
+            let room = after.len();
+            let request = head.request;
+            return Next::Action(buffer(cursor, tx, limits, head_len, room, unread, &request));
+        }
         let (body, rest) = after.split_at_mut(body_len);
         let body: &[u8] = body;
         Next::Request(Pending {
@@ -161,7 +171,7 @@ impl<const MAX_HEADERS: usize> Connection<'_, MAX_HEADERS> {
             consumed: head_len + body_len,
             head_len,
             cursor,
-            limits: *limits,
+            limits,
             rest,
             unread,
         })

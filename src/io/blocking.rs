@@ -116,11 +116,50 @@ where
     A: Handler + ?Sized,
     O: Hooks + ?Sized,
 {
+    drive::<T, A, O, H, true>(io, conn, app, hooks)
+}
+
+/// [`serve_with_hooks`] without streaming: every request body is taken whole in the receive
+/// buffer (413 if it cannot fit) and every response is staged in the transmit buffer (a
+/// handler that tries to stream gets [`crate::StreamError::Unsupported`], and a response
+/// that outgrows the buffer becomes a 500). None of the streaming code is linked: the choice
+/// for firmware that serves small pages and forms and counts its flash.
+pub fn serve_buffered<T, A, O, const H: usize>(
+    io: &mut T,
+    conn: &mut Connection<'_, H>,
+    app: &mut A,
+    hooks: &mut O,
+) -> Result<(), ServeError<T::Error>>
+where
+    T: Read + Write + ?Sized,
+    A: Handler + ?Sized,
+    O: Hooks + ?Sized,
+{
+    drive::<T, A, O, H, false>(io, conn, app, hooks)
+}
+
+/// The driver loop; `STREAM`: lend the transport to handlers (streamed bodies and responses).
+fn drive<T, A, O, const H: usize, const STREAM: bool>(
+    io: &mut T,
+    conn: &mut Connection<'_, H>,
+    app: &mut A,
+    hooks: &mut O,
+) -> Result<(), ServeError<T::Error>>
+where
+    T: Read + Write + ?Sized,
+    A: Handler + ?Sized,
+    O: Hooks + ?Sized,
+{
     conn.reset();
     loop {
-        let action = match conn.step() {
+        let next = if STREAM {
+            conn.step()
+        } else {
+            conn.step_staged()
+        };
+        let action = match next {
             Next::Action(action) => action,
-            Next::Request(pending) => {
+            Next::Request(pending) if STREAM => {
                 let mut wire = DriverWire {
                     started_ms: None,
                     io: &mut *io,
@@ -128,6 +167,7 @@ where
                 };
                 pending.handle_with(app, &mut wire)
             }
+            Next::Request(pending) => pending.handle(app),
         };
         match action {
             Action::Read => {

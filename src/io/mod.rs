@@ -15,6 +15,7 @@ pub mod blocking;
 /// IO and protocol errors stay apart: a protocol error has already been answered with its
 /// status when it is returned here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ServeError<E> {
     /// The transport failed.
     Io(E),

@@ -7,7 +7,7 @@
 #![no_main]
 
 use cortex_m_rt::entry;
-use embedded_responder::io::blocking::{serve_with_hooks, ServeError};
+use embedded_responder::io::blocking::{serve_buffered, ServeError};
 use embedded_responder::{Connection, Error, Limits, Timeouts};
 use firmware::app::{self, FirmwareHooks, Idle, ReadState, Stats};
 use firmware::{clock, irq, stack, uart::Uart};
@@ -61,7 +61,7 @@ fn main() -> ! {
         // A refused request leaves the line out of step; any other ending (the client asked
         // to close, or was idle) leaves it between requests: the next byte starts one.
         if let Err(ServeError::Protocol(e)) =
-            serve_with_hooks(&mut uart, &mut conn, &mut app, &mut hooks)
+            serve_buffered(&mut uart, &mut conn, &mut app, &mut hooks)
         {
             match e {
                 // The client vanished mid-request: the line is already quiet.
