@@ -244,6 +244,7 @@ fn a_full_pool_serves_a_waiting_client_when_idle_connections_give_way() {
     let (mut rx0, mut tx0, mut rx1, mut tx1) = ([0u8; 512], [0u8; 256], [0u8; 512], [0u8; 256]);
     let mut places = [
         Place {
+            limits: embedded_responder::Limits::DEFAULT,
             listener: MemListener {
                 clients: clients.clone(),
                 current: None,
@@ -253,6 +254,7 @@ fn a_full_pool_serves_a_waiting_client_when_idle_connections_give_way() {
             tx: &mut tx0,
         },
         Place {
+            limits: embedded_responder::Limits::DEFAULT,
             listener: MemListener {
                 clients: clients.clone(),
                 current: None,

@@ -369,6 +369,8 @@ pub struct Place<'b, L> {
     pub rx: &'b mut [u8],
     /// Transmit buffer: response heads and small bodies.
     pub tx: &'b mut [u8],
+    /// Request size limits for this place's connections.
+    pub limits: crate::Limits,
 }
 
 /// Serve up to `N` connections concurrently from one task, one per [`Place`], each with its
@@ -411,8 +413,13 @@ async fn serve_place<L, A, C, const H: usize>(
     A: AsyncHandler,
     C: Timer + ?Sized,
 {
-    let Place { listener, rx, tx } = place;
-    let mut conn: Connection<'_, H> = Connection::with_limits(rx, tx, crate::Limits::DEFAULT);
+    let Place {
+        listener,
+        rx,
+        tx,
+        limits,
+    } = place;
+    let mut conn: Connection<'_, H> = Connection::with_limits(rx, tx, *limits);
     loop {
         if let Ok(io) = listener.accept().await {
             connected.set(connected.get() + 1);
