@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Resident memory of the event-loop example server: idle, with 1,000 keep-alive connections
-# open (each has made one request), and after they close; and the cost per connection.
+# Resident memory of the example server (examples/server.rs, the tokio server): idle, with
+# 1,000 keep-alive connections open (each has made one request), and after they close; and the
+# cost per connection.
 #   benches/rss.sh [CONNECTIONS]   (default 1000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-1000}
 ulimit -n $((n * 2 + 64))
-cargo build --release --quiet --features event-loop --example event_server
-target/release/examples/event_server 127.0.0.1:8401 --quiet --max-connections $((n + 10)) > /dev/null &
+cargo build --release --quiet --example server
+target/release/examples/server 127.0.0.1:8401 --quiet --max-connections $((n + 10)) > /dev/null &
 pid=$!
 trap 'kill $pid 2>/dev/null || true' EXIT
 sleep 0.5

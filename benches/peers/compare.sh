@@ -1,26 +1,29 @@
 #!/usr/bin/env bash
-# Side-by-side throughput: this library's servers and peer servers, each serving the example's
-# page at /, measured with wrk (Debian package `wrk`) on loopback, alternating servers, three
-# rounds; prints medians and ratios as a Markdown table.
+# Side-by-side throughput: this library's servers (ours-tokio: examples/server.rs, the tokio
+# server; ours-threads: examples/thread_server.rs, a thread per connection) and peer servers,
+# each serving the example's page at /, measured with wrk (Debian package `wrk`, installed if
+# missing) on loopback, alternating servers, three rounds; prints medians and ratios as a
+# Markdown table.
 #   benches/peers/compare.sh [SECONDS_PER_RUN]    (default 5)
 set -euo pipefail
 cd "$(dirname "$0")"
+command -v wrk > /dev/null || apt-get install -y wrk > /dev/null || { apt-get update > /dev/null && apt-get install -y wrk > /dev/null; }
 secs=${1:-5}
 root=$(cd ../.. && pwd)
-(cd "$root" && cargo build --release --quiet --features event-loop --example event_server --example server)
+(cd "$root" && cargo build --release --quiet --example server --example thread_server)
 cargo build --release --quiet
 
 declare -A cmd=(
-  [ours-event-loop]="$root/target/release/examples/event_server 127.0.0.1:8301 --quiet --workers 1"
-  [ours-threads]="$root/target/release/examples/server 127.0.0.1:8302 --quiet"
+  [ours-tokio]="$root/target/release/examples/server 127.0.0.1:8301 --quiet"
+  [ours-threads]="$root/target/release/examples/thread_server 127.0.0.1:8302 --quiet"
   [hyper]="target/release/hyper 127.0.0.1:8303"
   [tiny_http]="target/release/tiny_http 127.0.0.1:8304"
   [picoserve]="target/release/picoserve 127.0.0.1:8305"
   [edge_http]="target/release/edge_http 127.0.0.1:8306"
 )
-declare -A port=([ours-event-loop]=8301 [ours-threads]=8302 [hyper]=8303 [tiny_http]=8304
+declare -A port=([ours-tokio]=8301 [ours-threads]=8302 [hyper]=8303 [tiny_http]=8304
   [picoserve]=8305 [edge_http]=8306)
-servers=(ours-event-loop ours-threads hyper tiny_http picoserve edge_http)
+servers=(ours-tokio ours-threads hyper tiny_http picoserve edge_http)
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
 for s in "${servers[@]}"; do
@@ -69,11 +72,13 @@ for s in "${servers[@]}"; do
   done
   echo "$row"
 done
-for peer in hyper tiny_http picoserve edge_http; do
-  row="| ours-event-loop / $peer |"
-  for sc in "${scenarios[@]}"; do
-    name=${sc%%:*}
-    row+=" $(awk -v a="${med[ours-event-loop,$name]}" -v b="${med[$peer,$name]}" 'BEGIN {printf "%.2fx", a / b}') |"
+for ours in ours-tokio ours-threads; do
+  for peer in hyper tiny_http picoserve edge_http; do
+    row="| $ours / $peer |"
+    for sc in "${scenarios[@]}"; do
+      name=${sc%%:*}
+      row+=" $(awk -v a="${med[$ours,$name]}" -v b="${med[$peer,$name]}" 'BEGIN {printf "%.2fx", a / b}') |"
+    done
+    echo "$row"
   done
-  echo "$row"
 done
