@@ -90,7 +90,7 @@ pub fn upload<'a>(_req: &Request<'a>, mut res: Responder<'a, '_>) -> Responded {
     let mut crc = CRC32.digest();
     match res.request_body().for_each(|piece| crc.update(piece)) {
         Ok(total) => upload_answer(res, total, crc.finalize()),
-        Err(e) => res.status(e.status()),
+        Err(e) => res.error(e),
     }
 }
 
@@ -104,7 +104,7 @@ pub async fn upload_async<'a>(_req: &Request<'a>, mut res: Responder<'a, '_>) ->
         .await
     {
         Ok(total) => upload_answer(res, total, crc.finalize()),
-        Err(e) => res.status(e.status()),
+        Err(e) => res.error(e),
     }
 }
 

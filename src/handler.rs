@@ -46,7 +46,11 @@ impl<'c> Pending<'c> {
     /// waited for in the receive buffer (413 if it cannot fit), and a streamed response must
     /// fit the transmit buffer. The response to write, or a close.
     pub fn handle<A: Handler + ?Sized>(self, app: &mut A) -> Action<'c> {
-        self.run_staged(|req, res| app.handle(req, res))
+        let limit = self
+            .has_body()
+            .then(|| app.stream_limit(self.request()))
+            .flatten();
+        self.run_staged(limit, |req, res| app.handle(req, res))
     }
 
     /// Run `app` on the request with the driver's `wire` at hand: a route that accepts a
@@ -55,7 +59,7 @@ impl<'c> Pending<'c> {
     /// streamed; it still carries the exchange for the log), or a close.
     pub fn handle_with<A: Handler + ?Sized>(self, app: &mut A, wire: &mut dyn Wire) -> Action<'c> {
         let limit = self
-            .body_to_come()
+            .has_body()
             .then(|| app.stream_limit(self.request()))
             .flatten();
         let mut open = match self.open(limit, wire) {
@@ -81,7 +85,7 @@ impl<'c> Pending<'c> {
         'c: 'x,
     {
         let limit = self
-            .body_to_come()
+            .has_body()
             .then(|| app.stream_limit(self.request()))
             .flatten();
         Ok(run(self.open(limit, wire)?, app))

@@ -7,7 +7,7 @@
 //! persistence decision, and HEAD, 1xx, 204 and 304 responses carry no body (RFC 9110 §6.4.1,
 //! §8.6, §9.3.2). Nothing here calls `core::fmt`: numbers go through [`write_decimal`].
 
-use crate::error::Failure;
+use crate::error::{Error, Failure};
 use crate::request::Version;
 use crate::stream::{Channel, Delimit, RequestBody, ResponseStream, StreamStart};
 
@@ -245,6 +245,8 @@ pub(crate) struct Outgoing<'a> {
     /// The request body when it was taken whole: what [`RequestBody`] reads when it does not
     /// stream. (Here rather than in the [`Responder`], which handlers pass by value.)
     pub request_body: &'a [u8],
+    /// The protocol error this response answers, for the log.
+    pub error: Option<Error>,
 }
 
 impl Outgoing<'_> {
@@ -256,6 +258,7 @@ impl Outgoing<'_> {
         streamed: false,
         failure: None,
         request_body: &[],
+        error: None,
     };
 }
 
@@ -379,6 +382,40 @@ impl<'a, 's> Responder<'a, 's> {
         } else {
             head.body(&[])
         }
+    }
+
+    /// Answer a stream that failed before the response began, as the connection answers
+    /// protocol errors: a request body that broke its framing, went over the limit or was cut
+    /// short gets the error's status and text, a timeout 408, a shutdown 503, anything else
+    /// 500; always with `Connection: close`, since the rest of the body cannot be trusted.
+    pub fn error(self, error: crate::StreamError) -> Responded {
+        use crate::StreamError;
+        match error {
+            StreamError::Body(e) => self.protocol_error(e),
+            StreamError::TimedOut => self.protocol_error(Error::Timeout),
+            other => {
+                let status = other.status();
+                self.start(status)
+                    .close()
+                    .header("Content-Type", "text/plain; charset=utf-8")
+                    .body_with(|w| {
+                        w.push_str(status.reason());
+                        w.push_str("\n");
+                    })
+            }
+        }
+    }
+
+    /// The response to a protocol error: its status, its text, and a close.
+    pub(crate) fn protocol_error(self, error: Error) -> Responded {
+        self.out.error = Some(error);
+        self.start(error.status())
+            .close()
+            .header("Content-Type", "text/plain; charset=utf-8")
+            .body_with(|w| {
+                w.push_str(error.as_str());
+                w.push_str("\n");
+            })
     }
 
     /// Whether the response's body will be dropped (the request was HEAD).
@@ -553,6 +590,7 @@ impl<'a, 's> ResponseHead<'a, 's> {
                 streamed: false,
                 failure: None,
                 request_body: self.r.out.request_body,
+                error: self.r.out.error,
             }
         };
         *self.r.out = out;
@@ -649,6 +687,7 @@ pub(crate) fn fallback_500<'a>(tx: &mut [u8], failure: Option<Failure>) -> Outgo
         streamed: false,
         failure,
         request_body: &[],
+        error: None,
     }
 }
 

@@ -744,6 +744,7 @@ impl<'a, 's> ResponseStream<'a, 's> {
             streamed: self.link.is_some(),
             failure: self.failure,
             request_body: &[],
+            error: None,
         };
         Responded(())
     }

@@ -541,7 +541,7 @@ fn streaming_echo<'a>(_req: &Request<'a>, mut res: Responder<'a, '_>) -> Respond
         match res.request_body().read(&mut buf) {
             Ok(0) => break,
             Ok(n) => collected.extend_from_slice(&buf[..n]),
-            Err(e) => return res.status(e.status()),
+            Err(e) => return res.error(e),
         }
     }
     res.start(Status::OK).stream_with(|s| s.write(&collected))
@@ -737,7 +737,8 @@ mod over_the_async_driver {
         let r = replies(&io.input.output, &[]);
         assert_eq!(r[0].status, 408);
         assert_eq!(r[0].header("connection"), Some("close"));
-        assert_eq!(result, "Ok(())");
+        // Answered as the connection answers protocol errors, and reported as one.
+        assert_eq!(result, "Err(Protocol(Timeout))");
     }
 
     #[test]
@@ -759,5 +760,83 @@ mod over_the_async_driver {
         };
         let (_, result, elapsed) = serve_io(&mut demo::async_app(), io, 256, 256);
         assert_eq!((result.as_str(), elapsed), ("Ok(())", 4_000));
+    }
+}
+
+/// Regressions found by the `stream_body` fuzz target (fuzz/regressions/stream_body/): each
+/// answer must not depend on how the input is split across reads.
+mod fuzz_regressions {
+    use super::*;
+
+    /// The output for `input` whole, cut after the head, and one byte per read, with the
+    /// interim `100 Continue` dropped (it is only sent when the body has not arrived yet).
+    fn three_ways<A: Handler>(app: impl Fn() -> A, input: &[u8], rx: usize) -> [Vec<u8>; 3] {
+        let head_end = input.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+        let run = |cuts: Vec<usize>| {
+            let (out, _) = serve_cut(&mut app(), input, cuts, rx, 256);
+            let text = String::from_utf8_lossy(&out).replace("HTTP/1.1 100 Continue\r\n\r\n", "");
+            text.into_bytes()
+        };
+        [
+            run(vec![]),
+            run(vec![head_end]),
+            run((1..input.len()).collect()),
+        ]
+    }
+
+    fn limited() -> impl Handler {
+        Router::new().route("/upload", post(demo::upload).stream_body(10))
+    }
+
+    #[test]
+    fn a_route_limit_holds_for_a_body_that_came_with_its_head() {
+        let mut input = b"POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 20\r\n\r\n".to_vec();
+        input.extend_from_slice(&[b'a'; 20]);
+        let [whole, cut, bytewise] = three_ways(limited, &input, 512);
+        assert!(
+            whole.starts_with(b"HTTP/1.1 413"),
+            "{}",
+            String::from_utf8_lossy(&whole)
+        );
+        assert_eq!((&whole, &whole), (&cut, &bytewise));
+        let mut input =
+            b"POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+        input.extend_from_slice(&chunked(&[b'a'; 20], 7));
+        let [whole, cut, bytewise] = three_ways(limited, &input, 512);
+        assert!(whole.starts_with(b"HTTP/1.1 413"));
+        assert_eq!((&whole, &whole), (&cut, &bytewise));
+    }
+
+    #[test]
+    fn a_broken_body_gets_the_same_answer_whoever_finds_it() {
+        let input = b"POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n";
+        let [whole, cut, bytewise] = three_ways(demo::app, input, 512);
+        assert!(String::from_utf8_lossy(&whole).contains("invalid chunked encoding"));
+        assert_eq!((&whole, &whole), (&cut, &bytewise));
+    }
+
+    #[test]
+    fn a_head_at_the_end_of_the_buffer_still_gets_room_for_its_body() {
+        // A pipelined GET, then an upload whose head ends exactly at the buffer's end.
+        let get = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+        let head = b"POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+        let mut input = get.to_vec();
+        input.extend_from_slice(head);
+        input.extend_from_slice(&chunked(b"0123456789", 4));
+        let rx = get.len() + head.len();
+        let [whole, cut, bytewise] = three_ways(demo::app, &input, rx);
+        let r = replies(&whole, &[]);
+        assert_eq!(r[1].body, crc_json(b"0123456789").as_bytes());
+        assert_eq!((&whole, &whole), (&cut, &bytewise));
+        // A head that fills the whole buffer leaves no room at all: 413, however it arrives.
+        let mut input = head.to_vec();
+        input.extend_from_slice(&chunked(b"0123456789", 4));
+        let [whole, cut, bytewise] = three_ways(demo::app, &input, head.len());
+        assert!(
+            whole.starts_with(b"HTTP/1.1 413"),
+            "{}",
+            String::from_utf8_lossy(&whole)
+        );
+        assert_eq!((&whole, &whole), (&cut, &bytewise));
     }
 }

@@ -75,25 +75,53 @@ impl<'c> Pending<'c> {
         self.unread.is_some()
     }
 
+    /// Whether the request has a body, here or to come: only then does a route's body limit
+    /// ([`crate::Handler::stream_limit`]) matter.
+    pub fn has_body(&self) -> bool {
+        self.unread.is_some() || !self.request.body().is_empty()
+    }
+
+    /// 413 for a body that came whole but is larger than the route's `limit`: the same
+    /// answer it gets when it arrives after its head.
+    fn over_limit(self, limit: Option<u64>) -> Result<Self, Action<'c>> {
+        match limit {
+            Some(limit) if self.unread.is_none() && self.request.body().len() as u64 > limit => {
+                let request = Some(&self.request);
+                Err(fail(
+                    &mut self.cursor.state,
+                    self.tx,
+                    Error::BodyTooLarge,
+                    request,
+                ))
+            }
+            _ => Ok(self),
+        }
+    }
+
     /// Run `handle` on the request without a driver: a body that has not all arrived is
     /// waited for in the receive buffer (413 if it cannot fit), and a streamed response must
     /// fit the transmit buffer.
     pub(crate) fn run_staged(
         self,
+        limit: Option<u64>,
         handle: impl FnOnce(&Request<'c>, Responder<'c, '_>) -> Responded,
     ) -> Action<'c> {
         if self.unread.is_some() {
             return self.buffer_body();
         }
+        let pending = match self.over_limit(limit) {
+            Ok(pending) => pending,
+            Err(action) => return action,
+        };
         let mut out = Outgoing {
-            request_body: self.request.body(),
+            request_body: pending.request.body(),
             ..Outgoing::NONE
         };
         let _: Responded = handle(
-            &self.request,
-            Responder::new(&mut *self.tx, &mut out, self.ctx),
+            &pending.request,
+            Responder::new(&mut *pending.tx, &mut out, pending.ctx),
         );
-        self.finish(out, None)
+        pending.finish(out, None)
     }
 
     /// Begin the exchange: with a body still to come, stream it to a handler that takes one
@@ -105,12 +133,24 @@ impl<'c> Pending<'c> {
         wire: &'w mut dyn Wire,
     ) -> Result<Open<'c, 'w>, Action<'c>> {
         wire.request_started_at(self.cursor.request_started_ms);
+        self.over_limit(limit)?.open_within(limit, wire)
+    }
+
+    /// [`Pending::open`] once a body that came whole is known to be within the limit.
+    fn open_within<'w>(
+        self,
+        limit: Option<u64>,
+        wire: &'w mut dyn Wire,
+    ) -> Result<Open<'c, 'w>, Action<'c>> {
         let streamed = match (self.unread, limit) {
             (None, _) => None,
             (Some(_), None) => return Err(self.buffer_body()),
             (Some(unread), Some(limit)) => {
                 let limit = limit.min(self.limits.max_body);
-                if matches!(unread.decoding, Decoding::Length(n) if n > limit) {
+                // No room after the head to read a body into (the head fills the buffer):
+                // the body cannot be received.
+                let no_room = self.rest.is_empty();
+                if no_room || matches!(unread.decoding, Decoding::Length(n) if n > limit) {
                     // Refused before the client sends it (no 100 Continue).
                     let request = Some(&self.request);
                     return Err(fail(
@@ -227,7 +267,7 @@ impl<'c> Pending<'c> {
                 method: Some(request.method()),
                 path: request.path(),
                 status: out.status,
-                error: None,
+                error: out.error,
                 failure: out.failure,
                 close: out.close,
             }),

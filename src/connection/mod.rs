@@ -341,13 +341,7 @@ fn fail<'t>(
         keep_alive: false,
     };
     let mut out = Outgoing::NONE;
-    let _ = Responder::new(tx, &mut out, ctx)
-        .start(error.status())
-        .header("Content-Type", "text/plain; charset=utf-8")
-        .body_with(|w| {
-            w.push_str(error.as_str());
-            w.push_str("\n");
-        });
+    let _ = Responder::new(tx, &mut out, ctx).protocol_error(error);
     if out.staged == 0 {
         return Action::Close;
     }

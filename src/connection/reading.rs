@@ -29,6 +29,15 @@ impl<const MAX_HEADERS: usize> Connection<'_, MAX_HEADERS> {
         match self.cursor.scanner.scan(pending)? {
             Scan::Complete(n) if n > self.limits.max_head => Err(Error::HeadTooLarge),
             Scan::Complete(n) => {
+                // A head deep in the buffer (behind pipelined requests) moves to the front
+                // when less than half the buffer is left behind it: a body that streams reads
+                // into the room after its head, which must not be tiny (or empty).
+                let start = self.cursor.start;
+                if start > 0 && self.rx.len() - (start + n) < self.rx.len() / 2 {
+                    self.rx.copy_within(start..self.cursor.filled, 0);
+                    self.cursor.filled -= start;
+                    self.cursor.start = 0;
+                }
                 let start = self.cursor.start;
                 treat_higher_minor_as_http11(&mut self.rx[start..start + n]);
                 Ok(Some(n))
