@@ -7,7 +7,9 @@
 #   GET /stream?bytes=1 GiB the pattern, chunked, fetched with `curl -o /dev/null`; the size
 #                          is checked every time.
 # Servers alternate, three rounds, medians; prints a Markdown table of MB/s (10^6 bytes per
-# second) and the ratio ours / hyper.
+# second) and the ratio ours / hyper. Every server computes the CRC-32 of the upload with the
+# same crate (`crc`, its default one-table form), so the upload rate is bounded by that CRC's
+# speed on one core as much as by the server; the download involves no such work.
 #   benches/streaming.sh [UPLOAD_MIB] [DOWNLOAD_MIB]    (defaults 256 and 1024)
 set -euo pipefail
 cd "$(dirname "$0")"
