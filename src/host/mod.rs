@@ -11,9 +11,12 @@
 //! Both serve the same apps with the same [`Config`], answer the same bytes, and stop through
 //! the same [`ShutdownHandle`].
 
+mod log;
 pub mod std_server;
 #[cfg(feature = "tokio")]
 pub mod tokio_server;
+
+pub(crate) use log::Log;
 
 use std::io::Write as _;
 use std::net::{SocketAddr, TcpStream};
@@ -22,7 +25,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::connection::{Exchange, Limits, Timeouts};
-use crate::error::Failure;
 use crate::io::Hooks;
 use crate::stream::StreamError;
 
@@ -52,8 +54,17 @@ pub struct Config {
     /// After the last response, how long to keep reading (and discarding) what the client
     /// still sends, so that closing does not reset the connection under the response.
     pub linger: Duration,
-    /// Print one line per request to standard error.
+    /// Print one line per request to standard error (from a thread of its own, through a
+    /// bounded queue: a log sink that fails or blocks drops lines, never service).
     pub log: bool,
+    /// The listen backlog: connections the kernel completes and queues before `accept`. A
+    /// burst larger than it makes clients believe they are connected while their handshake
+    /// is dropped; the kernel may cap it (`net.core.somaxconn`).
+    pub backlog: u32,
+    /// At `bind`, raise the process's soft limit on open files to its hard limit (where the
+    /// system allows), so that the connection cap, not the file limit, is what refuses
+    /// clients.
+    pub raise_fd_limit: bool,
 }
 
 impl Default for Config {
@@ -71,6 +82,8 @@ impl Default for Config {
             write_timeout: Duration::from_secs(5),
             linger: Duration::from_secs(2),
             log: true,
+            backlog: 1024,
+            raise_fd_limit: true,
         }
     }
 }
@@ -93,6 +106,64 @@ pub(crate) fn millis(d: Duration) -> u64 {
 
 /// Most bytes a lingering close reads and discards.
 pub(crate) const LINGER_MAX_BYTES: usize = 1 << 20;
+
+/// Bind a listening socket the way both servers do: `SO_REUSEADDR` (a restarted server gets
+/// its port back at once), the configured backlog, and (`raise_fd_limit`) the process's open
+/// file limit raised first. Nonblocking when `nonblocking` (for tokio).
+pub(crate) fn listen(
+    addr: impl std::net::ToSocketAddrs,
+    config: &Config,
+    nonblocking: bool,
+) -> std::io::Result<std::net::TcpListener> {
+    if config.raise_fd_limit {
+        // Best effort: a system that refuses leaves the limit as it was.
+        let _ = rlimit::increase_nofile_limit(u64::MAX);
+    }
+    let mut last_error = None;
+    for addr in addr.to_socket_addrs()? {
+        let socket = socket2::Socket::new(
+            socket2::Domain::for_address(addr),
+            socket2::Type::STREAM,
+            Some(socket2::Protocol::TCP),
+        )?;
+        let bound = (|| {
+            #[cfg(unix)]
+            socket.set_reuse_address(true)?;
+            socket.bind(&addr.into())?;
+            socket.listen(i32::try_from(config.backlog).unwrap_or(i32::MAX))?;
+            socket.set_nonblocking(nonblocking)
+        })();
+        match bound {
+            Ok(()) => return Ok(socket.into()),
+            Err(e) => last_error = Some(e),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| {
+        std::io::Error::new(std::io::ErrorKind::InvalidInput, "no address to bind")
+    }))
+}
+
+/// Turn away a client over the connection cap without a thread or task of its own: the 503
+/// is written if the socket takes it at once, the write side is closed, and what the client
+/// has already sent is read off (so that closing does not reset the connection under the
+/// 503), all without waiting. Best effort, by design: a client that is not reading, or still
+/// sending, may see a reset instead.
+pub(crate) fn refuse(stream: TcpStream) {
+    use std::io::Read as _;
+    if stream.set_nonblocking(true).is_err() {
+        return;
+    }
+    let mut stream = stream;
+    let _ = stream.write_all(crate::response::BUSY_RESPONSE);
+    let _ = stream.shutdown(std::net::Shutdown::Write);
+    let mut sink = [0u8; 1024];
+    for _ in 0..16 {
+        match stream.read(&mut sink) {
+            Ok(n) if n > 0 => {}
+            _ => break,
+        }
+    }
+}
 
 /// Tells a running server to stop; cloneable, and usable from a signal handler's thread.
 #[derive(Clone)]
@@ -135,6 +206,8 @@ impl ShutdownHandle {
 /// shutdown; with a socket, its read timeout follows the read deadline (blocking driver).
 pub(crate) struct HostHooks<'c> {
     pub config: &'c Config,
+    /// The request log, if on.
+    pub log: Option<&'c Log>,
     pub peer: SocketAddr,
     pub epoch: Instant,
     pub stopping: &'c AtomicBool,
@@ -149,12 +222,14 @@ pub(crate) struct HostHooks<'c> {
 impl<'c> HostHooks<'c> {
     pub(crate) fn new(
         config: &'c Config,
+        log: Option<&'c Log>,
         peer: SocketAddr,
         epoch: Instant,
         stopping: &'c AtomicBool,
     ) -> Self {
         HostHooks {
             config,
+            log,
             peer,
             epoch,
             stopping,
@@ -193,8 +268,8 @@ impl Hooks for HostHooks<'_> {
     }
 
     fn responded(&mut self, exchange: &Exchange<'_>) {
-        if self.config.log {
-            log_exchange(self.peer, self.started, exchange);
+        if let Some(log) = self.log {
+            log.exchange(self.peer, self.started, exchange);
         }
         // A pipelined next request is already here: its time starts now.
         self.started = Instant::now();
@@ -216,43 +291,6 @@ impl Hooks for HostHooks<'_> {
                 return Ok(());
             }
             std::thread::sleep(left.min(SLEEP_SLICE));
-        }
-    }
-}
-
-/// The per-request log line: peer, method, path, status, time since the request's first
-/// bytes, and the protocol error or the reason for a 500 or a broken stream, if any. A log
-/// that cannot be written (standard error closed) is dropped: it never stops service.
-pub(crate) fn log_exchange(peer: SocketAddr, started: Instant, exchange: &Exchange<'_>) {
-    let elapsed = started.elapsed();
-    let method = exchange.method.map_or("-", |m| m.as_str());
-    let path = if exchange.path.is_empty() {
-        "-"
-    } else {
-        exchange.path
-    };
-    let error = exchange.error.map_or("", |e| e.as_str());
-    let _ = writeln!(
-        std::io::stderr().lock(),
-        "{} {} {} {} {:.3}ms {}{}",
-        peer,
-        method,
-        path,
-        exchange.status.code(),
-        elapsed.as_secs_f64() * 1e3,
-        error,
-        Reason(exchange.failure)
-    );
-}
-
-/// A [`Failure`] for the log, or nothing.
-struct Reason(Option<Failure>);
-
-impl std::fmt::Display for Reason {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.0 {
-            Some(failure) => write!(f, "{failure}"),
-            None => Ok(()),
         }
     }
 }

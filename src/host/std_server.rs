@@ -9,14 +9,14 @@
 //! restarted server gets its port back at once.
 
 use std::collections::HashMap;
-use std::io::{self, Write as _};
+use std::io;
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 pub use super::{Config, ShutdownHandle};
-use super::{HostHooks, LINGER_MAX_BYTES};
+use super::{HostHooks, Log, LINGER_MAX_BYTES};
 use crate::connection::{Connection, DEFAULT_MAX_HEADERS};
 use crate::io::blocking::{serve_with_hooks, ServeError};
 use crate::router::Handler;
@@ -102,9 +102,10 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Server {
-    /// Bind to `addr` (e.g. `"127.0.0.1:8000"`, or port 0 for any free port).
+    /// Bind to `addr` (e.g. `"127.0.0.1:8000"`, or port 0 for any free port), with
+    /// `config.backlog` (and `config.raise_fd_limit`).
     pub fn bind(addr: impl ToSocketAddrs, config: Config) -> io::Result<Server> {
-        let listener = TcpListener::bind(addr)?;
+        let listener: TcpListener = super::listen(addr, &config, false)?;
         let local = listener.local_addr()?;
         let wake_ip = match local.ip() {
             ip if ip.is_unspecified() && ip.is_ipv4() => std::net::Ipv4Addr::LOCALHOST.into(),
@@ -153,6 +154,8 @@ impl Server {
         let shared = &self.shared;
         let config = &self.config;
         let make_app = &make_app;
+        let log = config.log.then(Log::start);
+        let log = log.as_ref();
         // Every connection's clock: milliseconds since the server started.
         let epoch = Instant::now();
         std::thread::scope(|scope| {
@@ -170,7 +173,7 @@ impl Server {
                     break;
                 }
                 if shared.active.load(Ordering::SeqCst) >= config.max_connections {
-                    refuse_busy(stream, config);
+                    super::refuse(stream);
                     continue;
                 }
                 next_id += 1;
@@ -185,7 +188,7 @@ impl Server {
                     .spawn_scoped(scope, move || {
                         let mut app = make_app();
                         let stopping = &shared.stopping;
-                        serve_stream(stream, peer, &mut app, config, epoch, stopping);
+                        serve_stream(stream, peer, &mut app, (config, log), epoch, stopping);
                         lock(&shared.open).remove(&id);
                         shared.active.fetch_sub(1, Ordering::SeqCst);
                     });
@@ -195,28 +198,18 @@ impl Server {
                 }
             }
         });
+        if let Some(log) = log {
+            log.report_dropped();
+        }
         Ok(())
     }
-}
-
-/// Answer 503 and close, without making the accept loop wait on a slow client.
-fn refuse_busy(mut stream: TcpStream, config: &Config) {
-    let _ = stream.set_write_timeout(Some(Duration::from_millis(100)));
-    let _ = stream.write_all(crate::response::BUSY_RESPONSE);
-    let _ = stream.shutdown(Shutdown::Write);
-    // The client's request is unread; dropping now may reset the connection before the 503
-    // is read, so a helper thread lingers briefly.
-    let linger = config.linger;
-    let _ = std::thread::Builder::new()
-        .stack_size(64 * 1024)
-        .spawn(move || linger_close(&mut stream, linger));
 }
 
 fn serve_stream<A: Handler>(
     stream: TcpStream,
     peer: SocketAddr,
     app: &mut A,
-    config: &Config,
+    (config, log): (&Config, Option<&Log>),
     epoch: Instant,
     stopping: &AtomicBool,
 ) {
@@ -229,7 +222,7 @@ fn serve_stream<A: Handler>(
     let mut tx = vec![0u8; config.tx_size];
     let mut conn: Connection<'_, DEFAULT_MAX_HEADERS> =
         Connection::with_limits(&mut rx, &mut tx, config.limits);
-    let mut hooks = HostHooks::new(config, peer, epoch, stopping);
+    let mut hooks = HostHooks::new(config, log, peer, epoch, stopping);
     hooks.socket = Some(socket);
     let mut io = StdIo(stream);
     let result = serve_with_hooks(&mut io, &mut conn, app, &mut hooks);

@@ -33,11 +33,10 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 
 pub use super::{Config, ShutdownHandle};
-use super::{HostHooks, LINGER_MAX_BYTES};
+use super::{HostHooks, Log, LINGER_MAX_BYTES};
 use crate::connection::{Connection, DEFAULT_MAX_HEADERS};
 use crate::io::asynch::{self, AsyncHandler, Timer};
 use crate::io::ServeError;
-use crate::response::BUSY_RESPONSE;
 
 /// The driver's clock: tokio's, in milliseconds since the server started.
 struct TokioTimer(tokio::time::Instant);
@@ -62,11 +61,10 @@ pub struct Server {
 }
 
 impl Server {
-    /// Bind to `addr` (e.g. `"127.0.0.1:8000"`, or port 0 for any free port). No runtime is
-    /// needed yet.
+    /// Bind to `addr` (e.g. `"127.0.0.1:8000"`, or port 0 for any free port), with
+    /// `config.backlog` (and `config.raise_fd_limit`). No runtime is needed yet.
     pub fn bind(addr: impl ToSocketAddrs, config: Config) -> io::Result<Server> {
-        let listener = StdListener::bind(addr)?;
-        listener.set_nonblocking(true)?;
+        let listener: StdListener = super::listen(addr, &config, true)?;
         let stopping = Arc::new(AtomicBool::new(false));
         let wake = Arc::new(Notify::new());
         let waking = Arc::clone(&wake);
@@ -119,6 +117,7 @@ impl Server {
         F: Fn() -> A + 'static,
     {
         let listener = TcpListener::from_std(self.listener)?;
+        let log = self.config.log.then(Log::start);
         let config = Rc::new(self.config);
         let make_app = Rc::new(make_app);
         let open = Rc::new(Cell::new(0usize));
@@ -138,13 +137,16 @@ impl Server {
                 }
             };
             if open.get() >= config.max_connections {
-                tokio::task::spawn_local(refuse_busy(stream, config.linger));
+                if let Ok(stream) = stream.into_std() {
+                    super::refuse(stream);
+                }
                 continue;
             }
             open.set(open.get() + 1);
             let connection = ConnectionTask {
                 stream,
                 peer,
+                log: log.clone(),
                 config: Rc::clone(&config),
                 timer: Rc::clone(&timer),
                 epoch,
@@ -162,6 +164,9 @@ impl Server {
         while open.get() > 0 {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
+        if let Some(log) = &log {
+            log.report_dropped();
+        }
         Ok(())
     }
 }
@@ -170,6 +175,7 @@ impl Server {
 struct ConnectionTask {
     stream: TcpStream,
     peer: SocketAddr,
+    log: Option<Log>,
     config: Rc<Config>,
     timer: Rc<TokioTimer>,
     epoch: Instant,
@@ -183,6 +189,7 @@ impl ConnectionTask {
         let ConnectionTask {
             stream,
             peer,
+            log,
             config,
             timer,
             epoch,
@@ -193,7 +200,7 @@ impl ConnectionTask {
         let mut conn: Connection<'_, DEFAULT_MAX_HEADERS> =
             Connection::with_limits(&mut rx, &mut tx, config.limits);
         let mut io = FromTokio::new(stream);
-        let mut hooks = HostHooks::new(&config, peer, epoch, &stopping);
+        let mut hooks = HostHooks::new(&config, log.as_ref(), peer, epoch, &stopping);
         let stop = |_answered: bool| stopping.load(Ordering::SeqCst);
         let result = asynch::serve_giving_way(
             &mut io,
@@ -208,15 +215,6 @@ impl ConnectionTask {
         if !matches!(result, Err(ServeError::Io(_) | ServeError::WriteTimedOut)) {
             linger_close(stream, config.linger).await;
         }
-    }
-}
-
-/// Answer 503 and close, from a task of its own so that the accept loop never waits on a
-/// slow client.
-async fn refuse_busy(mut stream: TcpStream, linger: Duration) {
-    let written = tokio::time::timeout(Duration::from_millis(100), stream.write_all(BUSY_RESPONSE));
-    if let Ok(Ok(())) = written.await {
-        linger_close(stream, linger).await;
     }
 }
 
