@@ -13,59 +13,29 @@
 //! (and `GET /live` shows them in a page); anything else 404 (an HTML page); wrong methods get
 //! 405 + `Allow`. Ctrl+C stops it cleanly (a second Ctrl+C exits at once).
 
+#[path = "common/cli.rs"]
+mod cli;
+
 use embedded_responder::demo;
-use embedded_responder::tokio_server::{Config, Server};
+use embedded_responder::tokio_server::Server;
 
 fn main() {
-    let mut addr = String::from("127.0.0.1:8000");
-    let mut config = Config::default();
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--quiet" | "-q" => config.log = false,
-            "--max-connections" => match args.next().and_then(|n| n.parse().ok()) {
-                Some(n) => config.max_connections = n,
-                None => {
-                    eprintln!("--max-connections takes a number");
-                    std::process::exit(2);
-                }
-            },
-            "--help" | "-h" => {
-                println!(
-                    "usage: server [ADDRESS] [--quiet] [--max-connections N]   \
-                     (default 127.0.0.1:8000, 256 connections)"
-                );
-                return;
-            }
-            _ => addr = arg,
-        }
-    }
-
+    let (addr, config) = cli::parse("server");
     let server = match Server::bind(&addr, config) {
         Ok(server) => server,
         Err(e) => {
-            eprintln!("cannot listen on {addr}: {e}");
+            cli::say(&format!("cannot listen on {addr}: {e}"));
             std::process::exit(1);
         }
     };
-    let handle = server.shutdown_handle();
-    ctrlc::set_handler(move || {
-        if handle.is_shutting_down() {
-            std::process::exit(130);
-        }
-        eprintln!("shutting down (Ctrl+C again to exit at once)");
-        handle.shutdown();
-    })
-    .expect("installing the Ctrl+C handler");
-
+    cli::stop_on_ctrl_c(server.shutdown_handle());
     match server.local_addr() {
         Ok(local) => println!("listening on http://{local}/"),
-        Err(e) => eprintln!("listening (address unknown: {e})"),
+        Err(e) => cli::say(&format!("listening (address unknown: {e})")),
     }
-
     if let Err(e) = server.run(demo::async_app) {
-        eprintln!("server error: {e}");
+        cli::say(&format!("server error: {e}"));
         std::process::exit(1);
     }
-    eprintln!("stopped");
+    cli::say("stopped");
 }

@@ -1,0 +1,53 @@
+//! What both host examples share: their command line, Ctrl+C, and messages that a closed
+//! standard error cannot turn into a panic.
+
+use embedded_responder::host::{Config, ShutdownHandle};
+
+/// `[ADDRESS] [--quiet] [--max-connections N]`: the address (default 127.0.0.1:8000) and
+/// the server's settings. Exits with a usage line on `--help` or a bad argument.
+pub fn parse(name: &str) -> (String, Config) {
+    let mut addr = String::from("127.0.0.1:8000");
+    let mut config = Config::default();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--quiet" | "-q" => config.log = false,
+            "--max-connections" => match args.next().and_then(|n| n.parse().ok()) {
+                Some(n) => config.max_connections = n,
+                None => usage(name, 2),
+            },
+            "--help" | "-h" => usage(name, 0),
+            _ => addr = arg,
+        }
+    }
+    (addr, config)
+}
+
+fn usage(name: &str, code: i32) -> ! {
+    println!(
+        "usage: {name} [ADDRESS] [--quiet] [--max-connections N]   \
+         (default 127.0.0.1:8000, 256 connections)"
+    );
+    std::process::exit(code)
+}
+
+/// A line on standard error, or nothing if it cannot be written.
+pub fn say(line: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+/// Ctrl+C shuts the server down cleanly; a second one exits at once.
+pub fn stop_on_ctrl_c(handle: ShutdownHandle) {
+    let installed = ctrlc::set_handler(move || {
+        if handle.is_shutting_down() {
+            std::process::exit(130);
+        }
+        say("shutting down (Ctrl+C again to exit at once)");
+        handle.shutdown();
+    });
+    if let Err(e) = installed {
+        say(&format!("cannot install the Ctrl+C handler: {e}"));
+        std::process::exit(1);
+    }
+}
