@@ -164,8 +164,86 @@ def fd_exhaustion():
     check("exits 0", stop(proc) == 0)
 
 
+def read_response(s):
+    """One response off `s` (Content-Length framed); (status, closes) or None at EOF."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = s.recv(65536)
+        if not chunk:
+            return None
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = int(re.search(rb"Content-Length: (\d+)", head).group(1))
+    while len(body) < length:
+        chunk = s.recv(65536)
+        if not chunk:
+            return None
+        body += chunk
+    return int(head[9:12]), b"Connection: close" in head
+
+
+def shutdown_in_flight():
+    import threading
+
+    proc, addr = start("--quiet")
+    stop_flag = threading.Event()
+    results = []  # (sent, answered) per busy client
+
+    def busy():
+        sent = answered = 0
+        s = socket.create_connection(addr, timeout=10)
+        try:
+            while True:
+                s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+                sent += 1
+                reply = read_response(s)
+                if reply is None:
+                    break
+                answered += 1
+                if reply[1]:  # Connection: close: the server is done with us
+                    break
+        except OSError:
+            pass
+        results.append((sent, answered))
+
+    clients = [threading.Thread(target=busy) for _ in range(8)]
+    for t in clients:
+        t.start()
+    half = socket.create_connection(addr, timeout=10)
+    half.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")  # the rest after the signal
+    idle = socket.create_connection(addr, timeout=10)
+    idle.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    read_response(idle)
+    time.sleep(0.5)
+    started = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.1)
+    half.sendall(b"\r\n")
+    idle.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")  # just after the signal
+    half_reply, idle_reply = read_response(half), read_response(idle)
+    for t in clients:
+        t.join(timeout=15)
+    try:
+        code = proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        code = None
+    took = time.monotonic() - started
+    lost = sum(sent - answered for sent, answered in results)
+    total = sum(answered for _, answered in results)
+    check(
+        "shutdown: busy keep-alive clients lose no request",
+        len(results) == 8 and lost == 0,
+        f"({total} answered, {lost} lost)",
+    )
+    check("shutdown: a half-received request is answered, with close", half_reply == (200, True), f"({half_reply})")
+    check("shutdown: a request on an idle connection just after is answered", idle_reply == (200, True), f"({idle_reply})")
+    check("shutdown: exit 0 within the grace period", code == 0 and took < 10, f"(exit {code} after {took:.2f} s)")
+
+
 dead_stderr()
 bounded_refusals()
 fd_exhaustion()
+shutdown_in_flight()
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

@@ -175,6 +175,8 @@ struct Cursor {
     state: State,
     peer_closed: bool,
     timed_out: bool,
+    /// Every response from now on says `Connection: close` (the server is stopping).
+    no_keep_alive: bool,
     /// When the current request's first bytes were seen, in the driver's milliseconds.
     request_started_ms: Option<u64>,
     /// When the connection became idle (after a response, or at the start).
@@ -195,6 +197,7 @@ impl Cursor {
         state: State::Head,
         peer_closed: false,
         timed_out: false,
+        no_keep_alive: false,
         request_started_ms: None,
         idle_since_ms: None,
     };
@@ -277,6 +280,14 @@ impl<'b, const MAX_HEADERS: usize> Connection<'b, MAX_HEADERS> {
         }
         // A driver cannot claim more than the buffer it was given.
         self.cursor.filled = (self.cursor.filled + n).min(self.rx.len());
+    }
+
+    /// Report that the peer sent nothing for the driver's timeout. Mid-request this yields a
+    /// 408 response and a close; between requests, a close.
+    /// From now on, every response says `Connection: close`, and the connection closes after
+    /// it: a server that stops answers what is in flight and keeps nothing open.
+    pub fn stop_keep_alive(&mut self) {
+        self.cursor.no_keep_alive = true;
     }
 
     /// Report that the peer sent nothing for the driver's timeout. Mid-request this yields a

@@ -128,7 +128,7 @@ impl<const MAX_HEADERS: usize> Connection<'_, MAX_HEADERS> {
         let ctx = ResponseContext {
             head_only: head.request.method() == Method::Head,
             version: head.request.version(),
-            keep_alive: head.keep_alive,
+            keep_alive: head.keep_alive && !cursor.no_keep_alive,
         };
         let unread = |decoded, decoding| Unread {
             decoded,

@@ -21,7 +21,7 @@ pub(crate) use log::Log;
 use std::io::Write as _;
 use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use crate::connection::{Exchange, Limits, Timeouts};
@@ -65,6 +65,13 @@ pub struct Config {
     /// system allows), so that the connection cap, not the file limit, is what refuses
     /// clients.
     pub raise_fd_limit: bool,
+    /// At shutdown, the server stops accepting at once, then, within this grace period:
+    /// every request whose first byte has arrived is answered, with `Connection: close`; a
+    /// connection idle between requests stays open for half a second more, so that a request
+    /// already on its way is answered (with `Connection: close`) instead of lost, then
+    /// closes; open event streams end at their next wait, with their last chunk. Whatever
+    /// is still open when the grace period ends is closed.
+    pub shutdown_grace: Duration,
 }
 
 impl Default for Config {
@@ -84,6 +91,7 @@ impl Default for Config {
             log: true,
             backlog: 1024,
             raise_fd_limit: true,
+            shutdown_grace: Duration::from_secs(10),
         }
     }
 }
@@ -165,10 +173,38 @@ pub(crate) fn refuse(stream: TcpStream) {
     }
 }
 
+/// A server's shutdown state, shared by its accept loop, its connections and its handle.
+#[derive(Debug, Default)]
+pub(crate) struct Shutdown {
+    stopping: AtomicBool,
+    since: OnceLock<Instant>,
+}
+
+/// After shutdown starts, how long a connection idle between requests stays open: a request
+/// already on its way (a busy keep-alive client's next one) is answered, with
+/// `Connection: close`, rather than lost to a close.
+pub(crate) const SHUTDOWN_QUIET: Duration = Duration::from_millis(500);
+
+impl Shutdown {
+    pub(crate) fn start(&self) -> bool {
+        let _ = self.since.set(Instant::now());
+        !self.stopping.swap(true, Ordering::SeqCst)
+    }
+
+    pub(crate) fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::SeqCst)
+    }
+
+    /// Whether shutdown started at least `after` ago.
+    pub(crate) fn for_at_least(&self, after: Duration) -> bool {
+        self.is_stopping() && self.since.get().is_some_and(|t| t.elapsed() >= after)
+    }
+}
+
 /// Tells a running server to stop; cloneable, and usable from a signal handler's thread.
 #[derive(Clone)]
 pub struct ShutdownHandle {
-    stopping: Arc<AtomicBool>,
+    state: Arc<Shutdown>,
     /// Wakes what waits: the accept loop, and connections blocked in a read.
     wake: Arc<dyn Fn() + Send + Sync>,
 }
@@ -182,22 +218,22 @@ impl core::fmt::Debug for ShutdownHandle {
 }
 
 impl ShutdownHandle {
-    pub(crate) fn new(stopping: Arc<AtomicBool>, wake: Arc<dyn Fn() + Send + Sync>) -> Self {
-        ShutdownHandle { stopping, wake }
+    pub(crate) fn new(state: Arc<Shutdown>, wake: Arc<dyn Fn() + Send + Sync>) -> Self {
+        ShutdownHandle { state, wake }
     }
 
-    /// Stop accepting; close idle connections; let requests in flight finish; end open
-    /// streams (Server-Sent Events) at their next wait. The server's `serve` returns when
-    /// every connection is closed.
+    /// Stop, losing nothing accepted: see [`Config::shutdown_grace`] for what happens to
+    /// each connection. The server's `serve` (or `run`) returns when every connection has
+    /// closed, at the latest when the grace period ends.
     pub fn shutdown(&self) {
-        if !self.stopping.swap(true, Ordering::SeqCst) {
+        if self.state.start() {
             (self.wake)();
         }
     }
 
     /// Whether shutdown has been requested.
     pub fn is_shutting_down(&self) -> bool {
-        self.stopping.load(Ordering::SeqCst)
+        self.state.is_stopping()
     }
 }
 
@@ -210,7 +246,7 @@ pub(crate) struct HostHooks<'c> {
     pub log: Option<&'c Log>,
     pub peer: SocketAddr,
     pub epoch: Instant,
-    pub stopping: &'c AtomicBool,
+    pub shutdown: &'c Shutdown,
     /// When the request being logged started.
     pub started: Instant,
     /// The connection's socket, to set its read timeout (blocking driver).
@@ -225,14 +261,14 @@ impl<'c> HostHooks<'c> {
         log: Option<&'c Log>,
         peer: SocketAddr,
         epoch: Instant,
-        stopping: &'c AtomicBool,
+        shutdown: &'c Shutdown,
     ) -> Self {
         HostHooks {
             config,
             log,
             peer,
             epoch,
-            stopping,
+            shutdown,
             started: Instant::now(),
             socket: None,
             socket_timeout: None,
@@ -242,6 +278,9 @@ impl<'c> HostHooks<'c> {
 
 /// How often a sleeping stream checks for shutdown (blocking driver).
 const SLEEP_SLICE: Duration = Duration::from_millis(50);
+
+/// How often a waiting connection checks for shutdown.
+const STOP_CHECK_MS: u64 = 100;
 
 impl Hooks for HostHooks<'_> {
     fn now_ms(&mut self) -> Option<u64> {
@@ -253,8 +292,9 @@ impl Hooks for HostHooks<'_> {
     }
 
     fn set_read_timeout(&mut self, ms: u64) {
-        // Socket timeouts must not be zero (that means "never" to the OS).
-        let timeout = Duration::from_millis(ms.max(1));
+        // Socket timeouts must not be zero (that means "never" to the OS); and a blocked read
+        // wakes at least every STOP_CHECK_MS, so that a waiting connection sees shutdown.
+        let timeout = Duration::from_millis(ms.clamp(1, STOP_CHECK_MS));
         if let Some(socket) = &self.socket {
             if self.socket_timeout != Some(timeout) {
                 let _ = socket.set_read_timeout(Some(timeout));
@@ -276,7 +316,15 @@ impl Hooks for HostHooks<'_> {
     }
 
     fn stopping(&self) -> bool {
-        self.stopping.load(Ordering::SeqCst)
+        self.shutdown.is_stopping()
+    }
+
+    fn give_way(&self, _answered: bool) -> bool {
+        self.shutdown.for_at_least(SHUTDOWN_QUIET)
+    }
+
+    fn check_interval_ms(&self) -> Option<u64> {
+        Some(STOP_CHECK_MS)
     }
 
     fn sleep_ms(&mut self, ms: u64) -> Result<(), StreamError> {

@@ -10,13 +10,13 @@
 
 use std::collections::HashMap;
 use std::io;
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::net::{Shutdown as Close, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 pub use super::{Config, ShutdownHandle};
-use super::{HostHooks, Log, LINGER_MAX_BYTES};
+use super::{HostHooks, Log, Shutdown, LINGER_MAX_BYTES};
 use crate::connection::{Connection, DEFAULT_MAX_HEADERS};
 use crate::io::blocking::{serve_with_hooks, ServeError};
 use crate::router::Handler;
@@ -90,7 +90,7 @@ pub struct Server {
 /// What the accept loop, the connections and the shutdown handle share.
 #[derive(Debug, Default)]
 struct Shared {
-    stopping: Arc<AtomicBool>,
+    shutdown: Arc<Shutdown>,
     active: AtomicUsize,
     /// A clone of each open connection's stream, to wake it at shutdown.
     open: Mutex<HashMap<u64, TcpStream>>,
@@ -115,16 +115,27 @@ impl Server {
         let wake_addr = SocketAddr::new(wake_ip, local.port());
         let shared = Arc::new(Shared::default());
         let waking = Arc::clone(&shared);
+        let grace = config.shutdown_grace;
         let wake = move || {
-            // Wake `accept` with a connection of our own; it is dropped unread.
+            // Wake `accept` with a connection of our own; it is dropped unread. Connections
+            // see the shutdown within their next check (their reads wake every 100 ms).
             let _ = TcpStream::connect_timeout(&wake_addr, Duration::from_secs(1));
-            // Wake connections blocked in `read`: they see end of stream, and close when
-            // idle.
-            for stream in lock(&waking.open).values() {
-                let _ = stream.shutdown(Shutdown::Read);
-            }
+            // When the grace period ends, whatever is still open is closed.
+            let open = Arc::clone(&waking);
+            let _ = std::thread::Builder::new()
+                .name("http-grace".into())
+                .stack_size(64 * 1024)
+                .spawn(move || {
+                    let end = Instant::now() + grace;
+                    while Instant::now() < end && !lock(&open.open).is_empty() {
+                        std::thread::sleep(Duration::from_millis(20));
+                    }
+                    for stream in lock(&open.open).values() {
+                        let _ = stream.shutdown(Close::Both);
+                    }
+                });
         };
-        let handle = ShutdownHandle::new(Arc::clone(&shared.stopping), Arc::new(wake));
+        let handle = ShutdownHandle::new(Arc::clone(&shared.shutdown), Arc::new(wake));
         Ok(Server {
             listener,
             config,
@@ -160,7 +171,7 @@ impl Server {
         let epoch = Instant::now();
         std::thread::scope(|scope| {
             let mut next_id: u64 = 0;
-            while !shared.stopping.load(Ordering::SeqCst) {
+            while !shared.shutdown.is_stopping() {
                 let (stream, peer) = match self.listener.accept() {
                     Ok(accepted) => accepted,
                     // Out of file descriptors or similar: back off instead of spinning.
@@ -169,7 +180,7 @@ impl Server {
                         continue;
                     }
                 };
-                if shared.stopping.load(Ordering::SeqCst) {
+                if shared.shutdown.is_stopping() {
                     break;
                 }
                 if shared.active.load(Ordering::SeqCst) >= config.max_connections {
@@ -187,8 +198,8 @@ impl Server {
                     .stack_size(256 * 1024)
                     .spawn_scoped(scope, move || {
                         let mut app = make_app();
-                        let stopping = &shared.stopping;
-                        serve_stream(stream, peer, &mut app, (config, log), epoch, stopping);
+                        let shutdown = &*shared.shutdown;
+                        serve_stream(stream, peer, &mut app, (config, log), epoch, shutdown);
                         lock(&shared.open).remove(&id);
                         shared.active.fetch_sub(1, Ordering::SeqCst);
                     });
@@ -211,7 +222,7 @@ fn serve_stream<A: Handler>(
     app: &mut A,
     (config, log): (&Config, Option<&Log>),
     epoch: Instant,
-    stopping: &AtomicBool,
+    shutdown: &Shutdown,
 ) {
     let _ = stream.set_nodelay(true);
     let _ = stream.set_write_timeout(Some(config.write_timeout));
@@ -222,7 +233,7 @@ fn serve_stream<A: Handler>(
     let mut tx = vec![0u8; config.tx_size];
     let mut conn: Connection<'_, DEFAULT_MAX_HEADERS> =
         Connection::with_limits(&mut rx, &mut tx, config.limits);
-    let mut hooks = HostHooks::new(config, log, peer, epoch, stopping);
+    let mut hooks = HostHooks::new(config, log, peer, epoch, shutdown);
     hooks.socket = Some(socket);
     let mut io = StdIo(stream);
     let result = serve_with_hooks(&mut io, &mut conn, app, &mut hooks);
@@ -237,7 +248,7 @@ fn serve_stream<A: Handler>(
 /// response.
 fn linger_close(stream: &mut TcpStream, linger: Duration) {
     use std::io::Read as _;
-    let _ = stream.shutdown(Shutdown::Write);
+    let _ = stream.shutdown(Close::Write);
     let deadline = Instant::now() + linger;
     let mut sink = [0u8; 4096];
     let mut discarded = 0usize;

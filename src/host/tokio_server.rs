@@ -23,7 +23,6 @@ use std::cell::Cell;
 use std::io;
 use std::net::{SocketAddr, TcpListener as StdListener, ToSocketAddrs};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -33,7 +32,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 
 pub use super::{Config, ShutdownHandle};
-use super::{HostHooks, Log, LINGER_MAX_BYTES};
+use super::{HostHooks, Log, Shutdown, LINGER_MAX_BYTES};
 use crate::connection::{Connection, DEFAULT_MAX_HEADERS};
 use crate::io::asynch::{self, AsyncHandler, Timer};
 use crate::io::ServeError;
@@ -55,7 +54,7 @@ impl Timer for TokioTimer {
 pub struct Server {
     listener: StdListener,
     config: Config,
-    stopping: Arc<AtomicBool>,
+    shutdown: Arc<Shutdown>,
     wake: Arc<Notify>,
     handle: ShutdownHandle,
 }
@@ -65,18 +64,18 @@ impl Server {
     /// `config.backlog` (and `config.raise_fd_limit`). No runtime is needed yet.
     pub fn bind(addr: impl ToSocketAddrs, config: Config) -> io::Result<Server> {
         let listener: StdListener = super::listen(addr, &config, true)?;
-        let stopping = Arc::new(AtomicBool::new(false));
+        let shutdown = Arc::new(Shutdown::default());
         let wake = Arc::new(Notify::new());
         let waking = Arc::clone(&wake);
         let handle = ShutdownHandle::new(
-            Arc::clone(&stopping),
+            Arc::clone(&shutdown),
             // A stored permit: the accept loop sees it even if it is not waiting yet.
             Arc::new(move || waking.notify_one()),
         );
         Ok(Server {
             listener,
             config,
-            stopping,
+            shutdown,
             wake,
             handle,
         })
@@ -123,7 +122,7 @@ impl Server {
         let open = Rc::new(Cell::new(0usize));
         let timer = Rc::new(TokioTimer(tokio::time::Instant::now()));
         let epoch = Instant::now();
-        while !self.stopping.load(Ordering::SeqCst) {
+        while !self.shutdown.is_stopping() {
             let accepted = tokio::select! {
                 accepted = listener.accept() => accepted,
                 () = self.wake.notified() => continue,
@@ -150,7 +149,7 @@ impl Server {
                 config: Rc::clone(&config),
                 timer: Rc::clone(&timer),
                 epoch,
-                stopping: Arc::clone(&self.stopping),
+                shutdown: Arc::clone(&self.shutdown),
             };
             let (open, make_app) = (Rc::clone(&open), Rc::clone(&make_app));
             tokio::task::spawn_local(async move {
@@ -159,9 +158,11 @@ impl Server {
             });
         }
         drop(listener);
-        // Idle connections close within the give-way check; streams end at their next wait;
-        // requests in flight finish within their deadlines.
-        while open.get() > 0 {
+        // Requests in flight finish (with `Connection: close`); idle connections close after
+        // a short quiet time; streams end at their next wait. Whatever is still open when the
+        // grace period ends is dropped with the runtime's tasks.
+        let end = tokio::time::Instant::now() + config.shutdown_grace;
+        while open.get() > 0 && tokio::time::Instant::now() < end {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         if let Some(log) = &log {
@@ -179,7 +180,7 @@ struct ConnectionTask {
     config: Rc<Config>,
     timer: Rc<TokioTimer>,
     epoch: Instant,
-    stopping: Arc<AtomicBool>,
+    shutdown: Arc<Shutdown>,
 }
 
 impl ConnectionTask {
@@ -193,24 +194,15 @@ impl ConnectionTask {
             config,
             timer,
             epoch,
-            stopping,
+            shutdown,
         } = self;
         let _ = stream.set_nodelay(true);
         let (mut rx, mut tx) = (vec![0u8; config.rx_size], vec![0u8; config.tx_size]);
         let mut conn: Connection<'_, DEFAULT_MAX_HEADERS> =
             Connection::with_limits(&mut rx, &mut tx, config.limits);
         let mut io = FromTokio::new(stream);
-        let mut hooks = HostHooks::new(&config, log.as_ref(), peer, epoch, &stopping);
-        let stop = |_answered: bool| stopping.load(Ordering::SeqCst);
-        let result = asynch::serve_giving_way(
-            &mut io,
-            &mut conn,
-            &mut app,
-            &*timer,
-            &mut hooks,
-            Some(&stop),
-        )
-        .await;
+        let mut hooks = HostHooks::new(&config, log.as_ref(), peer, epoch, &shutdown);
+        let result = asynch::serve(&mut io, &mut conn, &mut app, &*timer, &mut hooks).await;
         let stream = io.into_inner();
         if !matches!(result, Err(ServeError::Io(_) | ServeError::WriteTimedOut)) {
             linger_close(stream, config.linger).await;

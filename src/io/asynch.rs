@@ -111,9 +111,16 @@ where
     C: Timer + ?Sized,
     O: Hooks + ?Sized,
 {
-    let timeouts = hooks.timeouts();
     let mut answered = false;
     loop {
+        let timeouts = hooks.timeouts();
+        if hooks.stopping() {
+            conn.stop_keep_alive();
+        }
+        let check_ms = match give_way {
+            Some(_) => Some(GIVE_WAY_CHECK_MS),
+            None => hooks.check_interval_ms(),
+        };
         let action = match conn.step() {
             Next::Action(action) => action,
             Next::Request(pending) => 'handled: {
@@ -126,7 +133,7 @@ where
                     watch: &watch,
                     write_deadline: NO_DEADLINE,
                     hooks: &*hooks,
-                    check_stop: give_way.is_some(),
+                    check_stop: check_ms.is_some(),
                 };
                 // The handler's future is moved into `select`, not kept beside it.
                 let handled = match pending.handle_async(app, &mut wire) {
@@ -144,7 +151,9 @@ where
             Action::Read => {
                 let idle = conn.is_idle();
                 // A host that stops, or a full pool: an idle connection may have to go.
-                if idle && give_way.is_some_and(|give_way| give_way(answered)) {
+                let go =
+                    give_way.is_some_and(|give_way| give_way(answered)) || hooks.give_way(answered);
+                if idle && go {
                     return Ok(());
                 }
                 let now = timer.now_ms();
@@ -154,10 +163,9 @@ where
                     continue;
                 }
                 // Such a connection wakes now and then to see whether it must give way.
-                let wake = if idle && give_way.is_some() {
-                    deadline.min(now.saturating_add(GIVE_WAY_CHECK_MS))
-                } else {
-                    deadline
+                let wake = match check_ms {
+                    Some(check) => deadline.min(now.saturating_add(check)),
+                    None => deadline,
                 };
                 match select(io.read(conn.read_buf()), timer.sleep_until(wake)).await {
                     Either::First(Ok(n)) => {

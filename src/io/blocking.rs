@@ -40,16 +40,29 @@ where
         _cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<Result<usize, StreamError>> {
-        if let Some(now) = self.hooks.now_ms() {
-            let started = *self.started_ms.get_or_insert(now);
-            let deadline = started.saturating_add(self.hooks.timeouts().request_ms);
-            if deadline <= now {
-                return Poll::Ready(Err(StreamError::TimedOut));
+        loop {
+            let mut deadline = None;
+            if let Some(now) = self.hooks.now_ms() {
+                let started = *self.started_ms.get_or_insert(now);
+                let due = started.saturating_add(self.hooks.timeouts().request_ms);
+                if due <= now {
+                    return Poll::Ready(Err(StreamError::TimedOut));
+                }
+                self.hooks.set_read_timeout(due - now);
+                deadline = Some(due);
             }
-            self.hooks.set_read_timeout(deadline - now);
+            self.hooks.will_read(false);
+            match self.io.read(buf) {
+                // A transport that wakes before the deadline has not timed out yet.
+                Err(e) if e.kind() == ErrorKind::TimedOut => {
+                    let now = self.hooks.now_ms();
+                    if !matches!((deadline, now), (Some(d), Some(now)) if now < d) {
+                        return Poll::Ready(Err(StreamError::TimedOut));
+                    }
+                }
+                result => return Poll::Ready(result.map_err(stream_error)),
+            }
         }
-        self.hooks.will_read(false);
-        Poll::Ready(self.io.read(buf).map_err(stream_error))
     }
 
     fn poll_write(
@@ -151,7 +164,11 @@ where
     O: Hooks + ?Sized,
 {
     conn.reset();
+    let mut answered = false;
     loop {
+        if hooks.stopping() {
+            conn.stop_keep_alive();
+        }
         let next = if STREAM {
             conn.step()
         } else {
@@ -172,13 +189,18 @@ where
         match action {
             Action::Read => {
                 let was_idle = conn.is_idle();
+                if was_idle && hooks.give_way(answered) {
+                    return Ok(());
+                }
+                let mut deadline = None;
                 if let Some(now) = hooks.now_ms() {
-                    let deadline = conn.read_deadline(now, &hooks.timeouts());
-                    if deadline <= now {
+                    let due = conn.read_deadline(now, &hooks.timeouts());
+                    if due <= now {
                         conn.timed_out();
                         continue;
                     }
-                    hooks.set_read_timeout(deadline - now);
+                    hooks.set_read_timeout(due - now);
+                    deadline = Some(due);
                 }
                 hooks.will_read(was_idle);
                 match io.read(conn.read_buf()) {
@@ -188,7 +210,15 @@ where
                             hooks.request_started();
                         }
                     }
-                    Err(e) if e.kind() == ErrorKind::TimedOut => conn.timed_out(),
+                    Err(e) if e.kind() == ErrorKind::TimedOut => {
+                        // A transport that wakes before the deadline (to let the hooks check
+                        // for shutdown) has not timed out yet.
+                        let early =
+                            matches!((deadline, hooks.now_ms()), (Some(d), Some(now)) if now < d);
+                        if !early {
+                            conn.timed_out();
+                        }
+                    }
                     Err(e) => return Err(ServeError::Io(e)),
                 }
             }
@@ -197,6 +227,7 @@ where
                 io.write_all(t.body).map_err(ServeError::Io)?;
                 io.flush().map_err(ServeError::Io)?;
                 if let Some(exchange) = &t.exchange {
+                    answered = true;
                     hooks.responded(exchange);
                     if let Some(e) = exchange.error {
                         return Err(ServeError::Protocol(e));

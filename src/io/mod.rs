@@ -66,10 +66,21 @@ pub trait Hooks {
     fn request_started(&mut self) {}
     /// A response was written (for a streamed one: finished, or given up).
     fn responded(&mut self, _exchange: &Exchange<'_>) {}
-    /// The server is stopping: open streams end at their next wait, and connections that
-    /// are idle between requests close.
+    /// The server is stopping: open streams end at their next wait, and every response from
+    /// now on says `Connection: close`.
     fn stopping(&self) -> bool {
         false
+    }
+    /// A connection idle between requests should close now (a host that stops, a pool that
+    /// needs its place); `answered`: it has served a request. Checked every
+    /// [`Hooks::check_interval_ms`].
+    fn give_way(&self, _answered: bool) -> bool {
+        false
+    }
+    /// How often a waiting connection wakes to check [`Hooks::give_way`] and
+    /// [`Hooks::stopping`]; `None` (the default): only at its deadlines.
+    fn check_interval_ms(&self) -> Option<u64> {
+        None
     }
     /// Blocking driver: a handler streaming a response waits `ms` milliseconds
     /// ([`crate::ResponseStream::sleep_ms`]). Fail with [`StreamError::ShuttingDown`] when
