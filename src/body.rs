@@ -171,6 +171,8 @@ pub struct ChunkedDecoder {
     state: ChunkState,
     /// The chunk size being parsed, then the data bytes left in the chunk.
     size: u64,
+    /// Chunk data bytes decoded so far.
+    data: u64,
     digits: u8,
     /// Bytes of the current size line's extensions.
     extension_len: usize,
@@ -198,11 +200,28 @@ impl ChunkedDecoder {
         ChunkedDecoder {
             state: ChunkState::Size,
             size: 0,
+            data: 0,
             digits: 0,
             extension_len: 0,
             trailer_len: 0,
             max_extension,
             max_trailers,
+        }
+    }
+
+    /// Chunk data bytes decoded so far: where in the body an error was found.
+    pub fn data_len(&self) -> u64 {
+        self.data
+    }
+
+    /// The error to answer for `error`, found by this decoder, when the body may not be
+    /// longer than `limit`: if the data before it already passed the limit, that came first
+    /// in the stream, and is what is answered (413), however the body was split into reads.
+    pub fn error_within(&self, error: Error, limit: u64) -> Error {
+        if self.data > limit {
+            Error::BodyTooLarge
+        } else {
+            error
         }
     }
 
@@ -227,6 +246,7 @@ impl ChunkedDecoder {
                 read += n;
                 written += n;
                 self.size -= n as u64;
+                self.data += n as u64;
                 if self.size == 0 {
                     self.state = ChunkState::DataCr;
                 }

@@ -840,3 +840,24 @@ mod fuzz_regressions {
         assert_eq!((&whole, &whole), (&cut, &bytewise));
     }
 }
+
+/// A body that passes the route's limit, then breaks its framing: the limit came first in
+/// the stream, so 413, whether the body came with its head or a byte at a time.
+#[test]
+fn a_limit_passed_before_broken_framing_is_413_however_the_body_arrives() {
+    let mut input =
+        b"POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    input.extend_from_slice(b"10\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    let head_end = input.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    for cuts in [vec![], vec![head_end], (1..input.len()).collect()] {
+        let mut app = Router::new().route("/upload", post(demo::upload).stream_body(13));
+        let (out, _) = serve_cut(&mut app, &input, cuts, 85, 256);
+        assert!(out.starts_with(b"HTTP/1.1 413"), "{}", String::from_utf8_lossy(&out));
+    }
+    // Within the limit, the framing error is what is answered, again however it arrives.
+    for cuts in [vec![], vec![head_end], (1..input.len()).collect()] {
+        let mut app = Router::new().route("/upload", post(demo::upload).stream_body(100));
+        let (out, _) = serve_cut(&mut app, &input, cuts, 85, 256);
+        assert!(out.starts_with(b"HTTP/1.1 400"), "{}", String::from_utf8_lossy(&out));
+    }
+}

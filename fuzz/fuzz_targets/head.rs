@@ -29,7 +29,7 @@ fuzz_target!(|data: &[u8]| {
             assert!(r.target().len() <= Limits::DEFAULT.max_target);
             assert!(r.path() == "*" || r.path().starts_with('/'));
             assert!(r.target().bytes().all(|b| (0x21..=0x7e).contains(&b)));
-            assert!(r.headers().iter().all(|h| !h.name.is_empty()));
+            assert!(r.headers().all(|h| !h.name.is_empty()));
         }
     }
 });

@@ -24,6 +24,9 @@ pub(crate) enum Decoding {
     Length(u64),
     /// A chunked body, part-way through.
     Chunked(ChunkedDecoder),
+    /// A chunked body whose framing broke after `data` body bytes (found with the head,
+    /// before the handler said what it takes).
+    Broken { error: Error, data: u64 },
     /// The body is complete.
     Done,
 }
@@ -100,6 +103,15 @@ impl<'x> BodyIn<'x> {
         let before = self.decoded;
         match &mut self.decoding {
             Decoding::Done => return Ok(()),
+            Decoding::Broken { error, data } => {
+                let e = if *data > self.limit {
+                    Error::BodyTooLarge
+                } else {
+                    *error
+                };
+                self.error = Some(e);
+                return Err(e);
+            }
             Decoding::Length(remaining) => {
                 let here = (self.raw - self.decoded) as u64;
                 let n = here.min(*remaining);
@@ -115,6 +127,7 @@ impl<'x> BodyIn<'x> {
                 {
                     Ok(progress) => progress,
                     Err(e) => {
+                        let e = decoder.error_within(e, self.limit);
                         self.error = Some(e);
                         return Err(e);
                     }

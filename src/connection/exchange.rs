@@ -150,7 +150,16 @@ impl<'c> Pending<'c> {
                 // No room after the head to read a body into (the head fills the buffer):
                 // the body cannot be received.
                 let no_room = self.rest.is_empty();
-                if no_room || matches!(unread.decoding, Decoding::Length(n) if n > limit) {
+                let too_large = match unread.decoding {
+                    Decoding::Length(n) => n > limit,
+                    Decoding::Broken { data, .. } => data > limit,
+                    _ => false,
+                };
+                if let (Decoding::Broken { error, .. }, false) = (unread.decoding, too_large) {
+                    let request = Some(&self.request);
+                    return Err(fail(&mut self.cursor.state, self.tx, error, request));
+                }
+                if no_room || too_large {
                     // Refused before the client sends it (no 100 Continue).
                     let request = Some(&self.request);
                     return Err(fail(
@@ -312,6 +321,14 @@ pub(super) fn buffer<'c>(
                 }
                 Err(e) => return fail(&mut cursor.state, tx, e, request),
             }
+        }
+        Decoding::Broken { error, data } => {
+            let error = if data > limits.max_body {
+                Error::BodyTooLarge
+            } else {
+                error
+            };
+            return fail(&mut cursor.state, tx, error, request);
         }
         Decoding::Done => {}
     }

@@ -70,7 +70,8 @@ impl<const MAX_HEADERS: usize> Connection<'_, MAX_HEADERS> {
             &mut decoder,
             &mut self.rx[body_start..self.cursor.filled],
             decoded,
-        )?;
+        )
+        .map_err(|e| decoder.error_within(e, self.limits.max_body))?;
         self.cursor.filled -= removed;
         self.cursor.state = State::Chunked {
             head_len,
@@ -147,22 +148,29 @@ impl<const MAX_HEADERS: usize> Connection<'_, MAX_HEADERS> {
             (None, Framing::Chunked) => {
                 let mut decoder =
                     ChunkedDecoder::new(limits.max_chunk_extension, limits.max_trailers);
-                let (decoded, removed) =
-                    match decode_chunks(&mut decoder, &mut after[..received], 0) {
-                        Ok(progress) => progress,
-                        Err(e) => {
-                            let request = Some(&head.request);
-                            return Next::Action(fail(&mut cursor.state, tx, e, request));
+                match decode_chunks(&mut decoder, &mut after[..received], 0) {
+                    // Which comes first in the stream, this error or a route's body limit,
+                    // is for the handler layer to tell.
+                    Err(error) if may_stream => {
+                        let data = decoder.data_len();
+                        (0, Some(unread(0, Decoding::Broken { error, data })))
+                    }
+                    Err(e) => {
+                        let e = decoder.error_within(e, limits.max_body);
+                        let request = Some(&head.request);
+                        return Next::Action(fail(&mut cursor.state, tx, e, request));
+                    }
+                    Ok((decoded, removed)) => {
+                        cursor.filled -= removed;
+                        let received = received - removed;
+                        if decoder.is_done() && decoded as u64 <= limits.max_body {
+                            (decoded, None)
+                        } else {
+                            let mut unread = unread(decoded, Decoding::Chunked(decoder));
+                            unread.received = received;
+                            (0, Some(unread))
                         }
-                    };
-                cursor.filled -= removed;
-                let received = received - removed;
-                if decoder.is_done() && decoded as u64 <= limits.max_body {
-                    (decoded, None)
-                } else {
-                    let mut unread = unread(decoded, Decoding::Chunked(decoder));
-                    unread.received = received;
-                    (0, Some(unread))
+                    }
                 }
             }
         };
