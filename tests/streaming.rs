@@ -852,12 +852,20 @@ fn a_limit_passed_before_broken_framing_is_413_however_the_body_arrives() {
     for cuts in [vec![], vec![head_end], (1..input.len()).collect()] {
         let mut app = Router::new().route("/upload", post(demo::upload).stream_body(13));
         let (out, _) = serve_cut(&mut app, &input, cuts, 85, 256);
-        assert!(out.starts_with(b"HTTP/1.1 413"), "{}", String::from_utf8_lossy(&out));
+        assert!(
+            out.starts_with(b"HTTP/1.1 413"),
+            "{}",
+            String::from_utf8_lossy(&out)
+        );
     }
     // Within the limit, the framing error is what is answered, again however it arrives.
     for cuts in [vec![], vec![head_end], (1..input.len()).collect()] {
         let mut app = Router::new().route("/upload", post(demo::upload).stream_body(100));
         let (out, _) = serve_cut(&mut app, &input, cuts, 85, 256);
-        assert!(out.starts_with(b"HTTP/1.1 400"), "{}", String::from_utf8_lossy(&out));
+        assert!(
+            out.starts_with(b"HTTP/1.1 400"),
+            "{}",
+            String::from_utf8_lossy(&out)
+        );
     }
 }
