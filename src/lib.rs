@@ -6,17 +6,16 @@
 //!
 //! ## Layers
 //!
-//! Data flows down this list and back up, once:
+//! Dependencies point down this list only:
 //!
 //! | module | owns |
 //! |---|---|
-//! | [`request`] | head bytes to [`Request`]: httparse plus the checks it leaves to servers |
-//! | [`body`] | the body's framing, decided once from the head |
-//! | [`response`] | status line, headers, `Content-Length`, HEAD/204/304 rules, staged for one write |
-//! | [`connection`] | the per-connection state machine (sans-IO): head, body, handler, write, keep-alive or close |
-//! | [`router`] | method + path to [`Handler`], 404, 405 + `Allow`, HEAD and OPTIONS |
-//! | [`io`] | drivers: [`io::blocking`] over `embedded_io::{Read, Write}`; `io::asynch` (feature `async`) over `embedded_io_async` |
-//! | `std_server` | (feature `std`) a `TcpListener` server with threads, timeouts and shutdown |
+//! | [`request`], [`body`], [`response`], [`sse`] | wire codecs: head bytes to [`Request`] (httparse plus the checks it leaves to servers), body framing in (Content-Length, chunked), the response head and staged body, Server-Sent Events |
+//! | [`connection`] | the per-connection state machine (sans-IO): a reading half (head, body taken whole or handed over as it arrives) and a writing half (staged or streamed), keep-alive or close |
+//! | [`stream`], [`handler`] | what a handler is handed: [`RequestBody`] (a body read in pieces), [`ResponseStream`] (a body written in pieces: chunked, by declared length, until close); the [`Handler`] traits |
+//! | [`router`] | method + path to [`Handler`], 404, 405 + `Allow`, HEAD and OPTIONS, per-route body limits |
+//! | [`io`] | drivers: [`io::blocking`] over `embedded_io::{Read, Write}`; `io::asynch` (feature `async`) over `embedded_io_async`; one [`io::Hooks`] trait for both |
+//! | `host` | (feature `std`) what the host servers share; `tokio_server` (feature `tokio`, tasks) and `std_server` (threads) |
 //!
 //! ## Quick start (firmware)
 //!
@@ -33,10 +32,24 @@
 //! }
 //! ```
 //!
+//! A named handler has this signature (one request lifetime shared with its responder):
+//!
+//! ```
+//! use embedded_responder::{Request, Responded, Responder};
+//!
+//! fn echo<'a>(req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
+//!     res.ok("text/plain", req.body())
+//! }
+//! # let _ = embedded_responder::Router::new().route("/echo", embedded_responder::post(echo));
+//! ```
+//!
 //! ## Limits
 //!
-//! A request's head and body must fit the receive buffer together; see [`Limits`] and
-//! [`DEFAULT_MAX_HEADERS`]. Chunked request bodies are decoded in place, so they too must fit.
+//! A request's head must fit the receive buffer, and so must a body the handler takes whole
+//! ([`Request::body`]); see [`Limits`] and [`DEFAULT_MAX_HEADERS`]. A route that takes its
+//! body as a stream (`.stream_body(limit)`, [`Responder::request_body`]) reads a body of any
+//! size through the buffer in pieces, and any handler can stream its response
+//! ([`ResponseHead::stream`]).
 
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]

@@ -2,10 +2,10 @@
 """Check the example server's streaming routes with clients written elsewhere: requests,
 http.client, curl, sseclient-py and headless Chromium's EventSource. Starts
 `target/release/examples/server` (or the example named by the first argument, e.g.
-`async_server`; build it first) on a free loopback port, as tests/clients.py does.
+`thread_server`; build it first) on a free loopback port, as tests/clients.py does.
 
     python3 tests/streaming_clients.py                  # target/release/examples/server
-    python3 tests/streaming_clients.py async_server     # build it with --features async
+    python3 tests/streaming_clients.py thread_server
     python3 tests/streaming_clients.py http://127.0.0.1:8000   # a server already running
     python3 tests/streaming_clients.py --self-test      # against the reference server below
 
