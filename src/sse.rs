@@ -229,7 +229,7 @@ impl<'a, 's> EventStream<'a, 's> {
         if !self.stream.is_blocking() {
             return Err(SendError::Stream(StreamError::Unsupported));
         }
-        match block_send(self.send_async(event)) {
+        match crate::stream::poll_once(self.send_async(event)) {
             Some(result) => result,
             None => Err(SendError::Stream(StreamError::Unsupported)),
         }
@@ -257,7 +257,7 @@ impl<'a, 's> EventStream<'a, 's> {
         if !self.stream.is_blocking() {
             return Err(SendError::Stream(StreamError::Unsupported));
         }
-        match block_send(self.comment_async(text)) {
+        match crate::stream::poll_once(self.comment_async(text)) {
             Some(result) => result,
             None => Err(SendError::Stream(StreamError::Unsupported)),
         }
@@ -297,19 +297,6 @@ impl<'a, 's> EventStream<'a, 's> {
     /// Give up on the stream (see [`ResponseStream::abort`]).
     pub fn abort(self) -> Responded {
         self.stream.abort()
-    }
-}
-
-/// Run a send once, for a blocking caller; `None` if it would wait.
-fn block_send<T>(fut: impl core::future::Future<Output = T>) -> Option<T> {
-    let mut fut = core::pin::pin!(fut);
-    let waker = core::task::Waker::noop();
-    match fut
-        .as_mut()
-        .poll(&mut core::task::Context::from_waker(waker))
-    {
-        core::task::Poll::Ready(result) => Some(result),
-        core::task::Poll::Pending => None,
     }
 }
 

@@ -142,10 +142,15 @@ pub(crate) fn block<T>(
     if !blocking {
         return Err(StreamError::Unsupported);
     }
+    poll_once(fut).unwrap_or(Err(StreamError::Unsupported))
+}
+
+/// Poll `fut` once; its output if it completed. How the blocking side runs the async code.
+pub(crate) fn poll_once<T>(fut: impl Future<Output = T>) -> Option<T> {
     let mut fut = core::pin::pin!(fut);
     match fut.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(result) => result,
-        Poll::Pending => Err(StreamError::Unsupported),
+        Poll::Ready(output) => Some(output),
+        Poll::Pending => None,
     }
 }
 
@@ -713,12 +718,9 @@ impl<'a, 's> ResponseStream<'a, 's> {
             // Nothing can be sent from here: end it as an abort does.
             return self.abort();
         }
-        let mut fut = core::pin::pin!(self.finish_async());
-        match fut.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-            Poll::Ready(done) => done,
-            // The stream was dropped half-sent: the connection closes (see `dirty`).
-            Poll::Pending => Responded(()),
-        }
+        // If it cannot complete, the stream is dropped half-sent and the connection closes
+        // (see `dirty`).
+        poll_once(self.finish_async()).unwrap_or(Responded(()))
     }
 
     /// Give up on the body. Before anything was sent, the response becomes a `500`; after,

@@ -62,13 +62,6 @@ impl<'c> Pending<'c> {
         &self.request
     }
 
-    /// When the request's first bytes were seen, in the driver's milliseconds, if the driver
-    /// asked for a [`Connection::read_deadline`](super::Connection::read_deadline) since: the request deadline counts from
-    /// there while a streamed body is read.
-    pub fn started_ms(&self) -> Option<u64> {
-        self.cursor.request_started_ms
-    }
-
     /// Whether the body has not all arrived with the head: the handler may take it as a
     /// stream (see [`crate::Handler::stream_limit`]).
     pub fn body_to_come(&self) -> bool {

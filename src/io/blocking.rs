@@ -55,8 +55,7 @@ where
             match self.io.read(buf) {
                 // A transport that wakes before the deadline has not timed out yet.
                 Err(e) if e.kind() == ErrorKind::TimedOut => {
-                    let now = self.hooks.now_ms();
-                    if !matches!((deadline, now), (Some(d), Some(now)) if now < d) {
+                    if !before(deadline, self.hooks.now_ms()) {
                         return Poll::Ready(Err(StreamError::TimedOut));
                     }
                 }
@@ -88,6 +87,12 @@ where
         };
         Poll::Ready(self.hooks.sleep_ms(deadline_ms.saturating_sub(now)))
     }
+}
+
+/// Whether `now` is still before `deadline`: a transport's read that timed out then woke
+/// early (to let the hooks look for shutdown) and is no timeout.
+fn before(deadline: Option<u64>, now: Option<u64>) -> bool {
+    matches!((deadline, now), (Some(deadline), Some(now)) if now < deadline)
 }
 
 /// A transport error as a stream sees it: a timeout, or the transport's kind.
@@ -213,9 +218,7 @@ where
                     Err(e) if e.kind() == ErrorKind::TimedOut => {
                         // A transport that wakes before the deadline (to let the hooks check
                         // for shutdown) has not timed out yet.
-                        let early =
-                            matches!((deadline, hooks.now_ms()), (Some(d), Some(now)) if now < d);
-                        if !early {
+                        if !before(deadline, hooks.now_ms()) {
                             conn.timed_out();
                         }
                     }
