@@ -42,14 +42,19 @@ pub const NOT_FOUND_PAGE: &str = "<!DOCTYPE html>
 /// Content-Type (`application/octet-stream` if none); other paths answer 404 with
 /// [`NOT_FOUND_PAGE`]; other methods on these paths answer 405 with `Allow`.
 pub fn app() -> impl Handler {
-    Router::new()
+    let router = Router::new()
         .route("/", get(|_req, res| res.html(PAGE)))
         .route("/echo", post(echo))
         .route("/upload", post(upload).stream_body(u64::MAX))
         .route("/stream", get(stream))
         .route("/events", get(events))
-        .route("/live", get(|_req, res| res.html(LIVE_PAGE)))
-        .fallback(not_found)
+        .route("/live", get(|_req, res| res.html(LIVE_PAGE)));
+    #[cfg(feature = "ws")]
+    let router = router
+        .route("/ws", get(ws_echo))
+        .route("/ws/ticks", get(ws_ticks))
+        .route("/ws/page", get(|_req, res| res.html(WS_PAGE)));
+    router.fallback(not_found)
 }
 
 /// The page at `GET /live`: the `/events` stream in a browser (`EventSource`), showing the
@@ -323,6 +328,10 @@ impl<R: Handler> crate::io::asynch::AsyncHandler for AsyncDemo<R> {
             (Post, "/upload") => upload_async(req, res).await,
             (Get | Head, "/stream") => stream_async(req, res).await,
             (Get | Head, "/events") => events_async(req, res).await,
+            #[cfg(feature = "ws")]
+            (Get, "/ws") => ws_echo_async(req, res).await,
+            #[cfg(feature = "ws")]
+            (Get, "/ws/ticks") => ws_ticks_async(req, res).await,
             _ => self.router.handle(req, res),
         }
     }
@@ -374,3 +383,214 @@ pub fn not_found<'a>(_req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
         .header("Content-Type", "text/html; charset=utf-8")
         .body(NOT_FOUND_PAGE.as_bytes())
 }
+
+/// The largest message the demo's WebSocket routes take on hosts ([`ws_echo`],
+/// [`ws_ticks`]); larger ones are closed with 1009. Firmware passes its own limit to
+/// [`ws_echo_within`] and [`ws_ticks_within`].
+#[cfg(feature = "ws")]
+pub const WS_MAX_MESSAGE: u64 = 64 * 1024;
+
+/// The demo's WebSocket handlers move messages a piece of this size at a time (on the stack).
+#[cfg(feature = "ws")]
+const WS_PIECE: usize = 1024;
+
+/// `GET /ws`: a WebSocket echo; every text or binary message comes back unchanged (in frames
+/// of at most 1 KiB), up to [`WS_MAX_MESSAGE`] bytes.
+#[cfg(feature = "ws")]
+pub fn ws_echo<'a>(req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
+    ws_echo_within(req, res, WS_MAX_MESSAGE)
+}
+
+/// [`ws_echo`] with another message limit.
+#[cfg(feature = "ws")]
+pub fn ws_echo_within<'a>(req: &Request<'a>, res: Responder<'a, '_>, max: u64) -> Responded {
+    let mut ws = match crate::ws::Handshake::new(req) {
+        Ok(handshake) => handshake.accept(res, None, max),
+        Err(refusal) => return refusal.respond(res),
+    };
+    let mut piece = [0u8; WS_PIECE];
+    while let Ok(part) = ws.receive_part(&mut piece) {
+        let data = &piece[..part.len];
+        if ws
+            .send_part(part.text, data, part.first, part.last)
+            .is_err()
+        {
+            break;
+        }
+    }
+    ws.finish()
+}
+
+/// `interval_ms=M` of `GET /ws/ticks` (default 1000, at least 10).
+#[cfg(feature = "ws")]
+fn ws_interval(req: &Request<'_>) -> Result<u64, &'static str> {
+    match query_field(req, "interval_ms") {
+        None => Ok(1000),
+        Some(raw) => parse_decimal(raw)
+            .map(|ms| ms.max(10))
+            .ok_or("interval_ms must be a number\n"),
+    }
+}
+
+/// `{"seq":<n>}`.
+#[cfg(feature = "ws")]
+fn ws_tick(seq: u64) -> heapless::String<32> {
+    let mut digits = [0u8; 20];
+    let mut text = heapless::String::new();
+    for part in ["{\"seq\":", decimal(seq, &mut digits), "}"] {
+        // 32 bytes hold a 20-digit number and the key.
+        let _ = text.push_str(part);
+    }
+    text
+}
+
+/// `GET /ws/ticks?interval_ms=M`: a WebSocket that sends a text message `{"seq":<n>}`
+/// (n from 1) every M ms (default 1000, at least 10) and echoes what it receives, as
+/// [`ws_echo`] does. A tick due while an echoed message is half-sent waits for its end.
+#[cfg(feature = "ws")]
+pub fn ws_ticks<'a>(req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
+    ws_ticks_within(req, res, WS_MAX_MESSAGE)
+}
+
+/// [`ws_ticks`] with another message limit.
+#[cfg(feature = "ws")]
+pub fn ws_ticks_within<'a>(req: &Request<'a>, res: Responder<'a, '_>, max: u64) -> Responded {
+    let interval = match ws_interval(req) {
+        Ok(ms) => ms,
+        Err(why) => return bad_request(res, why),
+    };
+    let mut ws = match crate::ws::Handshake::new(req) {
+        Ok(handshake) => handshake.accept(res, None, max),
+        Err(refusal) => return refusal.respond(res),
+    };
+    let mut piece = [0u8; WS_PIECE];
+    let (mut seq, mut echoing) = (1, false);
+    let mut due = ws
+        .connection()
+        .now_ms()
+        .unwrap_or(0)
+        .saturating_add(interval);
+    loop {
+        let sent = match ws.receive_part_until(&mut piece, due) {
+            Ok(Some(part)) => {
+                echoing = !part.last;
+                let data = &piece[..part.len];
+                ws.send_part(part.text, data, part.first, part.last)
+            }
+            Ok(None) if echoing => Ok(()),
+            Ok(None) => {
+                let sent = ws.send_text(&ws_tick(seq));
+                seq += 1;
+                due = due.saturating_add(interval);
+                sent
+            }
+            Err(_) => break,
+        };
+        if sent.is_err() {
+            break;
+        }
+    }
+    ws.finish()
+}
+
+/// [`ws_echo`] for the async driver.
+#[cfg(all(feature = "ws", feature = "async"))]
+pub async fn ws_echo_async<'a>(req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
+    let mut ws = match crate::ws::Handshake::new(req) {
+        Ok(handshake) => handshake.accept(res, None, WS_MAX_MESSAGE),
+        Err(refusal) => return refusal.respond(res),
+    };
+    let mut piece = [0u8; WS_PIECE];
+    while let Ok(part) = ws.receive_part_async(&mut piece).await {
+        let data = &piece[..part.len];
+        if ws
+            .send_part_async(part.text, data, part.first, part.last)
+            .await
+            .is_err()
+        {
+            break;
+        }
+    }
+    ws.finish_async().await
+}
+
+/// [`ws_ticks`] for the async driver.
+#[cfg(all(feature = "ws", feature = "async"))]
+pub async fn ws_ticks_async<'a>(req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
+    let interval = match ws_interval(req) {
+        Ok(ms) => ms,
+        Err(why) => return bad_request(res, why),
+    };
+    let mut ws = match crate::ws::Handshake::new(req) {
+        Ok(handshake) => handshake.accept(res, None, WS_MAX_MESSAGE),
+        Err(refusal) => return refusal.respond(res),
+    };
+    let mut piece = [0u8; WS_PIECE];
+    let (mut seq, mut echoing) = (1, false);
+    let mut due = ws
+        .connection()
+        .now_ms()
+        .unwrap_or(0)
+        .saturating_add(interval);
+    loop {
+        let sent = match ws.receive_part_until_async(&mut piece, due).await {
+            Ok(Some(part)) => {
+                echoing = !part.last;
+                let data = &piece[..part.len];
+                ws.send_part_async(part.text, data, part.first, part.last)
+                    .await
+            }
+            Ok(None) if echoing => Ok(()),
+            Ok(None) => {
+                let sent = ws.send_text_async(&ws_tick(seq)).await;
+                seq += 1;
+                due = due.saturating_add(interval);
+                sent
+            }
+            Err(_) => break,
+        };
+        if sent.is_err() {
+            break;
+        }
+    }
+    ws.finish_async().await
+}
+
+/// The page at `GET /ws/page`: opens `/ws/ticks` in the browser (`WebSocket`), shows the
+/// ticks, sends a message and shows its echo. Its query goes to `/ws/ticks` as it is.
+#[cfg(feature = "ws")]
+pub const WS_PAGE: &str = r#"<!DOCTYPE html>
+<html>
+  <head>
+    <meta charset="utf-8">
+    <title>WebSocket</title>
+  </head>
+  <body>
+    <h1>WebSocket</h1>
+    <p>tick: <span id="seq">-</span></p>
+    <p id="count">received 0 ticks</p>
+    <p>echo: <span id="echo">-</span></p>
+    <p id="state">connecting</p>
+    <script>
+      const ws = new WebSocket("ws://" + location.host + "/ws/ticks" + location.search);
+      let ticks = 0;
+      ws.onopen = () => {
+        document.getElementById("state").textContent = "open";
+        ws.send("hello from the browser \u00e9\u4e16");
+      };
+      ws.onmessage = (event) => {
+        if (event.data.startsWith("{")) {
+          document.getElementById("seq").textContent = JSON.parse(event.data).seq;
+          ticks += 1;
+          document.getElementById("count").textContent = "received " + ticks + " ticks";
+        } else {
+          document.getElementById("echo").textContent = event.data;
+        }
+      };
+      ws.onclose = (event) => {
+        document.getElementById("state").textContent = "closed " + event.code;
+      };
+    </script>
+  </body>
+</html>
+"#;

@@ -170,6 +170,9 @@ pub enum Failure {
     /// A streamed body outgrew the transmit buffer where no driver can send it in pieces
     /// ([`crate::Connection::poll`] has no transport).
     NeedsDriver,
+    /// A `101` response could not take the connection: the request was HTTP/1.0, its body
+    /// was still arriving, or the driver cannot move bytes while the handler runs.
+    Upgrade,
 }
 
 impl core::fmt::Display for Failure {
@@ -197,6 +200,9 @@ impl core::fmt::Display for Failure {
             Failure::NeedsDriver => {
                 f.write_str("streamed body outgrew the transmit buffer without a driver")
             }
+            Failure::Upgrade => f.write_str(
+                "connection could not be upgraded (HTTP/1.0, a body still arriving, or no driver)",
+            ),
         }
     }
 }

@@ -73,6 +73,9 @@ pub use host::std_server;
 pub use host::tokio_server;
 pub mod stream;
 pub mod target;
+pub mod upgrade;
+#[cfg(feature = "ws")]
+pub mod ws;
 
 pub use connection::{
     Action, Connection, Exchange, Limits, Next, Pending, Timeouts, Transmit, DEFAULT_MAX_HEADERS,
@@ -83,6 +86,7 @@ pub use request::{Header, Method, Request, Version};
 pub use response::{BodyWriter, Responded, Responder, ResponseHead, Status};
 pub use router::{delete, get, on, patch, post, put, Router};
 pub use stream::{RequestBody, ResponseStream, StreamError};
+pub use upgrade::{UpgradeHead, Upgraded};
 
 /// The README's code blocks, compiled and run as doc tests so that they stay true (with
 /// `--all-features`: one block uses the async driver).

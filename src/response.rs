@@ -10,6 +10,7 @@
 use crate::error::{Error, Failure};
 use crate::request::Version;
 use crate::stream::{Channel, Delimit, RequestBody, ResponseStream, StreamStart};
+use crate::upgrade::{UpgradeHead, Upgraded};
 
 /// An HTTP status code (RFC 9110 §15).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -18,6 +19,8 @@ pub struct Status(u16);
 impl Status {
     /// 100 Continue
     pub const CONTINUE: Status = Status(100);
+    /// 101 Switching Protocols (see [`crate::Responder::upgrade`])
+    pub const SWITCHING_PROTOCOLS: Status = Status(101);
     /// 200 OK
     pub const OK: Status = Status(200);
     /// 201 Created
@@ -66,6 +69,8 @@ impl Status {
     pub const UNPROCESSABLE_CONTENT: Status = Status(422);
     /// 429 Too Many Requests
     pub const TOO_MANY_REQUESTS: Status = Status(429);
+    /// 426 Upgrade Required
+    pub const UPGRADE_REQUIRED: Status = Status(426);
     /// 431 Request Header Fields Too Large
     pub const REQUEST_HEADER_FIELDS_TOO_LARGE: Status = Status(431);
     /// 500 Internal Server Error
@@ -92,8 +97,15 @@ impl Status {
         self.0
     }
 
-    /// The standard reason phrase, or `""` for codes without one here.
+    /// The standard reason phrase, or `""` for codes without one here. (101 and 426 have
+    /// theirs with feature `ws`: firmware without WebSocket does not carry them.)
     pub fn reason(self) -> &'static str {
+        #[cfg(feature = "ws")]
+        match self.0 {
+            101 => return "Switching Protocols",
+            426 => return "Upgrade Required",
+            _ => {}
+        }
         let mut start = 0;
         for &(code, end) in &PACKED_PHRASE_ENDS {
             if code == self.0 {
@@ -418,6 +430,34 @@ impl<'a, 's> Responder<'a, 's> {
             })
     }
 
+    /// Begin a `101 Switching Protocols` response that hands the connection to `protocol`
+    /// (the `Upgrade` token, e.g. `websocket`): see [`crate::upgrade`]. `Connection: Upgrade`
+    /// and `Upgrade` are written here; checking that the client asked for it is the
+    /// caller's part (as [`crate::ws::Handshake`] does, feature `ws`).
+    pub fn upgrade(self, protocol: &str) -> UpgradeHead<'a, 's> {
+        let valid = !protocol.is_empty()
+            && protocol.split('/').count() <= 2
+            && protocol.split('/').all(is_token);
+        let http11 = self.ctx.version == Version::Http11;
+        let mut head = ResponseHead {
+            len: 0,
+            status: Status::SWITCHING_PROTOCOLS,
+            close: true,
+            failure: None,
+            r: self,
+        };
+        head.push(b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ");
+        head.push(protocol.as_bytes());
+        head.push(b"\r\n");
+        if !valid {
+            head.failure.get_or_insert(Failure::InvalidHeader);
+        } else if !http11 {
+            // RFC 9110 §7.8: an upgrade is ignored in HTTP/1.0.
+            head.failure.get_or_insert(Failure::Upgrade);
+        }
+        UpgradeHead { head }
+    }
+
     /// Whether the response's body will be dropped (the request was HEAD).
     pub fn is_head(&self) -> bool {
         self.ctx.head_only
@@ -595,6 +635,20 @@ impl<'a, 's> ResponseHead<'a, 's> {
         };
         *self.r.out = out;
         Responded(())
+    }
+
+    /// End a `101` head and take the connection (see [`UpgradeHead::switch`]).
+    pub(crate) fn switch(mut self) -> Upgraded<'a, 's> {
+        self.push(b"\r\n");
+        let upgraded = match self.r.link.as_deref_mut() {
+            Some(link) => link.upgrade(),
+            None => false,
+        };
+        if !upgraded {
+            self.failure.get_or_insert(Failure::Upgrade);
+        }
+        let r = self.r;
+        Upgraded::new(r.tx, r.out, r.link, self.len, self.failure)
     }
 
     /// Finish the head and write a body of unknown length in pieces: chunked to HTTP/1.1

@@ -120,6 +120,13 @@ pub trait Wire {
         cx: &mut Context<'_>,
         bytes: &[u8],
     ) -> Poll<Result<usize, StreamError>>;
+    /// The connection now carries another protocol (a `101` response was sent): reads wait
+    /// without the request deadline, until `read_deadline_ms` on the driver's clock if it is
+    /// given (then [`StreamError::TimedOut`]: the protocol asked to wait no longer) or as
+    /// long as the peer stays connected, and fail with [`StreamError::ShuttingDown`] when
+    /// the server stops. Called again to change the deadline. The default does nothing (the
+    /// request deadline keeps counting).
+    fn upgraded(&mut self, _read_deadline_ms: Option<u64>) {}
     /// The driver's clock in milliseconds, if it has one.
     fn now_ms(&mut self) -> Option<u64>;
     /// Complete at `deadline_ms` on the driver's clock; [`StreamError::ShuttingDown`]
@@ -162,8 +169,17 @@ pub(crate) trait Channel {
     /// Make decoded body bytes available, reading more if none are here; with none at the
     /// end of the body.
     fn poll_fill_body(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), StreamError>>;
+    /// Hand the connection to another protocol (after a `101` response): from now on the
+    /// body is every byte the peer sends until it closes, starting with those already
+    /// received after the request. False if the request has a body that streams (its end is
+    /// not known) or the driver has no way to move bytes.
+    fn upgrade(&mut self) -> bool;
     /// The decoded body bytes not taken yet.
     fn available_body(&self) -> &[u8];
+    /// On an upgraded connection: reads wait until this deadline (see [`Wire::upgraded`]).
+    fn set_read_deadline(&mut self, deadline_ms: Option<u64>);
+    /// [`Channel::available_body`], to decode in place.
+    fn available_body_mut(&mut self) -> &mut [u8];
     /// The handler took `n` bytes of [`Channel::available_body`].
     fn consume_body(&mut self, n: usize);
     /// Whether the whole body is here (decoded, perhaps not taken), so the connection can

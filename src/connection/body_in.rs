@@ -29,6 +29,9 @@ pub(crate) enum Decoding {
     Broken { error: Error, data: u64 },
     /// The body is complete.
     Done,
+    /// No body framing: every byte until the peer closes (a connection upgraded to another
+    /// protocol). Ends when [`BodyIn::end_of_stream`] is called.
+    Raw,
 }
 
 /// A request body arriving in pieces; see the module docs.
@@ -79,6 +82,11 @@ impl<'x> BodyIn<'x> {
         &self.buf[self.pos..self.decoded]
     }
 
+    /// [`BodyIn::available`], to decode in place.
+    pub(crate) fn available_mut(&mut self) -> &mut [u8] {
+        &mut self.buf[self.pos..self.decoded]
+    }
+
     /// The handler took `n` bytes of [`BodyIn::available`].
     pub(crate) fn consume(&mut self, n: usize) {
         self.pos = (self.pos + n).min(self.decoded);
@@ -103,6 +111,7 @@ impl<'x> BodyIn<'x> {
         let before = self.decoded;
         match &mut self.decoding {
             Decoding::Done => return Ok(()),
+            Decoding::Raw => self.decoded = self.raw,
             Decoding::Broken { error, data } => {
                 let e = if *data > self.limit {
                     Error::BodyTooLarge
@@ -180,6 +189,17 @@ impl<'x> BodyIn<'x> {
             if self.decode().is_err() || (self.decoded, self.raw) == before {
                 return false;
             }
+        }
+    }
+
+    /// The peer closed: a raw stream is complete (other framings are cut short, which
+    /// [`BodyIn::is_complete`] keeps saying).
+    pub(crate) fn end_of_stream(&mut self) -> bool {
+        if self.decoding == Decoding::Raw {
+            self.decoding = Decoding::Done;
+            true
+        } else {
+            false
         }
     }
 

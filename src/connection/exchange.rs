@@ -53,6 +53,9 @@ pub struct Pending<'c> {
     /// The receive buffer after the head and the whole body (all of it after the head when
     /// the body has not all arrived).
     pub(super) rest: &'c mut [u8],
+    /// Bytes received into `rest` (after the whole body): what a connection upgraded to
+    /// another protocol reads first.
+    pub(super) rest_received: usize,
     pub(super) unread: Option<Unread>,
 }
 
@@ -173,8 +176,22 @@ impl<'c> Pending<'c> {
             head_len,
             cursor,
             rest,
+            rest_received,
             ..
         } = self;
+        let (body, spare) = match streamed {
+            Some((unread, limit)) => (
+                Some(BodyIn::new(
+                    rest,
+                    unread.decoded,
+                    unread.received,
+                    unread.decoding,
+                    limit,
+                )),
+                None,
+            ),
+            None => (None, Some((rest, rest_received))),
+        };
         Ok(Open {
             request,
             ctx,
@@ -185,15 +202,9 @@ impl<'c> Pending<'c> {
             out: Outgoing::NONE,
             link: Link {
                 wire,
-                body: streamed.map(|(unread, limit)| {
-                    BodyIn::new(
-                        rest,
-                        unread.decoded,
-                        unread.received,
-                        unread.decoding,
-                        limit,
-                    )
-                }),
+                body,
+                spare,
+                upgraded: false,
                 send_continue: streamed.is_some_and(|(unread, _)| unread.expect_continue),
                 continue_sent: 0,
                 broken: false,
@@ -323,7 +334,7 @@ pub(super) fn buffer<'c>(
             };
             return fail(&mut cursor.state, tx, error, request);
         }
-        Decoding::Done => {}
+        Decoding::Done | Decoding::Raw => {}
     }
     wait_for_more(cursor, tx)
 }
@@ -362,6 +373,11 @@ impl<'c, 'w> Open<'c, 'w> {
             ..
         } = self;
         let skipped = match &mut link.body {
+            // Another protocol had the connection: it ends with it.
+            Some(_) if link.upgraded => {
+                out.close = true;
+                None
+            }
             Some(body) => {
                 let done = body.skip_received() && !link.broken;
                 out.close |= !done;
@@ -383,6 +399,11 @@ impl<'c, 'w> Open<'c, 'w> {
 struct Link<'x, 'w> {
     wire: &'w mut dyn Wire,
     body: Option<BodyIn<'x>>,
+    /// Without a streamed body: the receive buffer after the request and how much of it has
+    /// arrived, for an upgrade to read from.
+    spare: Option<(&'x mut [u8], usize)>,
+    /// The connection carries another protocol now: `body` is its raw input.
+    upgraded: bool,
     send_continue: bool,
     /// Bytes of `100 Continue` sent so far.
     continue_sent: usize,
@@ -418,6 +439,7 @@ impl Channel for Link<'_, '_> {
                 }
             }
             match self.wire.poll_read(cx, body.read_space()) {
+                Poll::Ready(Ok(0)) if body.end_of_stream() => return Poll::Ready(Ok(())),
                 Poll::Ready(Ok(0)) => {
                     self.broken = true;
                     return Poll::Ready(Err(StreamError::Body(Error::Incomplete)));
@@ -432,8 +454,31 @@ impl Channel for Link<'_, '_> {
         }
     }
 
+    fn upgrade(&mut self) -> bool {
+        if self.upgraded || self.body.is_some() {
+            return self.upgraded;
+        }
+        let Some((rest, received)) = self.spare.take() else {
+            return false;
+        };
+        self.body = Some(BodyIn::new(rest, 0, received, Decoding::Raw, u64::MAX));
+        self.upgraded = true;
+        self.wire.upgraded(None);
+        true
+    }
+
     fn available_body(&self) -> &[u8] {
         self.body.as_ref().map_or(&[], BodyIn::available)
+    }
+
+    fn set_read_deadline(&mut self, deadline_ms: Option<u64>) {
+        if self.upgraded {
+            self.wire.upgraded(deadline_ms);
+        }
+    }
+
+    fn available_body_mut(&mut self) -> &mut [u8] {
+        self.body.as_mut().map_or(&mut [], BodyIn::available_mut)
     }
 
     fn consume_body(&mut self, n: usize) {

@@ -179,6 +179,7 @@ impl<const MAX_HEADERS: usize> Connection<'_, MAX_HEADERS> {
             let request = head.request;
             return Next::Action(buffer(cursor, tx, limits, head_len, room, unread, &request));
         }
+        let rest_received = (cursor.filled - request_start - head_len).saturating_sub(body_len);
         let (body, rest) = after.split_at_mut(body_len);
         let body: &[u8] = body;
         Next::Request(Pending {
@@ -190,6 +191,7 @@ impl<const MAX_HEADERS: usize> Connection<'_, MAX_HEADERS> {
             cursor,
             limits,
             rest,
+            rest_received,
             unread,
         })
     }

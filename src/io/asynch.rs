@@ -134,6 +134,7 @@ where
                     write_deadline: NO_DEADLINE,
                     hooks: &*hooks,
                     check_stop: check_ms.is_some(),
+                    upgraded: None,
                 };
                 // The handler's future is moved into `select`, not kept beside it.
                 let handled = match pending.handle_async(app, &mut wire) {
@@ -227,6 +228,9 @@ struct AsyncWire<'w, T: ?Sized, C: ?Sized, O: ?Sized> {
     hooks: &'w O,
     /// Check for stopping while sleeping (a host that can stop).
     check_stop: bool,
+    /// Another protocol has the connection: reads wait without the request deadline, until
+    /// this one if any.
+    upgraded: Option<Option<u64>>,
 }
 
 impl<T: ?Sized, C: Timer + ?Sized, O: ?Sized> AsyncWire<'_, T, C, O> {
@@ -260,13 +264,31 @@ where
         buf: &mut [u8],
     ) -> Poll<Result<usize, StreamError>> {
         let now = self.timer.now_ms();
-        if self.started_ms == NO_DEADLINE {
-            self.started_ms = now;
-        }
-        let deadline = self.started_ms.saturating_add(self.timeouts.request_ms);
-        if deadline <= now {
-            return Poll::Ready(Err(StreamError::TimedOut));
-        }
+        let deadline = if let Some(until) = self.upgraded {
+            // Until `until` or as long as the peer stays; waking to see whether the server
+            // stops.
+            if self.hooks.stopping() {
+                return Poll::Ready(Err(StreamError::ShuttingDown));
+            }
+            let until = until.unwrap_or(NO_DEADLINE);
+            if until <= now {
+                return Poll::Ready(Err(StreamError::TimedOut));
+            }
+            if self.check_stop {
+                until.min(now.saturating_add(GIVE_WAY_CHECK_MS))
+            } else {
+                until
+            }
+        } else {
+            if self.started_ms == NO_DEADLINE {
+                self.started_ms = now;
+            }
+            let deadline = self.started_ms.saturating_add(self.timeouts.request_ms);
+            if deadline <= now {
+                return Poll::Ready(Err(StreamError::TimedOut));
+            }
+            deadline
+        };
         self.arm(cx, deadline);
         let read = core::pin::pin!(self.io.read(buf));
         read.poll(cx).map_err(stream_error)
@@ -293,6 +315,10 @@ where
             Ok(0) => Err(StreamError::Io(ErrorKind::WriteZero)),
             other => other.map_err(stream_error),
         })
+    }
+
+    fn upgraded(&mut self, read_deadline_ms: Option<u64>) {
+        self.upgraded = Some(read_deadline_ms);
     }
 
     fn now_ms(&mut self) -> Option<u64> {

@@ -19,6 +19,9 @@ struct DriverWire<'d, T: ?Sized, O: ?Sized> {
     hooks: &'d mut O,
     /// When the request's first bytes were seen: its deadline counts from there.
     started_ms: Option<u64>,
+    /// Another protocol has the connection: reads wait without the request deadline, until
+    /// this one if any.
+    upgraded: Option<Option<u64>>,
 }
 
 /// Blocking IO, always ready: the wire of [`crate::stream::Wire`]'s blocking side.
@@ -40,6 +43,9 @@ where
         _cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<Result<usize, StreamError>> {
+        if let Some(deadline) = self.upgraded {
+            return Poll::Ready(self.read_upgraded(buf, deadline));
+        }
         loop {
             let mut deadline = None;
             if let Some(now) = self.hooks.now_ms() {
@@ -73,6 +79,10 @@ where
         Poll::Ready(written.map(|()| bytes.len()).map_err(stream_error))
     }
 
+    fn upgraded(&mut self, read_deadline_ms: Option<u64>) {
+        self.upgraded = Some(read_deadline_ms);
+    }
+
     fn now_ms(&mut self) -> Option<u64> {
         self.hooks.now_ms()
     }
@@ -86,6 +96,40 @@ where
             return Poll::Ready(Err(StreamError::Unsupported));
         };
         Poll::Ready(self.hooks.sleep_ms(deadline_ms.saturating_sub(now)))
+    }
+}
+
+impl<T, O> DriverWire<'_, T, O>
+where
+    T: Read + Write + ?Sized,
+    O: Hooks + ?Sized,
+{
+    /// A read on an upgraded connection: until `deadline` or as long as the peer stays,
+    /// waking every check interval (if the hooks have one) to see whether the server stops.
+    fn read_upgraded(
+        &mut self,
+        buf: &mut [u8],
+        deadline: Option<u64>,
+    ) -> Result<usize, StreamError> {
+        let check = self.hooks.check_interval_ms();
+        loop {
+            if self.hooks.stopping() {
+                return Err(StreamError::ShuttingDown);
+            }
+            let mut wait = check.unwrap_or(u64::MAX);
+            if let (Some(deadline), Some(now)) = (deadline, self.hooks.now_ms()) {
+                if deadline <= now {
+                    return Err(StreamError::TimedOut);
+                }
+                wait = wait.min(deadline - now);
+            }
+            self.hooks.set_read_timeout(wait);
+            self.hooks.will_read(false);
+            match self.io.read(buf) {
+                Err(e) if e.kind() == ErrorKind::TimedOut && wait < u64::MAX => {}
+                result => return result.map_err(stream_error),
+            }
+        }
     }
 }
 
@@ -184,6 +228,7 @@ where
             Next::Request(pending) if STREAM => {
                 let mut wire = DriverWire {
                     started_ms: None,
+                    upgraded: None,
                     io: &mut *io,
                     hooks: &mut *hooks,
                 };
