@@ -557,7 +557,8 @@ pub async fn ws_ticks_async<'a>(req: &Request<'a>, res: Responder<'a, '_>) -> Re
 }
 
 /// The page at `GET /ws/page`: opens `/ws/ticks` in the browser (`WebSocket`), shows the
-/// ticks, sends a message and shows its echo. Its query goes to `/ws/ticks` as it is.
+/// ticks, sends a message and shows its echo. Its query goes to `/ws/ticks` as it is; with
+/// `count=K` the page closes the WebSocket (1000) after K ticks.
 #[cfg(feature = "ws")]
 pub const WS_PAGE: &str = r#"<!DOCTYPE html>
 <html>
@@ -572,6 +573,7 @@ pub const WS_PAGE: &str = r#"<!DOCTYPE html>
     <p>echo: <span id="echo">-</span></p>
     <p id="state">connecting</p>
     <script>
+      const limit = Number(new URLSearchParams(location.search).get("count") || 0);
       const ws = new WebSocket("ws://" + location.host + "/ws/ticks" + location.search);
       let ticks = 0;
       ws.onopen = () => {
@@ -583,6 +585,7 @@ pub const WS_PAGE: &str = r#"<!DOCTYPE html>
           document.getElementById("seq").textContent = JSON.parse(event.data).seq;
           ticks += 1;
           document.getElementById("count").textContent = "received " + ticks + " ticks";
+          if (limit && ticks >= limit) ws.close(1000, "enough");
         } else {
           document.getElementById("echo").textContent = event.data;
         }

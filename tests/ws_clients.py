@@ -2,7 +2,8 @@
 """WebSocket checks of a running server with clients written elsewhere: Python's `websockets`
 (a strict RFC 6455 implementation) and raw sockets for what a polite client never sends.
 
-    python3 tests/ws_clients.py HOST:PORT [--max 65536]
+    python3 tests/ws_clients.py server|thread_server   # starts the example (built in release)
+    python3 tests/ws_clients.py HOST:PORT [--max 1024]  # a running server (firmware)
 
 - echo of text and binary messages of 0, 1, 125, 126, 65,535 and 65,536 bytes (up to --max);
   a message one byte over --max is closed with 1009;
@@ -12,23 +13,47 @@
   (426 with Sec-WebSocket-Version: 13), a bad key (400), POST (405), HTTP/1.0 (400);
 - protocol violations get their close code: an unmasked frame (1002), a reserved opcode
   (1002), bad UTF-8 (1007), a fragmented ping (1002); a first frame in the handshake's packet
-  is served.
+  is served;
+- headless Chromium opens /ws/page (a WebSocket to /ws/ticks in a real browser), sees ticks and
+  its message echoed, and closes with 1000 (a screenshot is kept in target/ws-page.png);
+- with an example it starts: Ctrl+C closes an open WebSocket with 1001 and the server exits 0.
 
 Ends with `N passed, N failed`; exit status 1 on any failure.
 """
 import asyncio
 import base64
 import os
+import re
+import shutil
+import signal
 import socket
 import struct
+import subprocess
 import sys
+import tempfile
 import time
 
 import websockets
 from websockets.exceptions import ConnectionClosed
 
-ADDR = sys.argv[1] if len(sys.argv) > 1 else "127.0.0.1:8080"
+TARGET = sys.argv[1] if len(sys.argv) > 1 else "server"
 MAX = int(sys.argv[sys.argv.index("--max") + 1]) if "--max" in sys.argv else 65536
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SERVER = None
+if ":" in TARGET:
+    ADDR = TARGET
+else:
+    # An example: start it on a free port (build it first: cargo build --release --examples).
+    SERVER = subprocess.Popen(
+        [os.path.join(ROOT, "target", "release", "examples", TARGET), "127.0.0.1:0"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )
+    line = SERVER.stdout.readline()
+    m = re.search(r"http://([\d.]+:\d+)/", line)
+    if not m:
+        SERVER.kill()
+        sys.exit(f"server did not start: {line!r}")
+    ADDR = m.group(1)
 HOST, PORT = ADDR.rsplit(":", 1)
 PORT = int(PORT)
 URL = f"ws://{ADDR}"
@@ -236,6 +261,92 @@ def violations():
     check("close code 1005 received: 1002", close_code(got) == 1002, str(got))
 
 
+def chromium():
+    """A real browser: headless Chromium opens /ws/page, driven over the DevTools protocol
+    (its own WebSocket) so that the page runs in real time; the page's text is read until it
+    shows 5 ticks, the echo and the close, then a screenshot is taken."""
+    browser = next((b for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None)
+    if browser is None:
+        check("chromium installed", os.environ.get("CI") != "true", "(skipped: no chromium)")
+        return
+    url = f"http://{ADDR}/ws/page?interval_ms=50&count=5"
+    profile = tempfile.mkdtemp(prefix="ws-chromium-")
+    shot = os.path.join(ROOT, "target", "ws-page.png")
+    proc = subprocess.Popen(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=640,400",
+         f"--user-data-dir={profile}", "--remote-debugging-port=0", "about:blank"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    try:
+        asyncio.run(asyncio.wait_for(drive_page(profile, url, shot), 40))
+    except Exception as e:
+        check("chromium: page driven", False, f"raised {e!r}")
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+async def drive_page(profile, url, shot):
+    import json
+    import urllib.request
+    port_file = os.path.join(profile, "DevToolsActivePort")
+    for _ in range(200):
+        if os.path.exists(port_file) and open(port_file).read().strip():
+            break
+        await asyncio.sleep(0.05)
+    port = int(open(port_file).read().split()[0])
+    pages = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=5))
+    target = next(p for p in pages if p.get("type") == "page")
+    async with websockets.connect(target["webSocketDebuggerUrl"], max_size=None) as dev:
+        ids = iter(range(1, 1 << 30))
+
+        async def call(method, **params):
+            n = next(ids)
+            await dev.send(json.dumps({"id": n, "method": method, "params": params}))
+            while True:
+                reply = json.loads(await dev.recv())
+                if reply.get("id") == n:
+                    return reply.get("result", {})
+
+        await call("Page.navigate", url=url)
+        text = ""
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            result = await call("Runtime.evaluate", expression="document.body ? document.body.innerText : ''")
+            text = result.get("result", {}).get("value", "")
+            if "closed" in text:
+                break
+            await asyncio.sleep(0.1)
+        check("chromium: WebSocket ticks received", "received 5 ticks" in text, repr(text))
+        check("chromium: message echoed", "echo: hello from the browser \u00e9\u4e16" in text)
+        check("chromium: closed with 1000", "closed 1000" in text)
+        png = await call("Page.captureScreenshot", format="png")
+        with open(shot, "wb") as f:
+            f.write(base64.b64decode(png.get("data", "")))
+        check("chromium: screenshot taken", os.path.getsize(shot) > 1000, shot)
+
+
+async def shutdown_closes_1001():
+    async with websockets.connect(URL + "/ws") as ws:
+        await ws.send("before")
+        check("echo before shutdown", await asyncio.wait_for(ws.recv(), 5) == "before")
+        SERVER.send_signal(signal.SIGINT)
+        try:
+            await asyncio.wait_for(ws.recv(), 10)
+            check("shutdown closes the WebSocket with 1001", False, "(a message came)")
+        except ConnectionClosed as e:
+            code = e.rcvd.code if e.rcvd else None
+            check("shutdown closes the WebSocket with 1001", code == 1001, f"(code {code})")
+    try:
+        status = SERVER.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        SERVER.kill()
+        status = None
+    check("server exits 0 after Ctrl+C with a WebSocket open", status == 0, f"(status {status})")
+
+
 async def main():
     for test in (echo_sizes, fragmented_and_ping, too_big, ticks):
         try:
@@ -247,5 +358,8 @@ async def main():
 asyncio.run(main())
 refusals()
 violations()
+chromium()
+if SERVER:
+    asyncio.run(shutdown_closes_1001())
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
