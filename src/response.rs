@@ -97,15 +97,10 @@ impl Status {
         self.0
     }
 
-    /// The standard reason phrase, or `""` for codes without one here. (101 and 426 have
-    /// theirs with feature `ws`: firmware without WebSocket does not carry them.)
+    /// The standard reason phrase, or `""` for codes without one here. (101 and 426 are not
+    /// in the table: the code that sends them writes their phrase, so that firmware without
+    /// upgrades does not carry it.)
     pub fn reason(self) -> &'static str {
-        #[cfg(feature = "ws")]
-        match self.0 {
-            101 => return "Switching Protocols",
-            426 => return "Upgrade Required",
-            _ => {}
-        }
         let mut start = 0;
         for &(code, end) in &PACKED_PHRASE_ENDS {
             if code == self.0 {
@@ -347,6 +342,13 @@ impl<'a, 's> Responder<'a, 's> {
 
     /// Begin a response with this status: the status line is staged now, headers follow.
     pub fn start(self, status: Status) -> ResponseHead<'a, 's> {
+        self.start_with(status, status.reason())
+    }
+
+    /// [`Responder::start`] with this reason phrase. (Always inlined: a second caller must
+    /// not change how `start` is compiled into firmware that does not use it.)
+    #[inline(always)]
+    pub(crate) fn start_with(self, status: Status, reason: &str) -> ResponseHead<'a, 's> {
         let mut head = ResponseHead {
             len: 0,
             status,
@@ -359,7 +361,7 @@ impl<'a, 's> Responder<'a, 's> {
         let n = write_decimal(u64::from(status.code()), &mut code).unwrap_or(0);
         head.push(&code[..n]);
         head.push(b" ");
-        head.push(status.reason().as_bytes());
+        head.push(reason.as_bytes());
         head.push(b"\r\n");
         head
     }

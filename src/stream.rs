@@ -179,6 +179,7 @@ pub(crate) trait Channel {
     /// On an upgraded connection: reads wait until this deadline (see [`Wire::upgraded`]).
     fn set_read_deadline(&mut self, deadline_ms: Option<u64>);
     /// [`Channel::available_body`], to decode in place.
+    #[cfg(feature = "ws")]
     fn available_body_mut(&mut self) -> &mut [u8];
     /// The handler took `n` bytes of [`Channel::available_body`].
     fn consume_body(&mut self, n: usize);

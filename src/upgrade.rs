@@ -213,6 +213,7 @@ impl<'a, 's> Upgraded<'a, 's> {
     }
 
     /// Mutable access to [`Upgraded::available`] (a protocol that decodes in place).
+    #[cfg(feature = "ws")]
     pub(crate) fn available_mut(&mut self) -> &mut [u8] {
         match (self.failure, self.link.as_deref_mut()) {
             (None, Some(link)) => link.available_body_mut(),

@@ -358,7 +358,8 @@ async def main():
 asyncio.run(main())
 refusals()
 violations()
-chromium()
+if SERVER:  # the examples serve /ws/page; firmware does not
+    chromium()
 if SERVER:
     asyncio.run(shutdown_closes_1001())
 print(f"{passed} passed, {failed} failed")

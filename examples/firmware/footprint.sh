@@ -15,7 +15,8 @@ while [ $# -gt 0 ]; do
     *) echo "usage: $0 [--max-flash BYTES] [--max-ram BYTES]" >&2; exit 2 ;;
   esac
 done
-cargo build --release --quiet --bins
+cargo build --release --quiet --bins  # uart, baseline: without WebSocket
+cargo build --release --quiet --features ws --bin ethernet
 elf() { echo "target/thumbv7m-none-eabi/release/$1"; }
 
 # Sum of the named sections' sizes.

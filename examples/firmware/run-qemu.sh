@@ -13,6 +13,7 @@ case "$kind" in
   ethernet) io=(-serial null -nic "user,model=stellaris,restrict=on,hostfwd=tcp:127.0.0.1:$port-:80") ;;
   *) usage ;;
 esac
-cargo build --release --quiet --bin "$kind"
+features=(); [ "$kind" = ethernet ] && features=(--features ws)
+cargo build --release --quiet "${features[@]}" --bin "$kind"
 exec qemu-system-arm -machine lm3s6965evb -cpu cortex-m3 -nographic -monitor none \
   "${io[@]}" -kernel "target/thumbv7m-none-eabi/release/$kind"

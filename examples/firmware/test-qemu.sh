@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 kinds=("$@"); [ ${#kinds[@]} -gt 0 ] || kinds=(uart ethernet)
-cargo build --release --quiet --bins
+cargo build --release --quiet --bins  # uart, baseline: without WebSocket
+cargo build --release --quiet --features ws --bin ethernet
 
 pass=0 fail=0
 check() { # name expected actual
@@ -88,6 +89,12 @@ PY
       "$(echo "$events" | grep -c '^event: tick$') $(echo "$events" | grep -c '^data: {"seq":[1-3],"uptime_ms":[0-9]*}$')"
     check "$kind: GET /events is an event stream" "200 text/event-stream" \
       "$(curl -sS -m 10 -o /dev/null -w '%{http_code} %{content_type}' "$url/events?count=1" || true)"
+    # WebSocket (Python websockets and raw frames; 1 KiB message limit in this firmware).
+    ws_out=$(timeout 120 python3 ../../tests/ws_clients.py "127.0.0.1:$port" --max 1024 2>&1 || true)
+    echo "$ws_out" | grep -E '^FAIL' || true
+    check "$kind: WebSocket checks (tests/ws_clients.py --max 1024)" "0 failed" \
+      "$(echo "$ws_out" | sed -n 's/^[0-9]* passed, \([0-9]* failed\)$/\1/p')"
+    echo "$ws_out" | tail -1
     # An endless stream ends when its client leaves (at the next event).
     curl -sS -N -m 1 -o /dev/null "$url/events?interval_ms=100" 2>/dev/null || true
     check "$kind: GET / after the uploads and streams is the page" "$page" "$(curl -sS -m 10 "$url/" || true)"

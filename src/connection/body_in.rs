@@ -83,6 +83,7 @@ impl<'x> BodyIn<'x> {
     }
 
     /// [`BodyIn::available`], to decode in place.
+    #[cfg(feature = "ws")]
     pub(crate) fn available_mut(&mut self) -> &mut [u8] {
         &mut self.buf[self.pos..self.decoded]
     }

@@ -477,6 +477,7 @@ impl Channel for Link<'_, '_> {
         }
     }
 
+    #[cfg(feature = "ws")]
     fn available_body_mut(&mut self) -> &mut [u8] {
         self.body.as_mut().map_or(&mut [], BodyIn::available_mut)
     }

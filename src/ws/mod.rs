@@ -124,7 +124,12 @@ impl Refusal {
     /// Answer the request with this refusal: its status, the headers RFC 6455 and RFC 9110
     /// ask for (`Allow`, `Upgrade`, `Sec-WebSocket-Version`), and the reason as text.
     pub fn respond(self, res: Responder<'_, '_>) -> Responded {
-        let mut head = res.start(self.status());
+        let status = self.status();
+        let reason = match status.code() {
+            426 => "Upgrade Required",
+            _ => status.reason(),
+        };
+        let mut head = res.start_with(status, reason);
         head = match self {
             Refusal::Method => head.header("Allow", "GET"),
             Refusal::NotUpgrade => head

@@ -102,7 +102,9 @@ impl<W: Wait> Hooks for FirmwareHooks<'_, W> {
         self.timeouts
     }
     fn set_read_timeout(&mut self, ms: u64) {
-        self.read.deadline.set(Some(clock::now_ms() + ms));
+        self.read
+            .deadline
+            .set(Some(clock::now_ms().saturating_add(ms)));
     }
     fn will_read(&mut self, between_requests: bool) {
         self.read.between_requests.set(between_requests);

@@ -45,6 +45,8 @@ const HEADERS: usize = 24;
 const SILENT_MS: u64 = 5_000;
 /// Largest `POST /upload` body: no limit but the request deadline (the CRC needs no room).
 const UPLOAD_LIMIT: u64 = u64::MAX;
+/// The largest WebSocket message `/ws` and `/ws/ticks` take (larger: close 1009).
+const WS_LIMIT: u64 = 1024;
 
 #[link_section = ".vector_table.interrupts"]
 #[no_mangle]
@@ -82,7 +84,15 @@ fn main() -> ! {
     let mut conn = Connection::<HEADERS>::with_limits(&mut rx, &mut tx, Limits::DEFAULT);
     let mut app = app::app(&stats)
         .route("/upload", post(demo::upload).stream_body(UPLOAD_LIMIT))
-        .route("/events", get(demo::events));
+        .route("/events", get(demo::events))
+        .route(
+            "/ws",
+            get(|req, res| demo::ws_echo_within(req, res, WS_LIMIT)),
+        )
+        .route(
+            "/ws/ticks",
+            get(|req, res| demo::ws_ticks_within(req, res, WS_LIMIT)),
+        );
     let mut hooks = FirmwareHooks {
         read: &read,
         stats: &stats,
