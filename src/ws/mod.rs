@@ -415,10 +415,12 @@ impl<'a, 's> WebSocket<'a, 's> {
     async fn receive_part_inner(&mut self, buf: &mut [u8]) -> Result<Part, WsError> {
         loop {
             if let Closing::Done(code) = self.closing {
+                // The answering close (queued while decoding) leaves first, best effort.
+                let _ = self.io.flush_async().await;
                 return Err(WsError::Closed(code));
             }
-            // Whatever was queued (a pong, a close) leaves before more is decoded, so that
-            // there is always room to queue the next one.
+            // Whatever was queued (a pong) leaves before more is decoded, so that there is
+            // always room to queue the next one.
             self.io.flush_async().await?;
             if let Some(part) = self.decode(buf)? {
                 return Ok(part);
