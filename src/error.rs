@@ -10,6 +10,7 @@ use crate::response::Status;
 /// Why a request was refused. `status()` is what the client is told.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Error {
     /// The request line or a header line is not valid HTTP/1.1 syntax (RFC 9112 §3, §5).
     Malformed,
@@ -134,6 +135,7 @@ impl core::error::Error for Error {}
 /// server's internals).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Failure {
     /// The response head (status line and headers) does not fit the transmit buffer.
     HeadTooLarge {

@@ -63,6 +63,7 @@ pub mod handler;
 #[cfg(feature = "std")]
 pub mod host;
 pub mod io;
+mod log;
 pub mod request;
 pub mod response;
 pub mod router;
@@ -89,7 +90,7 @@ pub use stream::{RequestBody, ResponseStream, StreamError};
 pub use upgrade::{UpgradeHead, Upgraded};
 
 /// The README's code blocks, compiled and run as doc tests so that they stay true (with
-/// `--all-features`: one block uses the async driver).
+/// `--features async`: one block uses the async driver).
 #[cfg(all(doctest, feature = "async"))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;

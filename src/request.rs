@@ -16,6 +16,7 @@ use crate::error::Error;
 ///
 /// Method names are case-sensitive: `get` is an unknown method and gets 501.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Method {
     /// `GET`
     Get,
@@ -85,6 +86,7 @@ impl Method {
 
 /// The two HTTP/1 versions a request can carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Version {
     /// `HTTP/1.0`: connections close after each response unless the client asks for keep-alive.
     Http10,

@@ -14,6 +14,7 @@ use crate::upgrade::{UpgradeHead, Upgraded};
 
 /// An HTTP status code (RFC 9110 §15).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Status(u16);
 
 impl Status {

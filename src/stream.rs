@@ -27,6 +27,7 @@ use crate::response::{fallback_500, write_hex, Outgoing, Responded, Status};
 /// Why reading a request body or writing a streamed response failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum StreamError {
     /// The request body is unacceptable: bad chunked framing, over the route's limit, or
     /// cut short by the peer. [`Error::status`] says what to answer; the connection closes

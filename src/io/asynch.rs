@@ -194,6 +194,7 @@ where
                 }
                 if let Some(exchange) = t.exchange {
                     answered = true;
+                    crate::log::exchange(&exchange);
                     hooks.responded(&exchange);
                     if let Some(e) = exchange.error {
                         return Err(ServeError::Protocol(e));

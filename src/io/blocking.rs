@@ -276,6 +276,7 @@ where
                 io.flush().map_err(ServeError::Io)?;
                 if let Some(exchange) = &t.exchange {
                     answered = true;
+                    crate::log::exchange(exchange);
                     hooks.responded(exchange);
                     if let Some(e) = exchange.error {
                         return Err(ServeError::Protocol(e));

@@ -16,6 +16,7 @@ pub mod blocking;
 /// status when it is returned here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum ServeError<E> {
     /// The transport failed.
     Io(E),

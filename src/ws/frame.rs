@@ -59,6 +59,7 @@ use super::utf8::Utf8Validator;
 
 /// A close status code (RFC 6455 §7.4).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct CloseCode(pub u16);
 
 impl CloseCode {
@@ -93,6 +94,7 @@ impl CloseCode {
 /// A frame's opcode (RFC 6455 §5.2); the others (3-7, 11-15) are reserved.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Opcode {
     /// The next frame of a fragmented message.
     Continuation = 0,
@@ -596,6 +598,7 @@ pub fn encode_header(opcode: Opcode, fin: bool, len: u64) -> ([u8; 10], usize) {
 
 /// Why [`close_payload`] refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum ClosePayloadError {
     /// The code may not be sent (see [`CloseCode::is_sendable`]).
     CodeNotSendable,

@@ -79,6 +79,7 @@ const GUID: &[u8] = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 /// Why a request is not a WebSocket opening handshake; [`Refusal::respond`] answers it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Refusal {
     /// Not `GET`: 405.
     Method,
@@ -293,6 +294,7 @@ pub struct Part {
 /// Why a WebSocket operation ended the session (or could not be done).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum WsError {
     /// The session is closed: the peer's code (1005 if its close frame had none, 1006 if it
     /// went away without one), after the close handshake was answered; or the code this
