@@ -64,6 +64,7 @@ pub mod handler;
 pub mod host;
 pub mod io;
 mod log;
+pub mod path;
 pub mod request;
 pub mod response;
 pub mod router;

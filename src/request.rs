@@ -204,6 +204,10 @@ pub struct Request<'a> {
     /// The field lines of the head, each ending in CRLF, validated.
     fields: &'a [u8],
     body: &'a [u8],
+    /// The pattern of the route that matched (`""` before routing).
+    route: &'static str,
+    /// The part of the path the current router matches (all of it, unless routers nest).
+    rest: &'a str,
 }
 
 impl<'a> Request<'a> {
@@ -272,6 +276,51 @@ impl<'a> Request<'a> {
 
     pub(crate) fn with_body(mut self, body: &'a [u8]) -> Self {
         self.body = body;
+        self
+    }
+
+    /// A path parameter of the route that matched (`{id}` in `/api/leds/{id:u8}`), parsed
+    /// canonically as `T` (see [`crate::path`]); `None` if there is no such parameter or it
+    /// does not parse as `T`.
+    ///
+    /// ```
+    /// use embedded_responder::{get, Router, Status};
+    ///
+    /// let app = Router::new().route(
+    ///     "/api/leds/{id:u8}",
+    ///     get(|req, res| match req.param::<u8>("id") {
+    ///         Some(id) if id < 4 => res.text("an LED"),
+    ///         _ => res.status(Status::NOT_FOUND),
+    ///     }),
+    /// );
+    /// # let _ = app;
+    /// ```
+    pub fn param<T: crate::path::PathParam<'a>>(&self, name: &str) -> Option<T> {
+        T::parse_segment(crate::path::param(self.route, self.rest, name)?)
+    }
+
+    /// The pattern of the route that matched, once a router has routed the request
+    /// (`"/api/leds/{id:u8}"`); `""` before.
+    pub fn route(&self) -> &'static str {
+        self.route
+    }
+
+    /// The path the current router matches: [`Request::path`], or under a nested router
+    /// ([`crate::Router::nest`]) what follows its prefix.
+    pub fn route_path(&self) -> &'a str {
+        self.rest
+    }
+
+    /// This request as routed by `pattern`.
+    pub(crate) fn routed(mut self, pattern: &'static str) -> Self {
+        self.route = pattern;
+        self
+    }
+
+    /// This request as a router nested under a prefix sees it: `rest` is its path.
+    pub(crate) fn nested(mut self, rest: &'a str) -> Self {
+        self.rest = rest;
+        self.route = "";
         self
     }
 }
@@ -483,6 +532,8 @@ pub fn parse_head<'a>(
             version,
             fields,
             body: &[],
+            route: "",
+            rest: path,
         },
         framing,
         keep_alive,

@@ -9,9 +9,19 @@
 //! - `HEAD` on a `GET` route: the GET handler, body dropped (RFC 9110 §9.3.2);
 //! - `OPTIONS` on a route or `*`: 204 with `Allow` (RFC 9110 §9.3.7).
 //!
-//! Paths match exactly, or by prefix when the route ends in `*` (`/static/*`).
+//! Patterns ([`crate::path`]): literal paths (`/api/leds`), parameters (`/api/leds/{id:u8}`,
+//! read with [`Request::param`]; a value that is not canonical for its type does not match,
+//! so it is a 404 like any unknown path), and prefixes (`/static/*`). Literal routes win over
+//! routes with parameters, which win over prefixes, whatever the order they were added in;
+//! among equals the first added wins. Trailing slashes are not trimmed: `/a` and `/a/` are
+//! different paths.
+//!
+//! Routers nest ([`Router::nest`]: `/api` + a router of `/leds`, `/leds/{id:u8}`), and any
+//! [`Handler`] can answer a path for every method ([`Router::mount`]) or be the fallback
+//! ([`Router::fallback_to`]).
 
 pub use crate::handler::Handler;
+use crate::path::{self, Specificity};
 use crate::request::{Method, Request};
 use crate::response::{Responded, Responder, Status};
 
@@ -211,16 +221,27 @@ method_shortcuts! {
 pub trait Routes {
     /// All methods any route answers (for `OPTIONS *`).
     fn methods(&self) -> MethodSet;
-    /// The stream limit of the route that would answer `req`: `None` if none would, or it
-    /// takes whole bodies.
-    fn stream_limit(&self, req: &Request<'_>) -> Option<u64>;
-    /// Answer `req` if a route's path matches it, else give the responder back.
-    fn dispatch<'a, 's>(
+    /// The stream limit of the route that would answer `req` among routes of `pass`'s
+    /// specificity: `Err(())` if none matches its path, `Ok(None)` if it takes whole bodies.
+    #[doc(hidden)]
+    fn stream_limit_in(&self, req: &Request<'_>, pass: Specificity) -> Result<Option<u64>, ()>;
+    /// Answer `req` if a route of `pass`'s specificity matches its path, else give the
+    /// responder back.
+    #[doc(hidden)]
+    fn dispatch_in<'a, 's>(
         &mut self,
         req: &Request<'a>,
         res: Responder<'a, 's>,
+        pass: Specificity,
     ) -> Result<Responded, Responder<'a, 's>>;
 }
+
+/// The passes of a dispatch, most specific first.
+const PASSES: [Specificity; 3] = [
+    Specificity::Literal,
+    Specificity::Params,
+    Specificity::Prefix,
+];
 
 /// The end of a route chain.
 #[derive(Debug, Clone, Copy, Default)]
@@ -230,13 +251,14 @@ impl Routes for NoRoutes {
     fn methods(&self) -> MethodSet {
         MethodSet::default()
     }
-    fn stream_limit(&self, _req: &Request<'_>) -> Option<u64> {
-        None
+    fn stream_limit_in(&self, _req: &Request<'_>, _pass: Specificity) -> Result<Option<u64>, ()> {
+        Err(())
     }
-    fn dispatch<'a, 's>(
+    fn dispatch_in<'a, 's>(
         &mut self,
         _req: &Request<'a>,
         res: Responder<'a, 's>,
+        _pass: Specificity,
     ) -> Result<Responded, Responder<'a, 's>> {
         Err(res)
     }
@@ -255,33 +277,36 @@ impl<Prev: Routes, M: MethodRoutes> Routes for Route<Prev, M> {
         self.prev.methods().union(self.methods.methods())
     }
 
-    fn stream_limit(&self, req: &Request<'_>) -> Option<u64> {
-        // The first matching route answers, as in `dispatch`.
-        if let Some(limit) = self.prev.stream_limit(req) {
-            return Some(limit);
+    fn stream_limit_in(&self, req: &Request<'_>, pass: Specificity) -> Result<Option<u64>, ()> {
+        // The first matching route answers, as in `dispatch_in`.
+        if let Ok(limit) = self.prev.stream_limit_in(req, pass) {
+            return Ok(limit);
         }
-        if !path_matches(self.path, req.path()) {
-            return None;
+        if path::specificity(self.path) != pass || !path::matches(self.path, req.route_path()) {
+            return Err(());
         }
-        match req.method() {
-            Method::Head => self.methods.stream_limit(Method::Get, req),
-            method => self.methods.stream_limit(method, req),
-        }
+        let req = req.routed(self.path);
+        Ok(match req.method() {
+            Method::Head => self.methods.stream_limit(Method::Get, &req),
+            method => self.methods.stream_limit(method, &req),
+        })
     }
 
-    fn dispatch<'a, 's>(
+    fn dispatch_in<'a, 's>(
         &mut self,
         req: &Request<'a>,
         res: Responder<'a, 's>,
+        pass: Specificity,
     ) -> Result<Responded, Responder<'a, 's>> {
         // Earlier routes first: the first matching route wins.
-        let res = match self.prev.dispatch(req, res) {
+        let res = match self.prev.dispatch_in(req, res, pass) {
             Ok(done) => return Ok(done),
             Err(res) => res,
         };
-        if !path_matches(self.path, req.path()) {
+        if path::specificity(self.path) != pass || !path::matches(self.path, req.route_path()) {
             return Err(res);
         }
+        let req = &req.routed(self.path);
         let method = req.method();
         let res = match self.methods.call(method, req, res) {
             Ok(done) => return Ok(done),
@@ -309,11 +334,80 @@ fn answer_with_allow<'a>(res: Responder<'a, '_>, method: Method, methods: Method
         .body(&[])
 }
 
-/// Exact match, or prefix match for a pattern ending in `*`.
-fn path_matches(pattern: &str, path: &str) -> bool {
-    match pattern.strip_suffix('*') {
-        Some(prefix) => path.starts_with(prefix),
-        None => pattern == path,
+/// Any [`Handler`] answering every method of a path ([`Router::mount`]): it decides what
+/// each method gets.
+#[derive(Debug, Clone, Copy)]
+pub struct AnyMethod<H>(H);
+
+impl<H: Handler> MethodRoutes for AnyMethod<H> {
+    fn methods(&self) -> MethodSet {
+        Method::ALL
+            .into_iter()
+            .fold(MethodSet::default(), MethodSet::with)
+    }
+    fn stream_limit(&self, _method: Method, req: &Request<'_>) -> Option<u64> {
+        self.0.stream_limit(req)
+    }
+    fn call<'a, 's>(
+        &mut self,
+        _method: Method,
+        req: &Request<'a>,
+        res: Responder<'a, 's>,
+    ) -> Result<Responded, Responder<'a, 's>> {
+        Ok(self.0.handle(req, res))
+    }
+}
+
+/// A handler (a router, usually) under a path prefix, after the routes added before it
+/// ([`Router::nest`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Nested<Prev, H> {
+    prev: Prev,
+    prefix: &'static str,
+    handler: H,
+}
+
+impl<Prev, H> Nested<Prev, H> {
+    /// What the nested handler sees of `path`: `None` unless it is the prefix or continues it
+    /// with `/`; the prefix alone is `/`.
+    fn inner<'p>(&self, path: &'p str) -> Option<&'p str> {
+        match path.strip_prefix(self.prefix)? {
+            "" => Some("/"),
+            rest if rest.starts_with('/') => Some(rest),
+            _ => None,
+        }
+    }
+}
+
+impl<Prev: Routes, H: Handler> Routes for Nested<Prev, H> {
+    fn methods(&self) -> MethodSet {
+        self.prev.methods()
+    }
+
+    fn stream_limit_in(&self, req: &Request<'_>, pass: Specificity) -> Result<Option<u64>, ()> {
+        if let Ok(limit) = self.prev.stream_limit_in(req, pass) {
+            return Ok(limit);
+        }
+        match (pass, self.inner(req.route_path())) {
+            (Specificity::Prefix, Some(rest)) => Ok(self.handler.stream_limit(&req.nested(rest))),
+            _ => Err(()),
+        }
+    }
+
+    fn dispatch_in<'a, 's>(
+        &mut self,
+        req: &Request<'a>,
+        res: Responder<'a, 's>,
+        pass: Specificity,
+    ) -> Result<Responded, Responder<'a, 's>> {
+        let res = match self.prev.dispatch_in(req, res, pass) {
+            Ok(done) => return Ok(done),
+            Err(res) => res,
+        };
+        match (pass, self.inner(req.route_path())) {
+            (Specificity::Prefix, Some(rest)) => Ok(self.handler.handle(&req.nested(rest), res)),
+            _ => Err(res),
+        }
     }
 }
 
@@ -350,7 +444,8 @@ impl Default for Router {
 }
 
 impl<R: Routes, F: Handler> Router<R, F> {
-    /// Add a route. `path` matches exactly, or as a prefix if it ends in `*`.
+    /// Add a route: a pattern (see [`crate::path`]: `/a/b`, `/a/{id:u8}`, `/a/*`) and its
+    /// handlers by method.
     pub fn route<M: MethodRoutes>(self, path: &'static str, methods: M) -> Router<Route<R, M>, F> {
         Router {
             routes: Route {
@@ -362,11 +457,53 @@ impl<R: Routes, F: Handler> Router<R, F> {
         }
     }
 
-    /// Answer unmatched paths with `handler` instead of the plain 404.
+    /// Answer every method of a pattern with any [`Handler`] (it decides what each method
+    /// gets: no 405 from the router).
+    pub fn mount<H: Handler>(
+        self,
+        path: &'static str,
+        handler: H,
+    ) -> Router<Route<R, AnyMethod<H>>, F> {
+        self.route(path, AnyMethod(handler))
+    }
+
+    /// Hand every path that is `prefix` or starts with `prefix/` to `handler` (a
+    /// [`Router`], usually), which sees the rest as its path ([`Request::route_path`]; the
+    /// prefix alone is `/`). Nested routes rank with prefix routes (after literal and
+    /// parameter routes of this router); the prefix is literal.
+    ///
+    /// ```
+    /// use embedded_responder::{get, Router};
+    ///
+    /// let api = Router::new()
+    ///     .route("/leds", get(|_req, res| res.text("[]")))
+    ///     .route("/leds/{id:u8}", get(|_req, res| res.text("{}")));
+    /// let app = Router::new()
+    ///     .route("/", get(|_req, res| res.html("<h1>Hi</h1>")))
+    ///     .nest("/api", api);
+    /// # let _ = app;
+    /// ```
+    pub fn nest<H: Handler>(self, prefix: &'static str, handler: H) -> Router<Nested<R, H>, F> {
+        Router {
+            routes: Nested {
+                prev: self.routes,
+                prefix,
+                handler,
+            },
+            fallback: self.fallback,
+        }
+    }
+
+    /// Answer unmatched paths with `handler` (a closure) instead of the plain 404.
     pub fn fallback<G>(self, handler: G) -> Router<R, G>
     where
         G: for<'r, 'a, 's> FnMut(&'r Request<'a>, Responder<'a, 's>) -> Responded,
     {
+        self.fallback_to(handler)
+    }
+
+    /// Answer unmatched paths with any [`Handler`] (a router, a named function, a type).
+    pub fn fallback_to<G: Handler>(self, handler: G) -> Router<R, G> {
         Router {
             routes: self.routes,
             fallback: handler,
@@ -380,16 +517,21 @@ impl<R: Routes, F: Handler> Handler for Router<R, F> {
             // Only OPTIONS gets this far with `*` (the request layer refuses the rest).
             return answer_with_allow(res, Method::Options, self.routes.methods());
         }
-        match self.routes.dispatch(req, res) {
-            Ok(done) => done,
-            Err(res) => self.fallback.handle(req, res),
+        let mut res = res;
+        for pass in PASSES {
+            res = match self.routes.dispatch_in(req, res, pass) {
+                Ok(done) => return done,
+                Err(res) => res,
+            };
         }
+        self.fallback.handle(req, res)
     }
 
     fn stream_limit(&self, req: &Request<'_>) -> Option<u64> {
-        self.routes
-            .stream_limit(req)
-            .or_else(|| self.fallback.stream_limit(req))
+        PASSES
+            .into_iter()
+            .find_map(|pass| self.routes.stream_limit_in(req, pass).ok())
+            .unwrap_or_else(|| self.fallback.stream_limit(req))
     }
 }
 
@@ -413,11 +555,11 @@ mod tests {
 
     #[test]
     fn path_patterns() {
-        assert!(path_matches("/a", "/a"));
-        assert!(!path_matches("/a", "/a/"));
-        assert!(!path_matches("/a", "/ab"));
-        assert!(path_matches("/static/*", "/static/x.css"));
-        assert!(path_matches("/static/*", "/static/"));
-        assert!(!path_matches("/static/*", "/static"));
+        assert!(path::matches("/a", "/a"));
+        assert!(!path::matches("/a", "/a/"));
+        assert!(!path::matches("/a", "/ab"));
+        assert!(path::matches("/static/*", "/static/x.css"));
+        assert!(path::matches("/static/*", "/static/"));
+        assert!(!path::matches("/static/*", "/static"));
     }
 }

@@ -1,0 +1,230 @@
+//! Route patterns and path parameters, without allocation.
+//!
+//! A pattern is a path whose segments are literal (`leds`), a parameter (`{id}`: any
+//! non-empty segment; `{id:u8}`: a canonical number of that type); or the pattern ends in
+//! `*` and matches every path that starts with what precedes it (a prefix route, literal
+//! only). A value that is not canonical for its type — a
+//! sign (`+1`), a leading zero (`01`), an empty segment, a number out of range — does not
+//! match, so the router answers 404 for it, as for any path it does not know.
+//!
+//! Types: `str` (the default), `u8`, `u16`, `u32`, `u64`, `usize`, `i8`, `i16`, `i32`,
+//! `i64`. A handler reads a parameter with [`crate::Request::param`], parsed to its own type
+//! with the same canonical rules ([`PathParam`]).
+//!
+//! Trailing slashes are not trimmed: `/leds` and `/leds/` are different paths, and a pattern
+//! matches only the one it spells.
+
+/// How specific a pattern is: the router tries literal patterns first, then patterns with
+/// parameters, then prefix patterns, whatever order the routes were added in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Specificity {
+    /// Only literal segments.
+    Literal,
+    /// At least one `{param}`, no `*`.
+    Params,
+    /// Ends in `*`.
+    Prefix,
+}
+
+/// How specific `pattern` is.
+pub(crate) fn specificity(pattern: &str) -> Specificity {
+    if pattern.ends_with('*') {
+        Specificity::Prefix
+    } else if pattern.contains('{') {
+        Specificity::Params
+    } else {
+        Specificity::Literal
+    }
+}
+
+/// Whether `path` matches `pattern` (see the module docs). Malformed patterns (an unclosed
+/// `{`, an unknown type) match nothing.
+pub(crate) fn matches(pattern: &str, path: &str) -> bool {
+    if let Some(prefix) = pattern.strip_suffix('*') {
+        // Literal prefixes only (parameters in a prefix route are not supported).
+        return path.starts_with(prefix);
+    }
+    if !pattern.contains('{') {
+        return pattern == path;
+    }
+    let (mut pat, mut rest) = (pattern.split('/'), path.split('/'));
+    loop {
+        match (pat.next(), rest.next()) {
+            (None, None) => return true,
+            (Some(p), Some(segment)) => {
+                let ok = match param_spec(p) {
+                    Some((_, kind)) => valid(kind, segment),
+                    None => p == segment && !p.contains(['{', '}']),
+                };
+                if !ok {
+                    return false;
+                }
+            }
+            _ => return false,
+        }
+    }
+}
+
+/// The value of parameter `name` in `path`, matched by `pattern`.
+pub(crate) fn param<'p>(pattern: &str, path: &'p str, name: &str) -> Option<&'p str> {
+    let pattern = pattern.strip_suffix('*').unwrap_or(pattern);
+    pattern
+        .split('/')
+        .zip(path.split('/'))
+        .find_map(|(p, segment)| match param_spec(p) {
+            Some((n, _)) if n == name => Some(segment),
+            _ => None,
+        })
+}
+
+/// `{name}` or `{name:type}`: the name and the type (`str` by default).
+fn param_spec(segment: &str) -> Option<(&str, &str)> {
+    let inner = segment.strip_prefix('{')?.strip_suffix('}')?;
+    Some(match inner.split_once(':') {
+        Some((name, kind)) => (name, kind),
+        None => (inner, "str"),
+    })
+}
+
+/// Whether `segment` is a canonical value of the pattern type `kind`.
+fn valid(kind: &str, segment: &str) -> bool {
+    match kind {
+        "str" => !segment.is_empty(),
+        "u8" => u8::parse_segment(segment).is_some(),
+        "u16" => u16::parse_segment(segment).is_some(),
+        "u32" => u32::parse_segment(segment).is_some(),
+        "u64" => u64::parse_segment(segment).is_some(),
+        "usize" => usize::parse_segment(segment).is_some(),
+        "i8" => i8::parse_segment(segment).is_some(),
+        "i16" => i16::parse_segment(segment).is_some(),
+        "i32" => i32::parse_segment(segment).is_some(),
+        "i64" => i64::parse_segment(segment).is_some(),
+        _ => false,
+    }
+}
+
+/// A type a path parameter parses to, canonically: numbers in decimal with no `+`, no
+/// leading zero (`0` itself is fine) and no `-0`, within range; `&str` any non-empty
+/// segment (still percent-encoded, see [`crate::target::percent_decode`]).
+pub trait PathParam<'a>: Sized {
+    /// The value of `segment`, if it is canonical for this type.
+    fn parse_segment(segment: &'a str) -> Option<Self>;
+}
+
+impl<'a> PathParam<'a> for &'a str {
+    fn parse_segment(segment: &'a str) -> Option<Self> {
+        (!segment.is_empty()).then_some(segment)
+    }
+}
+
+/// Canonical unsigned decimal digits: no sign, no leading zero but `0`, no overflow.
+fn unsigned(digits: &str) -> Option<u64> {
+    let bytes = digits.as_bytes();
+    if bytes.is_empty() || bytes.len() > 1 && bytes[0] == b'0' {
+        return None;
+    }
+    bytes.iter().try_fold(0u64, |n, &b| {
+        let digit = b.checked_sub(b'0').filter(|d| *d <= 9)?;
+        n.checked_mul(10)?.checked_add(u64::from(digit))
+    })
+}
+
+macro_rules! unsigned_params {
+    ($($t:ty),*) => {$(
+        impl<'a> PathParam<'a> for $t {
+            fn parse_segment(segment: &'a str) -> Option<Self> {
+                <$t>::try_from(unsigned(segment)?).ok()
+            }
+        }
+    )*};
+}
+unsigned_params!(u8, u16, u32, u64, usize);
+
+macro_rules! signed_params {
+    ($($t:ty),*) => {$(
+        impl<'a> PathParam<'a> for $t {
+            fn parse_segment(segment: &'a str) -> Option<Self> {
+                match segment.strip_prefix('-') {
+                    Some(digits) => {
+                        let n = unsigned(digits)?;
+                        if n == 0 {
+                            return None; // `-0` is not canonical
+                        }
+                        let n = i128::from(n).checked_neg()?;
+                        <$t>::try_from(n).ok()
+                    }
+                    None => <$t>::try_from(unsigned(segment)?).ok(),
+                }
+            }
+        }
+    )*};
+}
+signed_params!(i8, i16, i32, i64);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_numbers_only() {
+        for (s, want) in [
+            ("0", Some(0u8)),
+            ("3", Some(3)),
+            ("255", Some(255)),
+            ("256", None),
+            ("+1", None),
+            ("01", None),
+            ("00", None),
+            ("", None),
+            ("-1", None),
+            (" 1", None),
+            ("1 ", None),
+            ("1e2", None),
+            ("99999999999999999999999", None),
+        ] {
+            assert_eq!(u8::parse_segment(s), want, "{s:?}");
+        }
+        assert_eq!(i8::parse_segment("-128"), Some(-128));
+        assert_eq!(i8::parse_segment("-129"), None);
+        assert_eq!(i8::parse_segment("-0"), None);
+        assert_eq!(i8::parse_segment("--1"), None);
+        assert_eq!(i64::parse_segment("-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(<&str>::parse_segment(""), None);
+    }
+
+    #[test]
+    fn patterns() {
+        assert!(matches("/api/leds/{id:u8}", "/api/leds/3"));
+        assert!(!matches("/api/leds/{id:u8}", "/api/leds/+1"));
+        assert!(!matches("/api/leds/{id:u8}", "/api/leds/01"));
+        assert!(!matches("/api/leds/{id:u8}", "/api/leds/"));
+        assert!(!matches("/api/leds/{id:u8}", "/api/leds"));
+        assert!(!matches("/api/leds/{id:u8}", "/api/leds/3/"));
+        assert!(!matches("/api/leds/{id:u8}", "/api/leds/3/x"));
+        assert!(matches("/a/{x}/b", "/a/anything/b"));
+        assert!(!matches("/a/{x}/b", "/a//b"));
+        assert!(
+            !matches("/a/{x:u9}/b", "/a/1/b"),
+            "unknown type matches nothing"
+        );
+        assert!(
+            !matches("/a/{x", "/a/{x"),
+            "malformed pattern matches nothing"
+        );
+        assert!(matches("/static/*", "/static/x.css"));
+        assert!(matches("/static/*", "/static/"));
+        assert!(!matches("/static/*", "/static"));
+        assert!(!matches("/static/*", "/staticx"));
+        assert!(matches("/a", "/a"));
+        assert!(!matches("/a", "/a/"));
+        assert_eq!(param("/api/leds/{id:u8}", "/api/leds/3", "id"), Some("3"));
+        assert_eq!(param("/u/{name}/p/{n:u32}", "/u/bob/p/7", "n"), Some("7"));
+        assert_eq!(
+            param("/u/{name}/p/{n:u32}", "/u/bob/p/7", "name"),
+            Some("bob")
+        );
+        assert_eq!(param("/u/{name}", "/u/bob", "nope"), None);
+        assert!(specificity("/a/b") < specificity("/a/{b}"));
+        assert!(specificity("/a/{b}") < specificity("/a/*"));
+    }
+}

@@ -1,0 +1,162 @@
+//! Routing with path parameters, precedence and nesting, over the blocking driver in memory:
+//! non-canonical values are 404 (never 405, never another resource), literal routes win over
+//! parameters and parameters over prefixes whatever the order, nested routers see the rest of
+//! the path, and any handler can be mounted or be the fallback.
+
+mod common;
+
+use common::{parse_responses, Scripted};
+use embedded_responder::io::blocking::serve;
+use embedded_responder::{
+    get, put, Connection, Handler, Request, Responded, Responder, Router, Status,
+};
+
+/// Status and body of each request in `input`, served by `app` on one connection.
+fn serve_all(app: &mut impl Handler, requests: &[&str]) -> Vec<(u16, String)> {
+    let input: String = requests
+        .iter()
+        .map(|r| format!("{r} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"))
+        .collect();
+    let mut io = Scripted::stepped(input.as_bytes(), 1 << 20);
+    let (mut rx, mut tx) = ([0u8; 1024], [0u8; 512]);
+    let mut conn = Connection::new(&mut rx, &mut tx);
+    let _ = serve(&mut io, &mut conn, app);
+    let heads: Vec<bool> = requests.iter().map(|r| r.starts_with("HEAD")).collect();
+    parse_responses(&io.output, &heads)
+        .into_iter()
+        .map(|p| (p.status, String::from_utf8(p.body).unwrap()))
+        .collect()
+}
+
+fn led<'a>(req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
+    match req.param::<u8>("id") {
+        Some(id) if id < 4 => res.start(Status::OK).body_with(|w| {
+            w.push_str("led ");
+            w.push_u64(u64::from(id));
+        }),
+        _ => res.status(Status::NOT_FOUND),
+    }
+}
+
+fn api() -> impl Handler {
+    Router::new()
+        .route("/leds/{id:u8}", get(led).put(led))
+        .route("/leds", get(|_req, res| res.text("all leds")))
+        .route("/leds/count", get(|_req, res| res.text("4")))
+}
+
+#[test]
+fn parameters_are_canonical_or_404() {
+    let mut app = Router::new().nest("/api", api());
+    let got = serve_all(
+        &mut app,
+        &[
+            "GET /api/leds/2",
+            "PUT /api/leds/3",
+            "GET /api/leds/9",
+            "GET /api/leds/+1",
+            "PUT /api/leds/+1",
+            "GET /api/leds/01",
+            "DELETE /api/leds/01",
+            "GET /api/leds/",
+            "GET /api/leds/256",
+            "GET /api/leds/1/",
+            "DELETE /api/leds/1",
+        ],
+    );
+    let statuses: Vec<u16> = got.iter().map(|g| g.0).collect();
+    assert_eq!(
+        statuses,
+        vec![200, 200, 404, 404, 404, 404, 404, 404, 404, 404, 405]
+    );
+    assert_eq!(got[0].1, "led 2");
+}
+
+#[test]
+fn literal_beats_parameter_beats_prefix_whatever_the_order() {
+    // Added in the worst order: prefix, parameter, then literal.
+    let mut app = Router::new()
+        .route("/files/*", get(|_req, res| res.text("prefix")))
+        .route("/files/{name}", get(|_req, res| res.text("param")))
+        .route("/files/index", get(|_req, res| res.text("literal")));
+    let got = serve_all(
+        &mut app,
+        &[
+            "GET /files/index",
+            "GET /files/other",
+            "GET /files/a/b",
+            "GET /files",
+        ],
+    );
+    assert_eq!(
+        got,
+        vec![
+            (200, "literal".into()),
+            (200, "param".into()),
+            (200, "prefix".into()),
+            (404, "Not Found\n".into()),
+        ]
+    );
+}
+
+#[test]
+fn nesting_mounting_and_any_handler_as_fallback() {
+    let mut app = Router::new()
+        .route("/", get(|_req, res| res.text("root")))
+        .nest("/api", api())
+        .mount(
+            "/any",
+            |req: &Request<'_>, res: Responder<'_, '_>| -> Responded {
+                let m = req.method().as_str();
+                res.start(Status::OK).body_with(|w| w.push_str(m))
+            },
+        )
+        .fallback_to(Router::new().route("/late", get(|_req, res| res.text("fallback router"))));
+    let got = serve_all(
+        &mut app,
+        &[
+            "GET /api/leds",
+            "GET /api/leds/count",
+            "GET /api",
+            "GET /apix/leds",
+            "DELETE /any",
+            "GET /late",
+            "GET /nowhere",
+            "PUT /api/leds",
+        ],
+    );
+    assert_eq!(
+        got,
+        vec![
+            (200, "all leds".into()),
+            (200, "4".into()),
+            (404, "Not Found\n".into()),
+            (404, "Not Found\n".into()),
+            (200, "DELETE".into()),
+            (200, "fallback router".into()),
+            (404, "Not Found\n".into()),
+            (405, "".into()),
+        ]
+    );
+}
+
+#[test]
+fn a_named_handler_with_a_parameter_and_put() {
+    let mut app = Router::new().route(
+        "/v/{n:i32}",
+        put(|req, res| {
+            let n: i32 = req.param("n").unwrap_or(0);
+            res.start(Status::OK)
+                .body_with(|w| w.push_i64(i64::from(n) * 2))
+        }),
+    );
+    let got = serve_all(&mut app, &["PUT /v/-21", "PUT /v/-0", "PUT /v/2147483648"]);
+    assert_eq!(
+        got,
+        vec![
+            (200, "-42".into()),
+            (404, "Not Found\n".into()),
+            (404, "Not Found\n".into())
+        ]
+    );
+}
