@@ -222,9 +222,9 @@ pub trait Routes {
     /// All methods any route answers (for `OPTIONS *`).
     fn methods(&self) -> MethodSet;
     /// The stream limit of the route that would answer `req` among routes of `pass`'s
-    /// specificity: `Err(())` if none matches its path, `Ok(None)` if it takes whole bodies.
+    /// specificity: `None` if none matches its path, `Some(None)` if it takes whole bodies.
     #[doc(hidden)]
-    fn stream_limit_in(&self, req: &Request<'_>, pass: Specificity) -> Result<Option<u64>, ()>;
+    fn stream_limit_in(&self, req: &Request<'_>, pass: Specificity) -> Option<Option<u64>>;
     /// Answer `req` if a route of `pass`'s specificity matches its path, else give the
     /// responder back.
     #[doc(hidden)]
@@ -251,8 +251,8 @@ impl Routes for NoRoutes {
     fn methods(&self) -> MethodSet {
         MethodSet::default()
     }
-    fn stream_limit_in(&self, _req: &Request<'_>, _pass: Specificity) -> Result<Option<u64>, ()> {
-        Err(())
+    fn stream_limit_in(&self, _req: &Request<'_>, _pass: Specificity) -> Option<Option<u64>> {
+        None
     }
     fn dispatch_in<'a, 's>(
         &mut self,
@@ -277,16 +277,16 @@ impl<Prev: Routes, M: MethodRoutes> Routes for Route<Prev, M> {
         self.prev.methods().union(self.methods.methods())
     }
 
-    fn stream_limit_in(&self, req: &Request<'_>, pass: Specificity) -> Result<Option<u64>, ()> {
+    fn stream_limit_in(&self, req: &Request<'_>, pass: Specificity) -> Option<Option<u64>> {
         // The first matching route answers, as in `dispatch_in`.
-        if let Ok(limit) = self.prev.stream_limit_in(req, pass) {
-            return Ok(limit);
+        if let Some(limit) = self.prev.stream_limit_in(req, pass) {
+            return Some(limit);
         }
         if path::specificity(self.path) != pass || !path::matches(self.path, req.route_path()) {
-            return Err(());
+            return None;
         }
         let req = req.routed(self.path);
-        Ok(match req.method() {
+        Some(match req.method() {
             Method::Head => self.methods.stream_limit(Method::Get, &req),
             method => self.methods.stream_limit(method, &req),
         })
@@ -384,13 +384,13 @@ impl<Prev: Routes, H: Handler> Routes for Nested<Prev, H> {
         self.prev.methods()
     }
 
-    fn stream_limit_in(&self, req: &Request<'_>, pass: Specificity) -> Result<Option<u64>, ()> {
-        if let Ok(limit) = self.prev.stream_limit_in(req, pass) {
-            return Ok(limit);
+    fn stream_limit_in(&self, req: &Request<'_>, pass: Specificity) -> Option<Option<u64>> {
+        if let Some(limit) = self.prev.stream_limit_in(req, pass) {
+            return Some(limit);
         }
         match (pass, self.inner(req.route_path())) {
-            (Specificity::Prefix, Some(rest)) => Ok(self.handler.stream_limit(&req.nested(rest))),
-            _ => Err(()),
+            (Specificity::Prefix, Some(rest)) => Some(self.handler.stream_limit(&req.nested(rest))),
+            _ => None,
         }
     }
 
@@ -530,7 +530,7 @@ impl<R: Routes, F: Handler> Handler for Router<R, F> {
     fn stream_limit(&self, req: &Request<'_>) -> Option<u64> {
         PASSES
             .into_iter()
-            .find_map(|pass| self.routes.stream_limit_in(req, pass).ok())
+            .find_map(|pass| self.routes.stream_limit_in(req, pass))
             .unwrap_or_else(|| self.fallback.stream_limit(req))
     }
 }
