@@ -55,6 +55,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod assets;
 pub mod body;
 pub mod connection;
 pub mod demo;
