@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Integration test: runs both firmware binaries under QEMU (run-qemu.sh) and checks them with
-# curl. Usage: test-qemu.sh [uart|ethernet ...]  (default: both). Needs qemu-system-arm, curl.
+# Integration test: runs the firmware binaries under QEMU (run-qemu.sh) and checks them with
+# curl (and Python clients: tests/ws_clients.py needs `websockets`).
+# Usage: test-qemu.sh [uart|ethernet|embassy ...]  (default: all three). Needs qemu-system-arm,
+# curl, python3.
 set -euo pipefail
 cd "$(dirname "$0")"
-kinds=("$@"); [ ${#kinds[@]} -gt 0 ] || kinds=(uart ethernet)
+kinds=("$@"); [ ${#kinds[@]} -gt 0 ] || kinds=(uart ethernet embassy)
 cargo build --release --quiet --bins  # uart, baseline: without WebSocket
 cargo build --release --quiet --features ws --bin ethernet
+cargo build --release --quiet --features embassy --bin embassy
 
 pass=0 fail=0
 check() { # name expected actual
@@ -95,6 +98,42 @@ PY
     check "$kind: WebSocket checks (tests/ws_clients.py --max 1024)" "0 failed" \
       "$(echo "$ws_out" | sed -n 's/^[0-9]* passed, \([0-9]* failed\)$/\1/p')"
     echo "$ws_out" | tail -1
+    if [ "$kind" = embassy ]; then
+      # Tasks, not turns: with an endless event stream open, other clients are served.
+      curl -sS -N -m 4 "$url/events?interval_ms=100" > target/embassy-stream.txt 2>/dev/null &
+      stream=$!
+      sleep 0.5
+      codes=; for _ in $(seq 10); do codes+="$(status "$url/") "; done
+      check "$kind: 10 requests served while an event stream is open" "$(printf '200 %.0s' $(seq 10))" "$codes"
+      wait "$stream" 2>/dev/null || true
+      check "$kind: the stream went on meanwhile (>= 20 events in 4 s)" yes \
+        "$( [ "$(grep -c '^event: tick$' target/embassy-stream.txt)" -ge 20 ] && echo yes || echo no)"
+      # The sensor task publishes every 100 ms through an embassy-sync Watch; /sensor and
+      # /ws/sensor push each reading from the server task that serves them.
+      sensor=$(curl -sS -N -m 10 "$url/sensor?count=5" || true)
+      check "$kind: GET /sensor?count=5: 5 sensor events" 5 "$(echo "$sensor" | grep -c '^event: sensor$')"
+      check "$kind: GET /sensor: readings in sequence, ids = seq" yes "$(echo "$sensor" | python3 -c '
+import re, sys
+text = sys.stdin.read()
+ids = [int(i) for i in re.findall(r"^id: (\d+)$", text, re.M)]
+data = [tuple(map(int, d)) for d in re.findall(r"^data: \{\"seq\":(\d+),\"uptime_ms\":(\d+)\}$", text, re.M)]
+ok = len(ids) == 5 and [d[0] for d in data] == ids and ids == list(range(ids[0], ids[0] + 5))
+ok = ok and all(b[1] - a[1] >= 50 for a, b in zip(data, data[1:]))
+print("yes" if ok else "no: %r %r" % (ids, data))')"
+      check "$kind: WebSocket /ws/sensor: 5 readings in sequence" yes "$(timeout 30 python3 - "$port" <<'PY' 2>&1
+import asyncio, json, sys
+import websockets
+async def main():
+    async with websockets.connect(f"ws://127.0.0.1:{sys.argv[1]}/ws/sensor") as ws:
+        await ws.send("ignored")
+        seqs = [json.loads(await asyncio.wait_for(ws.recv(), 5))["seq"] for _ in range(5)]
+        await ws.close()
+        ok = seqs == list(range(seqs[0], seqs[0] + 5)) and ws.close_code == 1000
+        print("yes" if ok else f"no: {seqs} {ws.close_code}")
+asyncio.run(main())
+PY
+)"
+    fi
     # An endless stream ends when its client leaves (at the next event).
     curl -sS -N -m 1 -o /dev/null "$url/events?interval_ms=100" 2>/dev/null || true
     check "$kind: GET / after the uploads and streams is the page" "$page" "$(curl -sS -m 10 "$url/" || true)"

@@ -4,6 +4,7 @@
 //! blocking driver its clock, and a sleep for streaming handlers ([`Wait`]).
 
 use core::cell::Cell;
+use core::sync::atomic::{AtomicU32, Ordering};
 
 use embedded_responder::demo::{self, PAGE};
 use embedded_responder::io::blocking::Hooks;
@@ -46,11 +47,28 @@ impl ReadState {
     }
 }
 
-/// Counters shown at `/stats`.
+/// Counters shown at `/stats`; a `static` where several tasks share them.
 #[derive(Debug, Default)]
 pub struct Stats {
     /// Responses written.
-    pub responses: Cell<u32>,
+    pub responses: AtomicU32,
+}
+
+impl Stats {
+    /// All zero.
+    pub const fn new() -> Self {
+        Stats {
+            responses: AtomicU32::new(0),
+        }
+    }
+
+    /// Count a response. (A load and a store, as cheap as a `Cell`: one core, and a lost
+    /// count under an interrupt would not matter.)
+    #[inline(always)]
+    pub fn responded(&self) {
+        let n = self.responses.load(Ordering::Relaxed);
+        self.responses.store(n.wrapping_add(1), Ordering::Relaxed);
+    }
 }
 
 /// How the firmware waits while a handler sleeps ([`Hooks::sleep_ms`], e.g. between
@@ -110,9 +128,7 @@ impl<W: Wait> Hooks for FirmwareHooks<'_, W> {
         self.read.between_requests.set(between_requests);
     }
     fn responded(&mut self, _exchange: &Exchange<'_>) {
-        self.stats
-            .responses
-            .set(self.stats.responses.get().wrapping_add(1));
+        self.stats.responded();
     }
     /// Never fails: the firmware does not shut down, so streams end only when their
     /// handler or client ends them.
@@ -140,7 +156,7 @@ pub fn app(stats: &Stats) -> Router<impl Routes + '_, impl Handler> {
                         w.push_str("uptime_ms ");
                         w.push_u64(clock::now_ms());
                         w.push_str("\nresponses ");
-                        w.push_u64(u64::from(stats.responses.get()));
+                        w.push_u64(u64::from(stats.responses.load(Ordering::Relaxed)));
                         w.push_str("\nstatic_ram ");
                         w.push_u64(stack::statics() as u64);
                         w.push_str("\nstack_peak ");

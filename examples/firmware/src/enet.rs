@@ -10,18 +10,18 @@ use smoltcp::time::Instant;
 
 use crate::reg;
 
-const BASE: usize = 0x4004_8000;
-const RIS_IACK: usize = BASE;
-const IM: usize = BASE + 0x04;
+pub(crate) const BASE: usize = 0x4004_8000;
+pub(crate) const RIS_IACK: usize = BASE;
+pub(crate) const IM: usize = BASE + 0x04;
 const RCTL: usize = BASE + 0x08;
 const TCTL: usize = BASE + 0x0C;
-const DATA: usize = BASE + 0x10;
+pub(crate) const DATA: usize = BASE + 0x10;
 const IA0: usize = BASE + 0x14;
 const IA1: usize = BASE + 0x18;
-const NP: usize = BASE + 0x34;
+pub(crate) const NP: usize = BASE + 0x34;
 const TR: usize = BASE + 0x38;
 
-const INT_RX: u32 = 1;
+pub(crate) const INT_RX: u32 = 1;
 const RCTL_RXEN: u32 = 1;
 const RCTL_RSTFIFO: u32 = 1 << 4;
 const TCTL_TXEN: u32 = 1;
@@ -34,8 +34,8 @@ pub const MTU: usize = 1514;
 
 /// The MAC, with one frame buffer each way.
 pub struct Enet {
-    rx: [u8; MTU],
-    tx: [u8; MTU],
+    pub(crate) rx: [u8; MTU],
+    pub(crate) tx: [u8; MTU],
 }
 
 /// Whether a received frame waits in the FIFO. Acknowledges the receive interrupt first, so
@@ -68,7 +68,7 @@ impl Enet {
 
     /// Move the next frame from the FIFO into `self.rx`; its length, or `None` if it was too
     /// long (then it is dropped).
-    fn take_frame(&mut self) -> Option<usize> {
+    pub(crate) fn take_frame(&mut self) -> Option<usize> {
         let first = reg::read(DATA);
         let fifo_len = (first & 0xFFFF) as usize; // frame + 2 length bytes + 4 FCS bytes
         let frame_len = fifo_len.saturating_sub(6);
@@ -115,22 +115,27 @@ impl phy::RxToken for RxToken<'_> {
 impl phy::TxToken for TxToken<'_> {
     fn consume<R, F: FnOnce(&mut [u8]) -> R>(self, len: usize, f: F) -> R {
         let len = len.min(MTU);
-        let frame = &mut self.0[..len];
-        let result = f(frame);
-        if len >= 14 {
-            let data_len = (len - 14) as u32;
-            reg::write(
-                DATA,
-                data_len | u32::from(frame[0]) << 16 | u32::from(frame[1]) << 24,
-            );
-            for word in frame[2..].chunks(4) {
-                let mut bytes = [0u8; 4];
-                bytes[..word.len()].copy_from_slice(word);
-                reg::write(DATA, u32::from_le_bytes(bytes));
-            }
-            reg::write(TR, TR_NEWTX);
-        }
+        let result = f(&mut self.0[..len]);
+        send(&self.0[..len]);
         result
+    }
+}
+
+/// Write `frame` (without FCS) to the transmit FIFO and send it.
+pub(crate) fn send(frame: &[u8]) {
+    let len = frame.len();
+    if len >= 14 {
+        let data_len = (len - 14) as u32;
+        reg::write(
+            DATA,
+            data_len | u32::from(frame[0]) << 16 | u32::from(frame[1]) << 24,
+        );
+        for word in frame[2..].chunks(4) {
+            let mut bytes = [0u8; 4];
+            bytes[..word.len()].copy_from_slice(word);
+            reg::write(DATA, u32::from_le_bytes(bytes));
+        }
+        reg::write(TR, TR_NEWTX);
     }
 }
 

@@ -1,7 +1,8 @@
 //! Board support shared by the firmware binaries for QEMU's `lm3s6965evb` (TI Stellaris
 //! LM3S6965, Cortex-M3 at 12.5 MHz): a SysTick clock, a sleep that wakes on interrupts, a
 //! PL011 UART driver and a Stellaris Ethernet MAC driver (both `embedded_io` /
-//! `smoltcp` devices), stack painting, and the app every binary serves.
+//! `smoltcp` devices), stack painting, and the app every binary serves. With feature
+//! `embassy`: an embassy-time driver on SysTick and the MAC as an `embassy-net-driver`.
 //!
 //! No PAC: the few registers used are written here, each with its datasheet name. The
 //! `unsafe` in this crate is MMIO and linker symbols only; the HTTP library has none.
@@ -10,10 +11,14 @@
 pub mod app;
 pub mod clock;
 pub mod enet;
+#[cfg(feature = "embassy")]
+pub mod enet_async;
 pub mod irq;
 pub mod mem;
 pub mod net;
 pub mod stack;
+#[cfg(feature = "embassy")]
+pub mod time;
 pub mod uart;
 
 /// 32-bit memory-mapped register access.

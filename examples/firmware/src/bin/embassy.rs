@@ -1,0 +1,424 @@
+//! HTTP over TCP port 80 on embassy: the executor (thread mode, no heap: every task lives in
+//! a static pool sized by its future), embassy-time on SysTick ([`firmware::time`]),
+//! embassy-net over the Stellaris MAC ([`firmware::enet_async`], interrupt-driven), and the
+//! library's async driver (QEMU user network: the guest is 10.0.2.15; `run-qemu.sh embassy
+//! PORT` forwards a host port to it).
+//!
+//! [`SERVERS`] server tasks each own a socket and its buffers and serve one connection at a
+//! time, so that many are served at once, streams included: an endless event stream holds
+//! one task, not the firmware. A sensor task publishes a reading every [`SENSOR_MS`] through
+//! an embassy-sync `Watch`; `GET /sensor` (Server-Sent Events) and `GET /ws/sensor` (a
+//! WebSocket) push each new reading to their client, from whichever server task serves it.
+//!
+//! Routes: the app every binary serves (`/`, `/echo`, `/stats`, 404, 405), the streaming
+//! routes of the `ethernet` firmware (`/upload`, `/events`, `/ws`, `/ws/ticks`), the sensor
+//! routes, and `GET /stats/async`: the size of one connection's futures.
+#![no_std]
+#![no_main]
+
+use core::mem::size_of_val;
+use core::pin::pin;
+use core::sync::atomic::{AtomicU32, Ordering};
+
+use cortex_m::peripheral::NVIC;
+use cortex_m_rt::entry;
+use embassy_executor::Executor;
+use embassy_futures::select::{select, Either};
+use embassy_net::tcp::{State, TcpSocket};
+use embassy_net::{Ipv4Address, Ipv4Cidr, Runner, Stack, StackResources, StaticConfigV4};
+use embassy_sync::blocking_mutex::raw::CriticalSectionRawMutex;
+use embassy_sync::watch::Watch;
+use embassy_time::{with_timeout, Duration, Instant, Ticker};
+use embedded_responder::io::asynch::{self, AsyncHandler};
+use embedded_responder::io::Hooks;
+use embedded_responder::sse::{decimal, Event};
+use embedded_responder::ws::Handshake;
+use embedded_responder::{
+    demo, get, post, Connection, Exchange, Handler, Limits, Method, Request, Responded, Responder,
+    Status, Timeouts,
+};
+use firmware::app::{self, Stats};
+use firmware::enet::Enet;
+use firmware::{clock, enet_async, irq, stack};
+
+/// Server tasks, each with one socket: as many connections are served at once. More than
+/// the clients expected at once, as a socket that is closing does not listen.
+const SERVERS: usize = 8;
+const SOCKET_RX: usize = 1024;
+const SOCKET_TX: usize = 1024;
+const RX: usize = 1024;
+const TX: usize = 512;
+/// Header lines per request (a browser sends about 15).
+const HEADERS: usize = 24;
+/// The guest's address on QEMU's user network, its gateway, and the HTTP port.
+const ADDRESS: Ipv4Address = Ipv4Address::new(10, 0, 2, 15);
+const GATEWAY: Ipv4Address = Ipv4Address::new(10, 0, 2, 2);
+const PORT: u16 = 80;
+/// Largest `POST /upload` body: no limit but the request deadline (the CRC needs no room).
+const UPLOAD_LIMIT: u64 = u64::MAX;
+/// The largest WebSocket message `/ws`, `/ws/ticks` and `/ws/sensor` take (larger: close 1009).
+const WS_LIMIT: u64 = 1024;
+/// The WebSocket handlers move messages a piece of this size at a time (in their future).
+const WS_PIECE: usize = 256;
+/// How often the sensor task publishes a reading.
+const SENSOR_MS: u64 = 100;
+/// After a connection, how long its socket waits for the peer to close before resetting.
+const LINGER: Duration = Duration::from_secs(2);
+/// Unacknowledged data for this long ends a connection (a peer that vanished).
+const TCP_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[link_section = ".vector_table.interrupts"]
+#[no_mangle]
+static __INTERRUPTS: [unsafe extern "C" fn(); 43] = {
+    let mut table = [irq::wake as unsafe extern "C" fn(); 43];
+    table[irq::ETHERNET.0 as usize] = enet_async::interrupt;
+    table
+};
+
+/// A reading of the "sensor": its sequence number and the uptime it was taken at.
+#[derive(Debug, Clone, Copy)]
+struct Reading {
+    seq: u64,
+    uptime_ms: u64,
+}
+
+/// The latest reading; one receiver per server task at most.
+static SENSOR: Watch<CriticalSectionRawMutex, Reading, SERVERS> = Watch::new();
+/// Shown at `/stats` (all tasks count into it).
+static STATS: Stats = Stats::new();
+/// Shown at `/stats/async`, measured by the server tasks.
+static SERVE_FUTURE: AtomicU32 = AtomicU32::new(0);
+
+#[entry]
+fn main() -> ! {
+    stack::paint();
+    let core = cortex_m::Peripherals::take().unwrap_or_else(|| unreachable!());
+    clock::start(core.SYST);
+
+    let mac = cortex_m::singleton!(: Enet = Enet::new()).unwrap_or_else(|| unreachable!());
+    let resources = cortex_m::singleton!(: StackResources<SERVERS> = StackResources::new())
+        .unwrap_or_else(|| unreachable!());
+    let config = embassy_net::Config::ipv4_static(StaticConfigV4 {
+        address: Ipv4Cidr::new(ADDRESS, 24),
+        gateway: Some(GATEWAY),
+        dns_servers: Default::default(),
+    });
+    let (stack, runner) = embassy_net::new(mac, config, resources, 0x5DEE_CE66_D1CE_4E5B);
+    // SAFETY: the line's handler (`enet_async::interrupt`) shares only an `AtomicWaker` and
+    // the MAC's interrupt mask with the tasks, so unmasking it breaks no critical section.
+    unsafe { NVIC::unmask(irq::ETHERNET) };
+
+    let executor =
+        cortex_m::singleton!(: Executor = Executor::new()).unwrap_or_else(|| unreachable!());
+    executor.run(|spawner| {
+        spawner.spawn(net(runner).unwrap_or_else(|_| unreachable!()));
+        spawner.spawn(sensor().unwrap_or_else(|_| unreachable!()));
+        for _ in 0..SERVERS {
+            spawner.spawn(server(stack).unwrap_or_else(|_| unreachable!()));
+        }
+    })
+}
+
+/// The network stack: moves frames between the MAC and the sockets, runs TCP's timers.
+#[embassy_executor::task]
+async fn net(mut runner: Runner<'static, &'static mut Enet>) -> ! {
+    runner.run().await
+}
+
+/// The "sensor": publishes a reading every [`SENSOR_MS`].
+#[embassy_executor::task]
+async fn sensor() -> ! {
+    let mut ticker = Ticker::every(Duration::from_millis(SENSOR_MS));
+    let sender = SENSOR.sender();
+    for seq in 1.. {
+        sender.send(Reading {
+            seq,
+            uptime_ms: Instant::now().as_millis(),
+        });
+        ticker.next().await;
+    }
+    unreachable!()
+}
+
+/// One server: its socket and buffers, serving one connection after another with the
+/// library's async driver.
+#[embassy_executor::task(pool_size = SERVERS)]
+async fn server(stack: Stack<'static>) -> ! {
+    let (mut socket_rx, mut socket_tx) = ([0u8; SOCKET_RX], [0u8; SOCKET_TX]);
+    let (mut rx, mut tx) = ([0u8; RX], [0u8; TX]);
+    let mut socket = TcpSocket::new(stack, &mut socket_rx, &mut socket_tx);
+    socket.set_timeout(Some(TCP_TIMEOUT));
+    let mut conn = Connection::<HEADERS>::with_limits(&mut rx, &mut tx, Limits::DEFAULT);
+    let mut app = FirmwareApp::new();
+    loop {
+        if socket.accept(PORT).await.is_ok() {
+            let mut hooks = TaskHooks;
+            // Pinned where it is made, so that awaiting it does not move it into a second slot.
+            let served = pin!(asynch::serve(
+                &mut socket,
+                &mut conn,
+                &mut app,
+                &Clock,
+                &mut hooks
+            ));
+            SERVE_FUTURE.store(size_of_val(&*served) as u32, Ordering::Relaxed);
+            let _ = served.await;
+        }
+        close(&mut socket).await;
+    }
+}
+
+/// Close the connection: our FIN after what is queued, then (for at most [`LINGER`]) read
+/// and drop what the peer still sends until it closes too, so that it is not reset while
+/// reading the response. Whatever state that leaves, the socket is then closed for the next
+/// `accept`.
+async fn close(socket: &mut TcpSocket<'_>) {
+    socket.close();
+    let _ = with_timeout(LINGER, async {
+        let mut sink = [0u8; 64];
+        while let Ok(n) = socket.read(&mut sink).await {
+            if n == 0 {
+                break;
+            }
+        }
+        socket.flush().await
+    })
+    .await;
+    if !matches!(socket.state(), State::Closed | State::TimeWait) {
+        socket.abort();
+        let _ = with_timeout(LINGER, socket.flush()).await;
+    }
+}
+
+/// The library's clock: embassy-time.
+struct Clock;
+
+impl asynch::Timer for Clock {
+    fn now_ms(&self) -> u64 {
+        Instant::now().as_millis()
+    }
+
+    async fn sleep_until(&self, deadline_ms: u64) {
+        embassy_time::Timer::at(Instant::from_millis(deadline_ms)).await
+    }
+}
+
+/// The driver's hooks: the default timeouts, and a response counter for `/stats`.
+struct TaskHooks;
+
+impl Hooks for TaskHooks {
+    fn timeouts(&self) -> Timeouts {
+        Timeouts::DEFAULT
+    }
+
+    fn responded(&mut self, _exchange: &Exchange<'_>) {
+        STATS.responded();
+    }
+}
+
+/// The app: the routes every binary serves (a router), plus the routes that await.
+struct FirmwareApp<R> {
+    router: R,
+}
+
+impl FirmwareApp<()> {
+    /// The router knows every path (for 404, 405 with `Allow`, and `/upload`'s streamed
+    /// body); the awaiting routes are answered in [`AsyncHandler::handle`] before it.
+    fn new() -> FirmwareApp<impl Handler> {
+        let awaited =
+            |_req: &Request<'_>, res: Responder<'_, '_>| res.status(Status::INTERNAL_SERVER_ERROR);
+        let router = app::app(&STATS)
+            .route("/upload", post(awaited).stream_body(UPLOAD_LIMIT))
+            .route("/events", get(awaited))
+            .route("/sensor", get(awaited))
+            .route("/ws", get(awaited))
+            .route("/ws/ticks", get(awaited))
+            .route("/ws/sensor", get(awaited))
+            .route("/stats/async", get(async_stats));
+        FirmwareApp { router }
+    }
+}
+
+impl<R: Handler> AsyncHandler for FirmwareApp<R> {
+    async fn handle<'a>(&mut self, req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
+        use Method::{Get, Head, Post};
+        match (req.method(), req.path()) {
+            (Post, "/upload") => demo::upload_async(req, res).await,
+            (Get | Head, "/events") => demo::events_async(req, res).await,
+            (Get | Head, "/sensor") => sensor_events(req, res).await,
+            (Get, "/ws") => ws_echo(req, res).await,
+            (Get, "/ws/ticks") => ws_ticks(req, res).await,
+            (Get, "/ws/sensor") => ws_sensor(req, res).await,
+            _ => self.router.handle(req, res),
+        }
+    }
+
+    fn stream_limit(&self, req: &Request<'_>) -> Option<u64> {
+        self.router.stream_limit(req)
+    }
+}
+
+/// `{"seq":<n>,"uptime_ms":<ms>}`.
+fn reading_json(reading: Reading) -> heapless::String<64> {
+    let (mut seq, mut uptime) = ([0u8; 20], [0u8; 20]);
+    let mut json = heapless::String::new();
+    for part in [
+        "{\"seq\":",
+        decimal(reading.seq, &mut seq),
+        ",\"uptime_ms\":",
+        decimal(reading.uptime_ms, &mut uptime),
+        "}",
+    ] {
+        // 64 bytes hold two 20-digit numbers and the keys.
+        let _ = json.push_str(part);
+    }
+    json
+}
+
+/// `GET /sensor?count=K`: Server-Sent Events, one `sensor` event per reading the sensor task
+/// publishes (the latest at once), `id` its sequence number; K events, or until the client
+/// leaves.
+async fn sensor_events<'a>(req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
+    let count = req
+        .query()
+        .and_then(|q| embedded_responder::target::form_value(q, "count"))
+        .map_or(Some(u64::MAX), parse_count);
+    let (Some(count), Some(mut readings)) = (count, SENSOR.receiver()) else {
+        return res.status(Status::BAD_REQUEST);
+    };
+    let mut events = res.event_stream();
+    for _ in 0..count {
+        let reading = readings.changed().await;
+        let data = reading_json(reading);
+        let mut id = [0u8; 20];
+        let event = Event::new(&data)
+            .event("sensor")
+            .id(decimal(reading.seq, &mut id));
+        if events.send_async(&event).await.is_err() {
+            return events.abort();
+        }
+    }
+    events.finish_async().await
+}
+
+/// Digits only, no overflow.
+fn parse_count(raw: &str) -> Option<u64> {
+    if raw.is_empty() {
+        return None;
+    }
+    raw.bytes().try_fold(0u64, |n, b| {
+        let digit = u64::from(b.checked_sub(b'0').filter(|d| *d <= 9)?);
+        n.checked_mul(10)?.checked_add(digit)
+    })
+}
+
+/// `GET /ws`: a WebSocket echo of messages up to [`WS_LIMIT`] bytes (the demo's, with this
+/// firmware's limit).
+async fn ws_echo<'a>(req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
+    let mut ws = match Handshake::new(req) {
+        Ok(handshake) => handshake.accept(res, None, WS_LIMIT),
+        Err(refusal) => return refusal.respond(res),
+    };
+    let mut piece = [0u8; WS_PIECE];
+    while let Ok(part) = ws.receive_part_async(&mut piece).await {
+        let data = &piece[..part.len];
+        if ws
+            .send_part_async(part.text, data, part.first, part.last)
+            .await
+            .is_err()
+        {
+            break;
+        }
+    }
+    ws.finish_async().await
+}
+
+/// `GET /ws/ticks?interval_ms=M`: the demo's, with this firmware's limit and pieces: a text
+/// message `{"seq":<n>}` (n from 1) every M ms (default 1000, at least 10), and an echo of
+/// what the client sends. A tick due while an echoed message is half-sent waits for its end.
+async fn ws_ticks<'a>(req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
+    let interval = match req
+        .query()
+        .and_then(|q| embedded_responder::target::form_value(q, "interval_ms"))
+        .map_or(Some(1000), parse_count)
+    {
+        Some(ms) => ms.max(10),
+        None => return res.status(Status::BAD_REQUEST),
+    };
+    let mut ws = match Handshake::new(req) {
+        Ok(handshake) => handshake.accept(res, None, WS_LIMIT),
+        Err(refusal) => return refusal.respond(res),
+    };
+    let mut piece = [0u8; WS_PIECE];
+    let (mut seq, mut echoing) = (1, false);
+    let mut due = Instant::now().as_millis().saturating_add(interval);
+    loop {
+        let sent = match ws.receive_part_until_async(&mut piece, due).await {
+            Ok(Some(part)) => {
+                echoing = !part.last;
+                let data = &piece[..part.len];
+                ws.send_part_async(part.text, data, part.first, part.last)
+                    .await
+            }
+            Ok(None) if echoing => Ok(()),
+            Ok(None) => {
+                let mut digits = [0u8; 20];
+                let mut text = heapless::String::<32>::new();
+                for part in ["{\"seq\":", decimal(seq, &mut digits), "}"] {
+                    // 32 bytes hold a 20-digit number and the key.
+                    let _ = text.push_str(part);
+                }
+                seq += 1;
+                due = due.saturating_add(interval);
+                ws.send_text_async(&text).await
+            }
+            Err(_) => break,
+        };
+        if sent.is_err() {
+            break;
+        }
+    }
+    ws.finish_async().await
+}
+
+/// `GET /ws/sensor`: a WebSocket that sends every reading as a text message
+/// `{"seq":<n>,"uptime_ms":<ms>}` (the latest at once); what the client sends is read and
+/// dropped; it ends when the client closes.
+async fn ws_sensor<'a>(req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
+    let Some(mut readings) = SENSOR.receiver() else {
+        return res.status(Status::SERVICE_UNAVAILABLE);
+    };
+    let mut ws = match Handshake::new(req) {
+        Ok(handshake) => handshake.accept(res, None, WS_LIMIT),
+        Err(refusal) => return refusal.respond(res),
+    };
+    let mut piece = [0u8; 64];
+    loop {
+        // Receiving is cancel-safe: a reading that comes first loses no byte of a message.
+        match select(readings.changed(), ws.receive_part_async(&mut piece)).await {
+            Either::First(reading) => {
+                if ws.send_text_async(&reading_json(reading)).await.is_err() {
+                    break;
+                }
+            }
+            Either::Second(Ok(_)) => {}
+            Either::Second(Err(_)) => break,
+        }
+    }
+    ws.finish_async().await
+}
+
+/// `GET /stats/async`: the size of one connection's driver future (`serve`, with this app's
+/// handlers in it; the buffers it borrows not included), as measured by the tasks. (A whole
+/// server task, buffers included, is its pool's static: `footprint.sh` reads it.)
+fn async_stats<'a>(_req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
+    res.start(Status::OK)
+        .header("Content-Type", "text/plain; charset=utf-8")
+        .body_with(|w| {
+            w.push_str("servers ");
+            w.push_u64(SERVERS as u64);
+            w.push_str("\nserve_future ");
+            w.push_u64(u64::from(SERVE_FUTURE.load(Ordering::Relaxed)));
+            w.push_str("\n");
+        })
+}
