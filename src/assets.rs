@@ -130,7 +130,8 @@ impl Asset {
 ///
 /// let app = Router::new()
 ///     .route("/", get(|_req, res| res.html("<a href=/ui/>UI</a>")))
-///     // `/ui/` is index.html, `/ui/app.js`; `/ui` is redirected to `/ui/`.
+///     // `/ui/` is index.html, then `/ui/app.js`; `/ui` is redirected to `/ui/`.
+///     .route("/ui", get(|req, res| UI.at("/ui/").serve(req, res)))
 ///     .nest("/ui", UI)
 ///     // The same table under a prefix route: `at` names the prefix.
 ///     .mount("/static/*", UI.at("/static/"));
