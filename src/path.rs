@@ -1,6 +1,11 @@
 //! Route patterns and path parameters, without allocation.
 //!
-//! A pattern is a path whose segments are literal (`leds`), a parameter (`{id}`: any
+//! A route's pattern is a `&'static str` — a literal path (`/api/leds`), or a prefix when it
+//! ends in `*` (`/static/*`) — or, for parameters, [`params`]`("/api/leds/{id:u8}")`. The
+//! two are different types so that a router without parameters carries no parameter
+//! matching (firmware pays only for what it uses).
+//!
+//! A [`params`] pattern is a path whose segments are literal (`leds`), a parameter (`{id}`: any
 //! non-empty segment; `{id:u8}`: a canonical number of that type); or the pattern ends in
 //! `*` and matches every path that starts with what precedes it (a prefix route, literal
 //! only). A value that is not canonical for its type — a
@@ -14,32 +19,81 @@
 //! Trailing slashes are not trimmed: `/leds` and `/leds/` are different paths, and a pattern
 //! matches only the one it spells.
 
-/// How specific a pattern is: the router tries literal patterns first, then patterns with
-/// parameters, then prefix patterns, whatever order the routes were added in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Specificity {
-    /// Only literal segments.
-    Literal,
-    /// At least one `{param}`, no `*`.
-    Params,
-    /// Ends in `*`.
-    Prefix,
+/// What a route matches: a `&'static str` (literal, or a prefix ending in `*`) or
+/// [`Params`].
+pub trait Pattern: Copy {
+    /// Whether it has parameters: a router whose patterns have none (and that nests no
+    /// router) dispatches in one pass, first match first, as firmware without parameters
+    /// needs no more.
+    const PARAMS: bool;
+    /// How specific it is (the router's precedence).
+    fn specificity(&self) -> Specificity;
+    /// Whether it matches `path`.
+    fn matches(&self, path: &str) -> bool;
+    /// The pattern as written (what [`crate::Request::route`] shows).
+    fn as_str(&self) -> &'static str;
 }
 
-/// How specific `pattern` is.
-pub(crate) fn specificity(pattern: &str) -> Specificity {
-    if pattern.ends_with('*') {
-        Specificity::Prefix
-    } else if pattern.contains('{') {
-        Specificity::Params
-    } else {
-        Specificity::Literal
+impl Pattern for &'static str {
+    const PARAMS: bool = false;
+    fn specificity(&self) -> Specificity {
+        if self.ends_with('*') {
+            Specificity::Prefix
+        } else {
+            Specificity::Literal
+        }
     }
+    fn matches(&self, path: &str) -> bool {
+        match self.strip_suffix('*') {
+            Some(prefix) => path.starts_with(prefix),
+            None => *self == path,
+        }
+    }
+    fn as_str(&self) -> &'static str {
+        self
+    }
+}
+
+/// A pattern with parameters (`/api/leds/{id:u8}`); see the [module docs](self).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Params(&'static str);
+
+/// A pattern with parameters: `params("/api/leds/{id:u8}")`. (A plain `&str` pattern
+/// matches `{` literally: in debug builds, [`crate::Router::route`] refuses one.)
+pub const fn params(pattern: &'static str) -> Params {
+    Params(pattern)
+}
+
+impl Pattern for Params {
+    const PARAMS: bool = true;
+    fn specificity(&self) -> Specificity {
+        Specificity::Params
+    }
+    fn matches(&self, path: &str) -> bool {
+        matches(self.0, path)
+    }
+    fn as_str(&self) -> &'static str {
+        self.0
+    }
+}
+
+/// The router's precedence: literal paths, then [`params`] patterns, then prefixes (`*`)
+/// and nested routers ([`crate::Router::nest`]), whatever order they were added in; among
+/// equals, the first added. (A router with neither parameters nor nested routers simply
+/// takes the first match in the order added, which firmware keeps for its size.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Specificity {
+    /// A literal path.
+    Literal,
+    /// A [`params`] pattern.
+    Params,
+    /// A prefix ending in `*`, or a nested router.
+    Prefix,
 }
 
 /// Whether `path` matches `pattern` (see the module docs). Malformed patterns (an unclosed
 /// `{`, an unknown type) match nothing.
-pub(crate) fn matches(pattern: &str, path: &str) -> bool {
+fn matches(pattern: &str, path: &str) -> bool {
     if let Some(prefix) = pattern.strip_suffix('*') {
         // Literal prefixes only (parameters in a prefix route are not supported).
         return path.starts_with(prefix);
@@ -224,7 +278,5 @@ mod tests {
             Some("bob")
         );
         assert_eq!(param("/u/{name}", "/u/bob", "nope"), None);
-        assert!(specificity("/a/b") < specificity("/a/{b}"));
-        assert!(specificity("/a/{b}") < specificity("/a/*"));
     }
 }

@@ -206,8 +206,6 @@ pub struct Request<'a> {
     body: &'a [u8],
     /// The pattern of the route that matched (`""` before routing).
     route: &'static str,
-    /// The part of the path the current router matches (all of it, unless routers nest).
-    rest: &'a str,
 }
 
 impl<'a> Request<'a> {
@@ -222,7 +220,9 @@ impl<'a> Request<'a> {
     }
 
     /// The path of the target, still percent-encoded; `*` for `OPTIONS *`, and the path part
-    /// of an absolute-form target (`/` if it has none).
+    /// of an absolute-form target (`/` if it has none). Under a nested router
+    /// ([`crate::Router::nest`]), what follows its prefix (the whole path is in
+    /// [`Request::target`]).
     pub fn path(&self) -> &'a str {
         self.path
     }
@@ -284,10 +284,10 @@ impl<'a> Request<'a> {
     /// does not parse as `T`.
     ///
     /// ```
-    /// use embedded_responder::{get, Router, Status};
+    /// use embedded_responder::{get, path::params, Router, Status};
     ///
     /// let app = Router::new().route(
-    ///     "/api/leds/{id:u8}",
+    ///     params("/api/leds/{id:u8}"),
     ///     get(|req, res| match req.param::<u8>("id") {
     ///         Some(id) if id < 4 => res.text("an LED"),
     ///         _ => res.status(Status::NOT_FOUND),
@@ -296,19 +296,19 @@ impl<'a> Request<'a> {
     /// # let _ = app;
     /// ```
     pub fn param<T: crate::path::PathParam<'a>>(&self, name: &str) -> Option<T> {
-        T::parse_segment(crate::path::param(self.route, self.rest, name)?)
+        T::parse_segment(crate::path::param(self.route, self.route_path(), name)?)
     }
 
-    /// The pattern of the route that matched, once a router has routed the request
-    /// (`"/api/leds/{id:u8}"`); `""` before.
+    /// The pattern of the parameter route that matched (`"/api/leds/{id:u8}"`); `""`
+    /// before routing and for routes without parameters.
     pub fn route(&self) -> &'static str {
         self.route
     }
 
-    /// The path the current router matches: [`Request::path`], or under a nested router
-    /// ([`crate::Router::nest`]) what follows its prefix.
+    /// The path the current router matches: [`Request::path`] (which, under a nested router,
+    /// is what follows its prefix).
     pub fn route_path(&self) -> &'a str {
-        self.rest
+        self.path
     }
 
     /// This request as routed by `pattern`.
@@ -317,9 +317,9 @@ impl<'a> Request<'a> {
         self
     }
 
-    /// This request as a router nested under a prefix sees it: `rest` is its path.
-    pub(crate) fn nested(mut self, rest: &'a str) -> Self {
-        self.rest = rest;
+    /// This request as a router nested under a prefix of `len` bytes sees it.
+    pub(crate) fn nested(mut self, len: usize) -> Self {
+        self.path = self.path.get(len..).unwrap_or(self.path);
         self.route = "";
         self
     }
@@ -533,7 +533,6 @@ pub fn parse_head<'a>(
             fields,
             body: &[],
             route: "",
-            rest: path,
         },
         framing,
         keep_alive,

@@ -9,8 +9,8 @@
 //! - `HEAD` on a `GET` route: the GET handler, body dropped (RFC 9110 §9.3.2);
 //! - `OPTIONS` on a route or `*`: 204 with `Allow` (RFC 9110 §9.3.7).
 //!
-//! Patterns ([`crate::path`]): literal paths (`/api/leds`), parameters (`/api/leds/{id:u8}`,
-//! read with [`Request::param`]; a value that is not canonical for its type does not match,
+//! Patterns ([`crate::path`]): literal paths (`"/api/leds"`), parameters
+//! (`path::params("/api/leds/{id:u8}")`, read with [`Request::param`]; a value that is not canonical for its type does not match,
 //! so it is a 404 like any unknown path), and prefixes (`/static/*`). Literal routes win over
 //! routes with parameters, which win over prefixes, whatever the order they were added in;
 //! among equals the first added wins. Trailing slashes are not trimmed: `/a` and `/a/` are
@@ -21,7 +21,7 @@
 //! ([`Router::fallback_to`]).
 
 pub use crate::handler::Handler;
-use crate::path::{self, Specificity};
+use crate::path::{Pattern, Specificity};
 use crate::request::{Method, Request};
 use crate::response::{Responded, Responder, Status};
 
@@ -219,20 +219,29 @@ method_shortcuts! {
 
 /// A chain of routes; implemented by the types [`Router::route`] builds.
 pub trait Routes {
+    /// Some route has parameters, or a router is nested: dispatch in passes.
+    #[doc(hidden)]
+    const PASSES: bool;
     /// All methods any route answers (for `OPTIONS *`).
     fn methods(&self) -> MethodSet;
     /// The stream limit of the route that would answer `req` among routes of `pass`'s
-    /// specificity: `None` if none matches its path, `Some(None)` if it takes whole bodies.
+    /// specificity (`None`: any route, in the order added): `None` if none matches its path, `Some(None)` if it takes whole bodies.
     #[doc(hidden)]
-    fn stream_limit_in(&self, req: &Request<'_>, pass: Specificity) -> Option<Option<u64>>;
-    /// Answer `req` if a route of `pass`'s specificity matches its path, else give the
-    /// responder back.
+    fn stream_limit_in(
+        &self,
+        req: &Request<'_>,
+        path: &str,
+        pass: Option<Specificity>,
+    ) -> Option<Option<u64>>;
+    /// Answer `req` if a route of `pass`'s specificity (`None`: any, in the order added)
+    /// matches its path, else give the responder back.
     #[doc(hidden)]
     fn dispatch_in<'a, 's>(
         &mut self,
         req: &Request<'a>,
         res: Responder<'a, 's>,
-        pass: Specificity,
+        path: &str,
+        pass: Option<Specificity>,
     ) -> Result<Responded, Responder<'a, 's>>;
 }
 
@@ -248,17 +257,24 @@ const PASSES: [Specificity; 3] = [
 pub struct NoRoutes;
 
 impl Routes for NoRoutes {
+    const PASSES: bool = false;
     fn methods(&self) -> MethodSet {
         MethodSet::default()
     }
-    fn stream_limit_in(&self, _req: &Request<'_>, _pass: Specificity) -> Option<Option<u64>> {
+    fn stream_limit_in(
+        &self,
+        _req: &Request<'_>,
+        _path: &str,
+        _pass: Option<Specificity>,
+    ) -> Option<Option<u64>> {
         None
     }
     fn dispatch_in<'a, 's>(
         &mut self,
         _req: &Request<'a>,
         res: Responder<'a, 's>,
-        _pass: Specificity,
+        _path: &str,
+        _pass: Option<Specificity>,
     ) -> Result<Responded, Responder<'a, 's>> {
         Err(res)
     }
@@ -266,29 +282,41 @@ impl Routes for NoRoutes {
 
 /// One path and its method handlers, after the routes added before it.
 #[derive(Debug, Clone, Copy)]
-pub struct Route<Prev, M> {
+pub struct Route<Prev, M, P = &'static str> {
     prev: Prev,
-    path: &'static str,
+    path: P,
     methods: M,
 }
 
-impl<Prev: Routes, M: MethodRoutes> Routes for Route<Prev, M> {
+impl<Prev: Routes, M: MethodRoutes, P: Pattern> Routes for Route<Prev, M, P> {
+    const PASSES: bool = Prev::PASSES || P::PARAMS;
     fn methods(&self) -> MethodSet {
         self.prev.methods().union(self.methods.methods())
     }
 
-    fn stream_limit_in(&self, req: &Request<'_>, pass: Specificity) -> Option<Option<u64>> {
+    fn stream_limit_in(
+        &self,
+        req: &Request<'_>,
+        path: &str,
+        pass: Option<Specificity>,
+    ) -> Option<Option<u64>> {
         // The first matching route answers, as in `dispatch_in`.
-        if let Some(limit) = self.prev.stream_limit_in(req, pass) {
+        if let Some(limit) = self.prev.stream_limit_in(req, path, pass) {
             return Some(limit);
         }
-        if path::specificity(self.path) != pass || !path::matches(self.path, req.route_path()) {
+        if pass.is_some_and(|p| p != self.path.specificity()) || !self.path.matches(path) {
             return None;
         }
-        let req = req.routed(self.path);
+        let routed;
+        let req = if P::PARAMS {
+            routed = req.routed(self.path.as_str());
+            &routed
+        } else {
+            req
+        };
         Some(match req.method() {
-            Method::Head => self.methods.stream_limit(Method::Get, &req),
-            method => self.methods.stream_limit(method, &req),
+            Method::Head => self.methods.stream_limit(Method::Get, req),
+            method => self.methods.stream_limit(method, req),
         })
     }
 
@@ -296,17 +324,25 @@ impl<Prev: Routes, M: MethodRoutes> Routes for Route<Prev, M> {
         &mut self,
         req: &Request<'a>,
         res: Responder<'a, 's>,
-        pass: Specificity,
+        path: &str,
+        pass: Option<Specificity>,
     ) -> Result<Responded, Responder<'a, 's>> {
         // Earlier routes first: the first matching route wins.
-        let res = match self.prev.dispatch_in(req, res, pass) {
+        let res = match self.prev.dispatch_in(req, res, path, pass) {
             Ok(done) => return Ok(done),
             Err(res) => res,
         };
-        if path::specificity(self.path) != pass || !path::matches(self.path, req.route_path()) {
+        if pass.is_some_and(|p| p != self.path.specificity()) || !self.path.matches(path) {
             return Err(res);
         }
-        let req = &req.routed(self.path);
+        // Only a pattern with parameters is kept in the request (for `Request::param`).
+        let routed;
+        let req = if P::PARAMS {
+            routed = req.routed(self.path.as_str());
+            &routed
+        } else {
+            req
+        };
         let method = req.method();
         let res = match self.methods.call(method, req, res) {
             Ok(done) => return Ok(done),
@@ -318,6 +354,18 @@ impl<Prev: Routes, M: MethodRoutes> Routes for Route<Prev, M> {
         };
         Ok(answer_with_allow(res, method, self.methods.methods()))
     }
+}
+
+/// One pass over the routes, out of line: the chain's code is there once, not once a pass.
+#[inline(never)]
+fn dispatch_pass<'a, 's, R: Routes>(
+    routes: &mut R,
+    req: &Request<'a>,
+    res: Responder<'a, 's>,
+    path: &str,
+    pass: Option<Specificity>,
+) -> Result<Responded, Responder<'a, 's>> {
+    routes.dispatch_in(req, res, path, pass)
 }
 
 /// A path's methods, told: 204 to OPTIONS, else 405, each with `Allow` (RFC 9110 §9.3.7,
@@ -368,28 +416,35 @@ pub struct Nested<Prev, H> {
 }
 
 impl<Prev, H> Nested<Prev, H> {
-    /// What the nested handler sees of `path`: `None` unless it is the prefix or continues it
-    /// with `/`; the prefix alone is `/`.
-    fn inner<'p>(&self, path: &'p str) -> Option<&'p str> {
-        match path.strip_prefix(self.prefix)? {
-            "" => Some("/"),
-            rest if rest.starts_with('/') => Some(rest),
-            _ => None,
-        }
+    /// How much of `path` the nested handler does not see: the prefix, if `path` continues
+    /// it with `/` (`/api/leds` under `/api`: it sees `/leds`); else `None` (`/api` alone
+    /// and `/apix` are not under `/api`).
+    fn inner(&self, path: &str) -> Option<usize> {
+        path.strip_prefix(self.prefix)?
+            .starts_with('/')
+            .then_some(self.prefix.len())
     }
 }
 
 impl<Prev: Routes, H: Handler> Routes for Nested<Prev, H> {
+    const PASSES: bool = true;
     fn methods(&self) -> MethodSet {
         self.prev.methods()
     }
 
-    fn stream_limit_in(&self, req: &Request<'_>, pass: Specificity) -> Option<Option<u64>> {
-        if let Some(limit) = self.prev.stream_limit_in(req, pass) {
+    fn stream_limit_in(
+        &self,
+        req: &Request<'_>,
+        path: &str,
+        pass: Option<Specificity>,
+    ) -> Option<Option<u64>> {
+        if let Some(limit) = self.prev.stream_limit_in(req, path, pass) {
             return Some(limit);
         }
-        match (pass, self.inner(req.route_path())) {
-            (Specificity::Prefix, Some(rest)) => Some(self.handler.stream_limit(&req.nested(rest))),
+        match (pass, self.inner(path)) {
+            (None | Some(Specificity::Prefix), Some(len)) => {
+                Some(self.handler.stream_limit(&req.nested(len)))
+            }
             _ => None,
         }
     }
@@ -398,14 +453,17 @@ impl<Prev: Routes, H: Handler> Routes for Nested<Prev, H> {
         &mut self,
         req: &Request<'a>,
         res: Responder<'a, 's>,
-        pass: Specificity,
+        path: &str,
+        pass: Option<Specificity>,
     ) -> Result<Responded, Responder<'a, 's>> {
-        let res = match self.prev.dispatch_in(req, res, pass) {
+        let res = match self.prev.dispatch_in(req, res, path, pass) {
             Ok(done) => return Ok(done),
             Err(res) => res,
         };
-        match (pass, self.inner(req.route_path())) {
-            (Specificity::Prefix, Some(rest)) => Ok(self.handler.handle(&req.nested(rest), res)),
+        match (pass, self.inner(path)) {
+            (None | Some(Specificity::Prefix), Some(len)) => {
+                Ok(self.handler.handle(&req.nested(len), res))
+            }
             _ => Err(res),
         }
     }
@@ -444,9 +502,18 @@ impl Default for Router {
 }
 
 impl<R: Routes, F: Handler> Router<R, F> {
-    /// Add a route: a pattern (see [`crate::path`]: `/a/b`, `/a/{id:u8}`, `/a/*`) and its
-    /// handlers by method.
-    pub fn route<M: MethodRoutes>(self, path: &'static str, methods: M) -> Router<Route<R, M>, F> {
+    /// Add a route: a pattern (see [`crate::path`]: `"/a/b"`, `"/a/*"`,
+    /// `path::params("/a/{id:u8}")`) and its handlers by method.
+    pub fn route<M: MethodRoutes, P: Pattern>(
+        self,
+        path: P,
+        methods: M,
+    ) -> Router<Route<R, M, P>, F> {
+        debug_assert!(
+            !path.as_str().contains('{') || P::PARAMS,
+            "a pattern with parameters is written path::params(\"{}\")",
+            path.as_str()
+        );
         Router {
             routes: Route {
                 prev: self.routes,
@@ -459,31 +526,36 @@ impl<R: Routes, F: Handler> Router<R, F> {
 
     /// Answer every method of a pattern with any [`Handler`] (it decides what each method
     /// gets: no 405 from the router).
-    pub fn mount<H: Handler>(
+    pub fn mount<H: Handler, P: Pattern>(
         self,
-        path: &'static str,
+        path: P,
         handler: H,
-    ) -> Router<Route<R, AnyMethod<H>>, F> {
+    ) -> Router<Route<R, AnyMethod<H>, P>, F> {
         self.route(path, AnyMethod(handler))
     }
 
-    /// Hand every path that is `prefix` or starts with `prefix/` to `handler` (a
-    /// [`Router`], usually), which sees the rest as its path ([`Request::route_path`]; the
-    /// prefix alone is `/`). Nested routes rank with prefix routes (after literal and
-    /// parameter routes of this router); the prefix is literal.
+    /// Hand every path under `prefix/` to `handler` (a [`Router`], usually), which sees the
+    /// rest, from its `/`, as the path it routes ([`Request::route_path`]; [`Request::path`]
+    /// stays whole). `prefix` is literal, without a trailing `/`; the prefix alone (`/api`)
+    /// is not under it (route it here if it should answer). Nested routers rank with
+    /// prefix routes: after this router's literal and parameter routes.
     ///
     /// ```
-    /// use embedded_responder::{get, Router};
+    /// use embedded_responder::{get, path::params, Router};
     ///
     /// let api = Router::new()
     ///     .route("/leds", get(|_req, res| res.text("[]")))
-    ///     .route("/leds/{id:u8}", get(|_req, res| res.text("{}")));
+    ///     .route(params("/leds/{id:u8}"), get(|_req, res| res.text("{}")));
     /// let app = Router::new()
     ///     .route("/", get(|_req, res| res.html("<h1>Hi</h1>")))
     ///     .nest("/api", api);
     /// # let _ = app;
     /// ```
     pub fn nest<H: Handler>(self, prefix: &'static str, handler: H) -> Router<Nested<R, H>, F> {
+        debug_assert!(
+            !prefix.ends_with('/'),
+            "nest(\"{prefix}\"): no trailing slash"
+        );
         Router {
             routes: Nested {
                 prev: self.routes,
@@ -517,9 +589,16 @@ impl<R: Routes, F: Handler> Handler for Router<R, F> {
             // Only OPTIONS gets this far with `*` (the request layer refuses the rest).
             return answer_with_allow(res, Method::Options, self.routes.methods());
         }
+        if !R::PASSES {
+            // `&str` routes only: one pass, first match first.
+            return match self.routes.dispatch_in(req, res, req.route_path(), None) {
+                Ok(done) => done,
+                Err(res) => self.fallback.handle(req, res),
+            };
+        }
         let mut res = res;
         for pass in PASSES {
-            res = match self.routes.dispatch_in(req, res, pass) {
+            res = match dispatch_pass(&mut self.routes, req, res, req.route_path(), Some(pass)) {
                 Ok(done) => return done,
                 Err(res) => res,
             };
@@ -528,10 +607,15 @@ impl<R: Routes, F: Handler> Handler for Router<R, F> {
     }
 
     fn stream_limit(&self, req: &Request<'_>) -> Option<u64> {
-        PASSES
-            .into_iter()
-            .find_map(|pass| self.routes.stream_limit_in(req, pass))
-            .unwrap_or_else(|| self.fallback.stream_limit(req))
+        let found = if R::PASSES {
+            PASSES.into_iter().find_map(|pass| {
+                self.routes
+                    .stream_limit_in(req, req.route_path(), Some(pass))
+            })
+        } else {
+            self.routes.stream_limit_in(req, req.route_path(), None)
+        };
+        found.unwrap_or_else(|| self.fallback.stream_limit(req))
     }
 }
 
@@ -555,11 +639,11 @@ mod tests {
 
     #[test]
     fn path_patterns() {
-        assert!(path::matches("/a", "/a"));
-        assert!(!path::matches("/a", "/a/"));
-        assert!(!path::matches("/a", "/ab"));
-        assert!(path::matches("/static/*", "/static/x.css"));
-        assert!(path::matches("/static/*", "/static/"));
-        assert!(!path::matches("/static/*", "/static"));
+        assert!(Pattern::matches(&"/a", "/a"));
+        assert!(!Pattern::matches(&"/a", "/a/"));
+        assert!(!Pattern::matches(&"/a", "/ab"));
+        assert!(Pattern::matches(&"/static/*", "/static/x.css"));
+        assert!(Pattern::matches(&"/static/*", "/static/"));
+        assert!(!Pattern::matches(&"/static/*", "/static"));
     }
 }

@@ -7,6 +7,7 @@ mod common;
 
 use common::{parse_responses, Scripted};
 use embedded_responder::io::blocking::serve;
+use embedded_responder::path::params;
 use embedded_responder::{
     get, put, Connection, Handler, Request, Responded, Responder, Router, Status,
 };
@@ -40,7 +41,7 @@ fn led<'a>(req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
 
 fn api() -> impl Handler {
     Router::new()
-        .route("/leds/{id:u8}", get(led).put(led))
+        .route(params("/leds/{id:u8}"), get(led).put(led))
         .route("/leds", get(|_req, res| res.text("all leds")))
         .route("/leds/count", get(|_req, res| res.text("4")))
 }
@@ -77,7 +78,7 @@ fn literal_beats_parameter_beats_prefix_whatever_the_order() {
     // Added in the worst order: prefix, parameter, then literal.
     let mut app = Router::new()
         .route("/files/*", get(|_req, res| res.text("prefix")))
-        .route("/files/{name}", get(|_req, res| res.text("param")))
+        .route(params("/files/{name}"), get(|_req, res| res.text("param")))
         .route("/files/index", get(|_req, res| res.text("literal")));
     let got = serve_all(
         &mut app,
@@ -143,7 +144,7 @@ fn nesting_mounting_and_any_handler_as_fallback() {
 #[test]
 fn a_named_handler_with_a_parameter_and_put() {
     let mut app = Router::new().route(
-        "/v/{n:i32}",
+        params("/v/{n:i32}"),
         put(|req, res| {
             let n: i32 = req.param("n").unwrap_or(0);
             res.start(Status::OK)
