@@ -54,7 +54,61 @@ pub fn app() -> impl Handler {
         .route("/ws", get(ws_echo))
         .route("/ws/ticks", get(ws_ticks))
         .route("/ws/page", get(|_req, res| res.html(WS_PAGE)));
+    #[cfg(feature = "json")]
+    let router = router
+        .route("/api/leds", get(leds))
+        .route(crate::path::params("/api/leds/{id:u8}"), get(led).put(led));
     router.fallback(not_found)
+}
+
+/// The demo device's four LEDs (shared by every connection; no heap, no lock).
+#[cfg(feature = "json")]
+static LEDS: [core::sync::atomic::AtomicBool; 4] =
+    [const { core::sync::atomic::AtomicBool::new(false) }; 4];
+
+/// An LED as the API shows it: `{"id":2,"on":false}`.
+#[cfg(feature = "json")]
+#[derive(serde::Serialize)]
+struct Led {
+    id: u8,
+    on: bool,
+}
+
+#[cfg(feature = "json")]
+fn led_state(id: u8) -> Led {
+    let on = LEDS[usize::from(id)].load(core::sync::atomic::Ordering::Relaxed);
+    Led { id, on }
+}
+
+/// `GET /api/leds`: `[{"id":0,"on":false},...]` for ids 0-3.
+#[cfg(feature = "json")]
+pub fn leds<'a>(_req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
+    res.json(
+        Status::OK,
+        &[led_state(0), led_state(1), led_state(2), led_state(3)],
+    )
+}
+
+/// `GET /api/leds/{id}`: the LED; `PUT` with `{"on":true}` (`application/json`) sets it and
+/// answers its new state. An id that is not 0-3 (or not canonical: `+1`, `01`) is 404;
+/// malformed JSON or a missing `on` 400 with `{"error":"..."}`; another content type 415.
+#[cfg(feature = "json")]
+pub fn led<'a>(req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
+    #[derive(serde::Deserialize)]
+    struct Set {
+        on: bool,
+    }
+    let id = match req.param::<u8>("id") {
+        Some(id) if id < 4 => id,
+        _ => return res.status(Status::NOT_FOUND),
+    };
+    if req.method() == crate::request::Method::Put {
+        match req.json::<Set>() {
+            Ok(set) => LEDS[usize::from(id)].store(set.on, core::sync::atomic::Ordering::Relaxed),
+            Err(e) => return e.respond(res),
+        }
+    }
+    res.json(Status::OK, &led_state(id))
 }
 
 /// The page at `GET /live`: the `/events` stream in a browser (`EventSource`), showing the

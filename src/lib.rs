@@ -64,6 +64,8 @@ pub mod handler;
 #[cfg(feature = "std")]
 pub mod host;
 pub mod io;
+#[cfg(feature = "json")]
+pub mod json;
 mod log;
 pub mod path;
 pub mod request;

@@ -760,6 +760,21 @@ pub struct BodyWriter<'t> {
 }
 
 impl BodyWriter<'_> {
+    /// Let `write` fill the free space directly; it returns how many bytes it wrote, or
+    /// `None` if they did not fit (the body then overflows: a 500).
+    #[cfg(feature = "json")]
+    pub(crate) fn write_with(&mut self, write: impl FnOnce(&mut [u8]) -> Option<usize>) {
+        let free = self.buf.get_mut(self.len..).unwrap_or_default();
+        let room = free.len();
+        match write(free) {
+            Some(n) if !self.overflow && n <= room => self.len += n,
+            _ => {
+                self.overflow = true;
+                self.attempted = self.attempted.saturating_add(room + 1);
+            }
+        }
+    }
+
     /// Append bytes.
     pub fn push(&mut self, bytes: &[u8]) {
         self.attempted = self.attempted.saturating_add(bytes.len());

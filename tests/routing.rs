@@ -161,3 +161,50 @@ fn a_named_handler_with_a_parameter_and_put() {
         ]
     );
 }
+
+/// The demo's JSON API for four LEDs (feature `json`): typed ids, 404 for the rest, 415 and
+/// 400 with a JSON error.
+#[cfg(feature = "json")]
+#[test]
+fn the_demo_led_api() {
+    let mut app = embedded_responder::demo::app();
+    let put = |id: &str, ct: &str, body: &str| {
+        format!(
+            "PUT /api/leds/{id} HTTP/1.1\r\nHost: x\r\nContent-Type: {ct}\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    let input = [
+        put("3", "application/json", "{\"on\":true}"),
+        "GET /api/leds HTTP/1.1\r\nHost: x\r\n\r\n".to_string(),
+        "GET /api/leds/+1 HTTP/1.1\r\nHost: x\r\n\r\n".to_string(),
+        "GET /api/leds/4 HTTP/1.1\r\nHost: x\r\n\r\n".to_string(),
+        put("1", "text/plain", "{\"on\":true}"),
+        put("1", "application/json", "{\"on\":1}"),
+        put("3", "application/json; charset=utf-8", " {\"on\": false} "),
+    ]
+    .concat();
+    let mut io = Scripted::stepped(input.as_bytes(), 7);
+    let (mut rx, mut tx) = ([0u8; 1024], [0u8; 512]);
+    let mut conn = Connection::new(&mut rx, &mut tx);
+    let _ = serve(&mut io, &mut conn, &mut app);
+    let got: Vec<(u16, String)> = parse_responses(&io.output, &[])
+        .into_iter()
+        .map(|p| (p.status, String::from_utf8(p.body).unwrap()))
+        .collect();
+    assert_eq!(got[0], (200, r#"{"id":3,"on":true}"#.into()));
+    assert_eq!(
+        got[1],
+        (
+            200,
+            r#"[{"id":0,"on":false},{"id":1,"on":false},{"id":2,"on":false},{"id":3,"on":true}]"#
+                .into()
+        )
+    );
+    assert_eq!((got[2].0, got[3].0), (404, 404));
+    assert_eq!(got[4].0, 415);
+    assert!(got[4].1.starts_with(r#"{"error":"#), "{}", got[4].1);
+    assert_eq!(got[5].0, 400);
+    assert!(got[5].1.starts_with(r#"{"error":"#), "{}", got[5].1);
+    assert_eq!(got[6], (200, r#"{"id":3,"on":false}"#.into()));
+}

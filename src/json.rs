@@ -1,0 +1,161 @@
+//! JSON bodies (feature `json`): requests deserialised with `serde` and `serde-json-core`,
+//! borrowing strings from the request; responses serialised into the transmit buffer. No heap.
+//!
+//! ```
+//! use embedded_responder::json::JsonError;
+//! use embedded_responder::{put, Router, Status};
+//!
+//! #[derive(serde::Deserialize)]
+//! struct Set {
+//!     on: bool,
+//! }
+//! #[derive(serde::Serialize)]
+//! struct Led {
+//!     id: u8,
+//!     on: bool,
+//! }
+//!
+//! let app = Router::new().route(
+//!     "/api/led",
+//!     put(|req, res| match req.json::<Set>() {
+//!         Ok(set) => res.json(Status::OK, &Led { id: 0, on: set.on }),
+//!         Err(e) => e.respond(res), // 415 for another Content-Type, 400 {"error":..}
+//!     }),
+//! );
+//! # let _ = app;
+//! ```
+//!
+//! Limits: a request body is parsed whole (it must fit the receive buffer: see
+//! [`crate::Limits`]); strings with escapes (`\n`, `\"`, `\u00e9`) cannot be borrowed and are
+//! refused as malformed (serde-json-core's rule); a response must fit what the head leaves of
+//! the transmit buffer, else the response is a 500 whose reason the log shows.
+
+use serde::{Deserialize, Serialize};
+
+use crate::request::Request;
+use crate::response::{Responded, Responder, Status};
+
+/// Why a request body is not the JSON a handler asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum JsonError {
+    /// The `Content-Type` is not `application/json` (or `application/<x>+json`): 415.
+    UnsupportedMediaType,
+    /// The body is not JSON of the expected shape: 400, with serde-json-core's reason.
+    Malformed(serde_json_core::de::Error),
+}
+
+impl JsonError {
+    /// The status to answer with.
+    pub fn status(self) -> Status {
+        match self {
+            JsonError::UnsupportedMediaType => Status::UNSUPPORTED_MEDIA_TYPE,
+            JsonError::Malformed(_) => Status::BAD_REQUEST,
+        }
+    }
+
+    /// Answer with [`JsonError::status`] and a small JSON body: `{"error":"<why>"}`.
+    pub fn respond(self, res: Responder<'_, '_>) -> Responded {
+        res.start(self.status())
+            .header("Content-Type", "application/json")
+            .body_with(|w| {
+                w.push_str("{\"error\":\"");
+                match self {
+                    JsonError::UnsupportedMediaType => {
+                        w.push_str("Content-Type must be application/json")
+                    }
+                    JsonError::Malformed(e) => {
+                        use core::fmt::Write;
+                        let mut escaped = Escaped(w);
+                        let _ = write!(escaped, "{e}");
+                    }
+                }
+                w.push_str("\"}");
+            })
+    }
+}
+
+/// Writes into a body as the inside of a JSON string.
+struct Escaped<'w, 't>(&'w mut crate::BodyWriter<'t>);
+
+impl core::fmt::Write for Escaped<'_, '_> {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        for c in s.chars() {
+            match c {
+                '"' => self.0.push_str("\\\""),
+                '\\' => self.0.push_str("\\\\"),
+                c if (c as u32) < 0x20 => self.0.push_str(" "),
+                c => {
+                    let mut utf8 = [0u8; 4];
+                    self.0.push_str(c.encode_utf8(&mut utf8));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether a `Content-Type` value is JSON: `application/json` or `application/<x>+json`,
+/// case-insensitive, parameters allowed.
+fn is_json(content_type: &str) -> bool {
+    let media = content_type.split(';').next().unwrap_or("").trim();
+    let Some((kind, sub)) = media.split_once('/') else {
+        return false;
+    };
+    kind.eq_ignore_ascii_case("application")
+        && (sub.eq_ignore_ascii_case("json")
+            || sub.len() > 5 && sub[sub.len() - 5..].eq_ignore_ascii_case("+json"))
+}
+
+impl<'a> Request<'a> {
+    /// The body as JSON of type `T`, borrowing its strings from the request. The
+    /// `Content-Type` must say JSON (else [`JsonError::UnsupportedMediaType`]); the body must
+    /// be one JSON value, with only whitespace after it.
+    pub fn json<T: Deserialize<'a>>(&self) -> Result<T, JsonError> {
+        if !self.header("content-type").is_some_and(is_json) {
+            return Err(JsonError::UnsupportedMediaType);
+        }
+        let body = self.body();
+        let (value, used) = serde_json_core::from_slice(body).map_err(JsonError::Malformed)?;
+        if !body[used.min(body.len())..]
+            .iter()
+            .all(u8::is_ascii_whitespace)
+        {
+            return Err(JsonError::Malformed(
+                serde_json_core::de::Error::TrailingCharacters,
+            ));
+        }
+        Ok(value)
+    }
+}
+
+impl Responder<'_, '_> {
+    /// A response with this status and `value` as JSON (`Content-Type: application/json`),
+    /// serialised into the transmit buffer; if it does not fit, a 500 (see the module docs).
+    pub fn json<T: Serialize + ?Sized>(self, status: Status, value: &T) -> Responded {
+        self.start(status)
+            .header("Content-Type", "application/json")
+            .body_with(|w| w.write_with(|buf| serde_json_core::to_slice(value, buf).ok()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_media_types() {
+        for (ct, ok) in [
+            ("application/json", true),
+            ("Application/JSON; charset=utf-8", true),
+            ("application/merge-patch+json", true),
+            ("application/+json", false),
+            ("text/json", false),
+            ("application/jsonx", false),
+            ("text/plain", false),
+            ("", false),
+        ] {
+            assert_eq!(is_json(ct), ok, "{ct}");
+        }
+    }
+}
