@@ -73,6 +73,9 @@ use crate::stream::{block, StreamError};
 use crate::upgrade::Upgraded;
 use frame::{close_payload, encode_header, CloseCode, Decoder, Opcode, Piece};
 
+/// Below this much free queue space, a frame is flushed at once.
+const QUEUE_LOW: usize = 512;
+
 /// RFC 6455 §1.3: appended to the key before hashing.
 const GUID: &[u8] = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
@@ -421,9 +424,11 @@ impl<'a, 's> WebSocket<'a, 's> {
                 let _ = self.io.flush_async().await;
                 return Err(WsError::Closed(code));
             }
-            // Whatever was queued (a pong) leaves before more is decoded, so that there is
-            // always room to queue the next one.
-            self.io.flush_async().await?;
+            // Room for a pong or a close before more is decoded (what is queued leaves at the
+            // latest before the next wait for input).
+            if self.io.queue_space().len() < QUEUE_LOW {
+                self.io.flush_async().await?;
+            }
             if let Some(part) = self.decode(buf)? {
                 return Ok(part);
             }
@@ -591,7 +596,8 @@ impl<'a, 's> WebSocket<'a, 's> {
     }
 
     /// Send one frame: queued with its header when it fits, else the header queued and the
-    /// payload sent from where it lies.
+    /// payload sent from where it lies. The frames of a message sent in parts share writes
+    /// while they fit the transmit buffer; its last frame is flushed.
     async fn send_frame(
         &mut self,
         opcode: Opcode,
@@ -602,15 +608,21 @@ impl<'a, 's> WebSocket<'a, 's> {
             Closing::Open => {}
             Closing::Sent(code) | Closing::Done(code) => return Err(WsError::Closed(code)),
         }
-        self.io.flush_async().await?;
         let (header, n) = encode_header(opcode, fin, payload.len() as u64);
+        if self.io.queue_space().len() < n + payload.len() {
+            self.io.flush_async().await?;
+        }
         let space = self.io.queue_space();
         match space.get_mut(..n + payload.len()) {
             Some(dst) => {
                 dst[..n].copy_from_slice(&header[..n]);
                 dst[n..].copy_from_slice(payload);
                 self.io.queue(n + payload.len());
-                self.io.flush_async().await?;
+                // A message's last frame leaves now; earlier ones wait for more to share a
+                // write, unless the queue is nearly full (a receive flushes before it waits).
+                if fin || self.io.queue_space().len() < QUEUE_LOW {
+                    self.io.flush_async().await?;
+                }
             }
             None => {
                 self.io.write_async(&header[..n]).await?;
