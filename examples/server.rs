@@ -7,7 +7,7 @@
 //! cargo run --release --example server -- 127.0.0.1:0 --quiet
 //! ```
 //!
-//! Routes (see `embedded_responder::demo`): `GET /` the classic page, `POST /echo` echoes the
+//! Routes (see the `demo-app` crate, `examples/demo`): `GET /` the classic page, `POST /echo` echoes the
 //! body with its Content-Type, `POST /upload` takes a body of any size and answers its length
 //! and CRC-32, `GET /stream?bytes=N` streams N bytes, `GET /events` streams Server-Sent Events
 //! (and `GET /live` shows them in a page); anything else 404 (an HTML page); wrong methods get
@@ -16,7 +16,7 @@
 #[path = "common/cli.rs"]
 mod cli;
 
-use embedded_responder::demo;
+use demo_app as demo;
 use embedded_responder::tokio_server::Server;
 
 fn main() {

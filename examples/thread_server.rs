@@ -7,13 +7,13 @@
 //! cargo run --release --example thread_server -- 127.0.0.1:0 --quiet
 //! ```
 //!
-//! Routes: see `embedded_responder::demo`. Ctrl+C stops it cleanly (a second Ctrl+C exits
+//! Routes: see the `demo-app` crate, `examples/demo`. Ctrl+C stops it cleanly (a second Ctrl+C exits
 //! at once).
 
 #[path = "common/cli.rs"]
 mod cli;
 
-use embedded_responder::demo;
+use demo_app as demo;
 use embedded_responder::std_server::Server;
 
 fn main() {

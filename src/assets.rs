@@ -215,16 +215,16 @@ impl Assets {
         let Some(rel) = path.strip_prefix(self.prefix) else {
             // The prefix without its slash (`/ui` for `/ui/`): the directory itself.
             if self.prefix.strip_suffix('/') == Some(path) && self.find("").is_some() {
-                return redirect(res, req.path());
+                return redirect(res, full_path(req));
             }
             return res.status(Status::NOT_FOUND);
         };
         let is_dir = rel.is_empty() || rel.ends_with('/');
         match self.find(rel) {
             // A nesting router hands `/ui` on as `/`: the page's relative links need `/ui/`.
-            Some(_) if is_dir && !req.path().ends_with('/') => redirect(res, req.path()),
+            Some(_) if is_dir && !req.path().ends_with('/') => redirect(res, full_path(req)),
             Some(asset) => self.serve_asset(asset, req, res),
-            None if !is_dir && self.is_dir(rel) => redirect(res, req.path()),
+            None if !is_dir && self.is_dir(rel) => redirect(res, full_path(req)),
             None => res.status(Status::NOT_FOUND),
         }
     }
@@ -419,6 +419,17 @@ fn names(encoded: &[u8], plain: &[u8], then: &[u8]) -> bool {
 
 fn hex(b: u8) -> Option<u8> {
     crate::request::hex_value(b)
+}
+
+/// The request's whole path, also under a nested router (which sees only the rest as
+/// [`Request::path`]): the target up to its query, for an origin-form target.
+fn full_path<'a>(req: &Request<'a>) -> &'a str {
+    let target = req.target();
+    if target.starts_with('/') {
+        target.split('?').next().unwrap_or(target)
+    } else {
+        req.path()
+    }
 }
 
 /// `301` to `path` + `/`.

@@ -9,7 +9,7 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use embedded_responder::demo;
+use demo_app as demo;
 use embedded_responder::std_server::{Config, Server};
 
 struct Counting;

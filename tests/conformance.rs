@@ -8,7 +8,7 @@ mod common;
 
 use common::cases::{cases, final_responses, serve, Case, CONTINUE, NEXT};
 use common::{parse_responses, Parsed, Scripted};
-use embedded_responder::demo;
+use demo_app as demo;
 
 fn check(c: &Case, responses: &[Parsed], how: &str) {
     let first = responses

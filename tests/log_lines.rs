@@ -8,8 +8,9 @@ mod common;
 use std::sync::Mutex;
 
 use common::Scripted;
+use demo_app as demo;
 use embedded_responder::io::blocking::serve;
-use embedded_responder::{demo, get, Connection, Router, Status};
+use embedded_responder::{get, Connection, Router, Status};
 
 static LINES: Mutex<Vec<(log::Level, String)>> = Mutex::new(Vec::new());
 

@@ -6,6 +6,7 @@
 mod common;
 
 use common::{parse_responses, Scripted};
+use demo_app as demo;
 use embedded_responder::io::blocking::serve;
 use embedded_responder::path::params;
 use embedded_responder::{
@@ -167,7 +168,7 @@ fn a_named_handler_with_a_parameter_and_put() {
 #[cfg(feature = "json")]
 #[test]
 fn the_demo_led_api() {
-    let mut app = embedded_responder::demo::app();
+    let mut app = demo::app();
     let put = |id: &str, ct: &str, body: &str| {
         format!(
             "PUT /api/leds/{id} HTTP/1.1\r\nHost: x\r\nContent-Type: {ct}\r\nContent-Length: {}\r\n\r\n{body}",

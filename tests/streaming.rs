@@ -7,9 +7,10 @@
 mod common;
 
 use common::Scripted;
+use demo_app as demo;
 use embedded_responder::io::blocking::{serve_with_hooks, Hooks};
 use embedded_responder::{
-    demo, get, post, Connection, Exchange, Failure, Handler, Request, Responded, Responder, Router,
+    get, post, Connection, Exchange, Failure, Handler, Request, Responded, Responder, Router,
     Status, StreamError,
 };
 

@@ -8,7 +8,7 @@ use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use embedded_responder::demo;
+use demo_app as demo;
 use embedded_responder::host::{Config, ShutdownHandle};
 
 /// Which host server.

@@ -7,8 +7,9 @@
 mod common;
 
 use common::Scripted;
+use demo_app as demo;
 use embedded_responder::io::blocking::{serve, serve_buffered};
-use embedded_responder::{demo, get, Connection, Router};
+use embedded_responder::{get, Connection, Router};
 
 const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
 /// RFC 6455 §1.3's example: the accept key for `KEY`.

@@ -3,8 +3,9 @@
 //! sockets by `tests/std_server.rs`.
 
 use super::Scripted;
+use demo_app as demo;
 use embedded_responder::io::blocking;
-use embedded_responder::{demo, Connection};
+use embedded_responder::Connection;
 
 pub struct Case {
     pub name: &'static str,

@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 use common::cases::{cases, final_responses, serve, RX, TX};
 use common::{parse_responses, Scripted};
 use embedded_responder::std_server::{Config, Server};
-use embedded_responder::{demo, Limits};
+use demo_app as demo;
+use embedded_responder::{Limits};
 
 /// A running demo server; shut down and joined on drop.
 struct Running {
