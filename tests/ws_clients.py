@@ -262,70 +262,21 @@ def violations():
 
 
 def chromium():
-    """A real browser: headless Chromium opens /ws/page, driven over the DevTools protocol
-    (its own WebSocket) so that the page runs in real time; the page's text is read until it
-    shows 5 ticks, the echo and the close, then a screenshot is taken."""
-    browser = next((b for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None)
-    if browser is None:
-        check("chromium installed", os.environ.get("CI") != "true", "(skipped: no chromium)")
-        return
-    url = f"http://{ADDR}/ws/page?interval_ms=50&count=5"
-    profile = tempfile.mkdtemp(prefix="ws-chromium-")
-    shot = os.path.join(ROOT, "target", "ws-page.png")
-    proc = subprocess.Popen(
-        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=640,400",
-         f"--user-data-dir={profile}", "--remote-debugging-port=0", "about:blank"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )
-    try:
-        asyncio.run(asyncio.wait_for(drive_page(profile, url, shot), 40))
-    except Exception as e:
-        check("chromium: page driven", False, f"raised {e!r}")
-    finally:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-        shutil.rmtree(profile, ignore_errors=True)
-
-
-async def drive_page(profile, url, shot):
-    import json
-    import urllib.request
-    port_file = os.path.join(profile, "DevToolsActivePort")
-    for _ in range(200):
-        if os.path.exists(port_file) and open(port_file).read().strip():
-            break
-        await asyncio.sleep(0.05)
-    port = int(open(port_file).read().split()[0])
-    pages = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=5))
-    target = next(p for p in pages if p.get("type") == "page")
-    async with websockets.connect(target["webSocketDebuggerUrl"], max_size=None) as dev:
-        ids = iter(range(1, 1 << 30))
-
-        async def call(method, **params):
-            n = next(ids)
-            await dev.send(json.dumps({"id": n, "method": method, "params": params}))
-            while True:
-                reply = json.loads(await dev.recv())
-                if reply.get("id") == n:
-                    return reply.get("result", {})
-
-        await call("Page.navigate", url=url)
-        text = ""
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            result = await call("Runtime.evaluate", expression="document.body ? document.body.innerText : ''")
-            text = result.get("result", {}).get("value", "")
-            if "closed" in text:
-                break
-            await asyncio.sleep(0.1)
+    """A real browser: headless Chromium opens /ws/page (tests/devtools.py drives it in real
+    time); the page's text is read until it shows 5 ticks, the echo and the close."""
+    import devtools
+    with devtools.Browser(640, 400) as browser:
+        if browser is None:
+            check("chromium installed", os.environ.get("CI") != "true", "(skipped: no chromium)")
+            return
+        page = browser.open(f"http://{ADDR}/ws/page?interval_ms=50&count=5")
+        text = page.wait_for("document.body ? document.body.innerText : ''",
+                             lambda t: t and "closed" in t, timeout=15) or ""
         check("chromium: WebSocket ticks received", "received 5 ticks" in text, repr(text))
         check("chromium: message echoed", "echo: hello from the browser \u00e9\u4e16" in text)
         check("chromium: closed with 1000", "closed 1000" in text)
-        png = await call("Page.captureScreenshot", format="png")
-        with open(shot, "wb") as f:
-            f.write(base64.b64decode(png.get("data", "")))
-        check("chromium: screenshot taken", os.path.getsize(shot) > 1000, shot)
+        shot = os.path.join(ROOT, "target", "ws-page.png")
+        check("chromium: screenshot taken", page.screenshot(shot) > 1000, shot)
 
 
 async def shutdown_closes_1001():

@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""The application layer with clients written elsewhere: curl (--compressed, -r ranges,
+If-None-Match, -u, cookie jars), Python `requests`, and headless Chromium driving the device
+page at /ui/ (toggling an LED through the page, which the API then shows, and watching the
+uptime change), with a screenshot kept in target/ui-page.png.
+
+    python3 tests/ui_clients.py server|thread_server   # starts the example (built in release)
+
+Ends with `N passed, N failed`; exit status 1 on any failure.
+"""
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import requests
+
+import devtools
+
+EXAMPLE = sys.argv[1] if len(sys.argv) > 1 else "server"
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+passed = failed = 0
+
+
+def check(name, ok, detail=""):
+    global passed, failed
+    if ok:
+        passed += 1
+        print(f"ok   {EXAMPLE}: {name} {detail}")
+    else:
+        failed += 1
+        print(f"FAIL {EXAMPLE}: {name} {detail}")
+
+
+def curl(*args):
+    """curl's output: `-w '%{http_code}'` style options are the caller's."""
+    r = subprocess.run(["curl", "-sS", "-m", "10", *args], capture_output=True)
+    return r.stdout
+
+
+server = subprocess.Popen(
+    [os.path.join(ROOT, "target", "release", "examples", EXAMPLE), "127.0.0.1:0", "--quiet"],
+    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+)
+m = re.search(r"http://([\d.]+:\d+)/", server.stdout.readline())
+if not m:
+    server.kill()
+    sys.exit("server did not start")
+BASE = f"http://{m.group(1)}"
+
+
+def static_assets():
+    page = requests.get(BASE + "/ui/", timeout=5)
+    check("GET /ui/ is the device page", page.status_code == 200 and "<title>Device</title>" in page.text
+          and page.headers.get("Content-Type", "").startswith("text/html"), str(page.status_code))
+    r = requests.get(BASE + "/ui", allow_redirects=False, timeout=5)
+    check("GET /ui redirects to /ui/", r.status_code == 301 and r.headers.get("Location") == "/ui/",
+          f"{r.status_code} {r.headers.get('Location')}")
+    raw = curl("-D", "-", "-o", "/dev/null", "-H", "Accept-Encoding: gzip", BASE + "/static/app.js").decode()
+    check("app.js gzipped when asked", "Content-Encoding: gzip" in raw and "Vary: Accept-Encoding" in raw,
+          "(Content-Encoding: gzip, Vary: Accept-Encoding)" if "gzip" in raw else raw[:200])
+    plain = curl(BASE + "/static/app.js")
+    compressed = curl("--compressed", BASE + "/static/app.js")
+    check("curl --compressed gets the same script", plain == compressed and b"api/leds" in plain, f"{len(plain)} B")
+    etag = re.search(r"(?i)^etag: (.*)$", curl("-D", "-", "-o", "/dev/null", BASE + "/static/app.js").decode(), re.M)
+    etag = etag.group(1).strip() if etag else ""
+    code = curl("-o", "/dev/null", "-w", "%{http_code}", "-H", f"If-None-Match: W/{etag}, \"x\"",
+                BASE + "/static/app.js").decode()
+    check("If-None-Match with the ETag (weak, in a list): 304", code == "304", f"{code} {etag}")
+    part = curl("-r", "0-9", BASE + "/static/app.js")
+    check("curl -r 0-9: the first 10 bytes", part == plain[:10], repr(part))
+    code = curl("-o", "/dev/null", "-w", "%{http_code}", "-r", "999999-", BASE + "/static/app.js").decode()
+    check("unsatisfiable range: 416", code == "416", code)
+
+
+def led_api():
+    s = requests.Session()
+    r = s.get(BASE + "/api/leds", timeout=5)
+    check("GET /api/leds", r.status_code == 200 and r.headers["Content-Type"] == "application/json"
+          and [led["id"] for led in r.json()] == [0, 1, 2, 3], r.text)
+    r = s.put(BASE + "/api/leds/1", json={"on": True}, timeout=5)
+    check("PUT /api/leds/1 {on:true}", r.status_code == 200 and r.json() == {"id": 1, "on": True}, r.text)
+    r = s.put(BASE + "/api/leds/1", json={"on": False}, timeout=5)
+    check("PUT /api/leds/1 {on:false}", r.json() == {"id": 1, "on": False}, r.text)
+    codes = [s.get(BASE + f"/api/leds/{i}", timeout=5).status_code for i in ("4", "+1", "01", "")]
+    check("ids not 0-3 or not canonical: 404", codes == [404, 404, 404, 404], str(codes))
+    r = s.put(BASE + "/api/leds/1", data="{\"on\":tru", headers={"Content-Type": "application/json"}, timeout=5)
+    check("malformed JSON: 400 with an error", r.status_code == 400 and "error" in r.json(), r.text)
+    r = s.put(BASE + "/api/leds/1", data="{}", headers={"Content-Type": "application/json"}, timeout=5)
+    check("missing on: 400", r.status_code == 400 and "error" in r.json(), r.text)
+    r = s.put(BASE + "/api/leds/1", data="{\"on\":true}", headers={"Content-Type": "text/plain"}, timeout=5)
+    check("another content type: 415", r.status_code == 415, str(r.status_code))
+
+
+def browser():
+    with devtools.Browser(800, 520) as b:
+        if b is None:
+            check("chromium installed", os.environ.get("CI") != "true", "(skipped: no chromium)")
+            return
+        requests.put(BASE + "/api/leds/2", json={"on": False}, timeout=5)
+        page = b.open(BASE + "/ui/")
+        text = page.wait_for("document.body ? document.body.innerText : ''",
+                             lambda t: t and "LED 3" in t and " ms)" in t, timeout=15) or ""
+        check("chromium: the page lists 4 LEDs", all(f"LED {i} is" in text for i in range(4)), repr(text[:200]))
+        first = page.evaluate("document.getElementById('uptime').textContent")
+        page.evaluate("document.querySelector('#led-2 button').click()")
+        shown = page.wait_for("document.getElementById('led-2').innerText", lambda t: t and "is on" in t)
+        check("chromium: clicking LED 2 turns it on in the page", shown and "is on" in shown, repr(shown))
+        api = requests.get(BASE + "/api/leds/2", timeout=5).json()
+        check("the API then shows LED 2 on", api == {"id": 2, "on": True}, str(api))
+        later = page.wait_for("document.getElementById('uptime').textContent", lambda t: t != first, timeout=5)
+        check("chromium: the uptime changes (SSE)", later != first, f"{first!r} -> {later!r}")
+        shot = os.path.join(ROOT, "target", "ui-page.png")
+        check("chromium: screenshot taken", page.screenshot(shot) > 1000, shot)
+
+
+try:
+    static_assets()
+    led_api()
+    browser()
+finally:
+    server.send_signal(signal.SIGINT)
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+print(f"{passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
