@@ -161,6 +161,7 @@ enum ChunkState {
     Done,
 }
 
+#[doc(hidden)]
 /// An incremental, in-place decoder for chunked bodies.
 ///
 /// Feed it the encoded bytes as they arrive; it writes chunk data over the encoding it has
@@ -182,6 +183,7 @@ pub struct ChunkedDecoder {
     max_trailers: usize,
 }
 
+#[doc(hidden)]
 /// How far [`ChunkedDecoder::decode_in_place`] got.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Decoded {

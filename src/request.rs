@@ -325,6 +325,7 @@ impl<'a> Request<'a> {
     }
 }
 
+#[doc(hidden)]
 /// The outcome of parsing a complete head: the request (body still empty) and how its body
 /// is framed.
 #[derive(Debug)]
@@ -340,6 +341,7 @@ pub struct Head<'a> {
     pub expect_continue: bool,
 }
 
+#[doc(hidden)]
 /// Incremental search for the end of a request head, with line-ending checks.
 ///
 /// Feed it the same growing buffer on each read; it resumes where it stopped, so a head that
@@ -352,6 +354,7 @@ pub struct HeadScanner {
     line_complete: bool,
 }
 
+#[doc(hidden)]
 /// What [`HeadScanner::scan`] found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scan {
@@ -432,6 +435,7 @@ fn skip_to_line_feed(buf: &[u8], mut i: usize) -> usize {
     i
 }
 
+#[doc(hidden)]
 /// Parse a complete head (as delimited by [`HeadScanner`], blank line included) into
 /// `headers`, and apply the checks a server owes on top of httparse: method, target, version,
 /// Host, body framing, `Expect`.

@@ -25,6 +25,7 @@ use crate::path::{Pattern, Specificity};
 use crate::request::{Method, Request};
 use crate::response::{Responded, Responder, Status};
 
+#[doc(hidden)]
 /// A handler that reads its request body as a stream, up to `limit` bytes: made by
 /// [`OnMethod::stream_body`] (a separate type, so that routes without it pay nothing).
 #[derive(Debug, Clone, Copy)]
@@ -53,6 +54,7 @@ impl Handler for NotFound {
     }
 }
 
+#[doc(hidden)]
 /// A set of methods, one bit per [`Method`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct MethodSet(u16);
@@ -90,6 +92,7 @@ impl MethodSet {
     }
 }
 
+#[doc(hidden)]
 /// The handlers of one path, by method. Built with [`get`], [`post`], ... and chained:
 /// `get(show).post(update)`.
 pub trait MethodRoutes {
@@ -106,6 +109,7 @@ pub trait MethodRoutes {
     ) -> Result<Responded, Responder<'a, 's>>;
 }
 
+#[doc(hidden)]
 /// The end of a method chain.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoMethods;
@@ -217,6 +221,7 @@ method_shortcuts! {
     patch => Patch,
 }
 
+#[doc(hidden)]
 /// A chain of routes; implemented by the types [`Router::route`] builds.
 pub trait Routes {
     /// Some route has parameters, or a router is nested: dispatch in passes.
@@ -252,6 +257,7 @@ const PASSES: [Specificity; 3] = [
     Specificity::Prefix,
 ];
 
+#[doc(hidden)]
 /// The end of a route chain.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoRoutes;
@@ -280,6 +286,7 @@ impl Routes for NoRoutes {
     }
 }
 
+#[doc(hidden)]
 /// One path and its method handlers, after the routes added before it.
 #[derive(Debug, Clone, Copy)]
 pub struct Route<Prev, M, P = &'static str> {
@@ -382,6 +389,7 @@ fn answer_with_allow<'a>(res: Responder<'a, '_>, method: Method, methods: Method
         .body(&[])
 }
 
+#[doc(hidden)]
 /// Any [`Handler`] answering every method of a path ([`Router::mount`]): it decides what
 /// each method gets.
 #[derive(Debug, Clone, Copy)]
@@ -406,6 +414,7 @@ impl<H: Handler> MethodRoutes for AnyMethod<H> {
     }
 }
 
+#[doc(hidden)]
 /// A handler (a router, usually) under a path prefix, after the routes added before it
 /// ([`Router::nest`]).
 #[derive(Debug, Clone, Copy)]
