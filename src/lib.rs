@@ -56,10 +56,14 @@
 #![deny(missing_docs)]
 
 pub mod assets;
+#[cfg(feature = "auth")]
+pub mod auth;
 pub mod body;
 pub mod connection;
+pub mod cookie;
 pub mod demo;
 pub mod error;
+pub mod form;
 pub mod handler;
 #[cfg(feature = "std")]
 pub mod host;

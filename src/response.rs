@@ -840,6 +840,93 @@ pub(crate) fn is_token(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(crate::request::is_token_byte)
 }
 
+/// A redirect's status: [`Responder::redirect`] takes one of these and a `Location`, so that
+/// no redirect leaves without one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Redirect {
+    /// 303 See Other: the client GETs the location (after a form POST: post, redirect, get).
+    SeeOther,
+    /// 307 Temporary Redirect: the client repeats the same method and body at the location.
+    Temporary,
+    /// 308 Permanent Redirect: as 307, and the client may remember the new location.
+    Permanent,
+    /// 302 Found: as 307, but clients historically turn a POST into a GET; prefer
+    /// [`Redirect::SeeOther`] or [`Redirect::Temporary`], which say which is meant.
+    Found,
+    /// 301 Moved Permanently: as 308, with 302's POST-to-GET history; prefer
+    /// [`Redirect::Permanent`].
+    MovedPermanently,
+}
+
+impl Redirect {
+    /// The status it is sent with.
+    pub const fn status(self) -> Status {
+        match self {
+            Redirect::SeeOther => Status::SEE_OTHER,
+            Redirect::Temporary => Status::TEMPORARY_REDIRECT,
+            Redirect::Permanent => Status::PERMANENT_REDIRECT,
+            Redirect::Found => Status::FOUND,
+            Redirect::MovedPermanently => Status::MOVED_PERMANENTLY,
+        }
+    }
+}
+
+impl Responder<'_, '_> {
+    /// Redirect to `location` (a URI reference, RFC 9110 §10.2.2: `/config`,
+    /// `https://example.com/`), with no body.
+    ///
+    /// `location` must be non-empty visible ASCII (percent-encode anything else): a CR, LF,
+    /// space, control or non-ASCII byte makes the response a 500 whose reason the log shows
+    /// ([`Failure::InvalidHeader`]), so that no value can split the response.
+    ///
+    /// ```
+    /// use embedded_responder::{post, response::Redirect, Router};
+    ///
+    /// let app = Router::new().route(
+    ///     "/config",
+    ///     post(|_req, res| res.redirect(Redirect::SeeOther, "/config")),
+    /// );
+    /// # let _ = app;
+    /// ```
+    pub fn redirect(self, to: Redirect, location: &str) -> Responded {
+        let head = self.start(to.status());
+        let head = if !location.is_empty() && location.bytes().all(|b| b.is_ascii_graphic()) {
+            head.header("Location", location)
+        } else {
+            head.refuse(Failure::InvalidHeader)
+        };
+        head.body(&[])
+    }
+}
+
+impl ResponseHead<'_, '_> {
+    /// Make the response a 500 for `failure` (the first failure is kept).
+    pub(crate) fn refuse(mut self, failure: Failure) -> Self {
+        self.failure.get_or_insert(failure);
+        self
+    }
+
+    /// Add a header whose value is `parts` one after the other, checked as
+    /// [`ResponseHead::header`] checks a value, without a buffer to join them in.
+    pub(crate) fn header_parts(mut self, name: &str, parts: &[&str]) -> Self {
+        let valid_value = parts
+            .iter()
+            .flat_map(|part| part.bytes())
+            .all(|b| b == b'\t' || (b' '..=b'~').contains(&b));
+        if !is_token(name) || !valid_value {
+            return self.refuse(Failure::InvalidHeader);
+        }
+        self.push(name.as_bytes());
+        self.push(b": ");
+        for part in parts {
+            self.push(part.as_bytes());
+        }
+        self.push(b"\r\n");
+        self
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
