@@ -1,22 +1,28 @@
 #!/usr/bin/env bash
 # Flash and RAM of the firmware binaries, as a Markdown table, and their peak stack measured
 # under QEMU (stack painted at boot, high-water mark read from /stats after a mix of requests;
-# for `ethernet` also 256 KiB uploads and an event stream).
-#   footprint.sh [--max-flash BYTES] [--max-ram BYTES]
+# for `ethernet` and `embassy` also 256 KiB uploads, event streams and WebSockets), and for
+# `embassy` the size of one connection's futures (its /stats/async; the server task's pool
+# from the ELF's symbols).
+#   footprint.sh [--max-flash BYTES] [--max-ram BYTES] [--max-future BYTES]
 # With limits, exits 1 if the `uart` firmware's flash or RAM (statics + peak stack) exceeds
-# them. Needs readelf (binutils), qemu-system-arm, curl.
+# them, or if the `embassy` firmware's driver future serving the router of the other
+# binaries exceeds --max-future (default 1024). Needs readelf and nm (binutils),
+# qemu-system-arm, curl, python3 with websockets.
 set -euo pipefail
 cd "$(dirname "$0")"
-max_flash= max_ram=
+max_flash= max_ram= max_future=1024
 while [ $# -gt 0 ]; do
   case "$1" in
     --max-flash) max_flash=$2; shift 2 ;;
     --max-ram) max_ram=$2; shift 2 ;;
-    *) echo "usage: $0 [--max-flash BYTES] [--max-ram BYTES]" >&2; exit 2 ;;
+    --max-future) max_future=$2; shift 2 ;;
+    *) echo "usage: $0 [--max-flash BYTES] [--max-ram BYTES] [--max-future BYTES]" >&2; exit 2 ;;
   esac
 done
 cargo build --release --quiet --bins  # uart, baseline: without WebSocket
 cargo build --release --quiet --features ws --bin ethernet
+cargo build --release --quiet --features embassy --bin embassy
 elf() { echo "target/thumbv7m-none-eabi/release/$1"; }
 
 # Sum of the named sections' sizes.
@@ -32,9 +38,10 @@ sections() {
 flash() { sections "$(elf "$1")" .vector_table .text .rodata .data; }
 statics() { sections "$(elf "$1")" .data .bss .uninit; }
 
-# Peak stack of a firmware after real requests (it reports the mark at /stats).
+# Peak stack of a firmware after real requests (it reports the mark at /stats); for
+# `embassy` also its /stats/async, into target/footprint-async.txt.
 peak_stack() {
-  local kind=$1 port qemu url big stats
+  local kind=$1 port qemu url big stats j pids
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   ./run-qemu.sh "$kind" "$port" > "target/qemu-footprint-$kind.log" 2>&1 &
   qemu=$!
@@ -51,13 +58,22 @@ peak_stack() {
       -H 'Accept-Encoding: gzip, deflate, br' -H 'Cache-Control: max-age=0' -H 'Upgrade-Insecure-Requests: 1' \
       -H 'Sec-Fetch-Site: none' -H 'Sec-Fetch-Mode: navigate' -H 'Sec-Fetch-User: ?1' -H 'Sec-Fetch-Dest: document' \
       -H 'sec-ch-ua-platform: "Linux"' "$url/"
-    if [ "$kind" = ethernet ]; then # its streaming routes
+    if [ "$kind" != uart ]; then # the streaming routes
       head -c 262144 /dev/zero > "target/footprint-upload.bin"
       curl -s -m 30 --data-binary @target/footprint-upload.bin "$url/upload"
       curl -s -m 30 -H 'Transfer-Encoding: chunked' --data-binary @target/footprint-upload.bin "$url/upload"
       curl -s -m 5 -N "$url/events?interval_ms=10&count=3"
+      timeout 60 python3 ../../tests/ws_clients.py "127.0.0.1:$port" --max 1024 2>&1 || true
+    fi
+    if [ "$kind" = embassy ]; then # all tasks at once, streams and WebSockets among them
+      curl -s -m 5 -N "$url/sensor?count=3"
+      pids=()
+      for j in $(seq 4); do curl -s -m 10 --data-binary @target/footprint-upload.bin "$url/upload" & pids+=($!); done
+      for j in $(seq 4); do curl -s -m 5 -N "$url/events?interval_ms=10&count=20" & pids+=($!); done
+      wait "${pids[@]}"
     fi
   } > /dev/null || true
+  [ "$kind" != embassy ] || curl -s -m 5 "$url/stats/async" > target/footprint-async.txt || true
   stats=$(curl -s -m 5 "$url/stats" || true)
   kill "$qemu" 2>/dev/null || true
   wait "$qemu" 2>/dev/null || true
@@ -65,9 +81,16 @@ peak_stack() {
 }
 peak=$(peak_stack uart)
 eth_peak=$(peak_stack ethernet)
-[ -n "$peak" ] && [ -n "$eth_peak" ] || { echo "no stack_peak in /stats" >&2; exit 1; }
+emb_peak=$(peak_stack embassy)
+[ -n "$peak" ] && [ -n "$eth_peak" ] && [ -n "$emb_peak" ] || { echo "no stack_peak in /stats" >&2; exit 1; }
+async_stat() { awk -v k="$1" '$1 == k { print $2 }' target/footprint-async.txt; }
+servers=$(async_stat servers) serve_future=$(async_stat serve_future) router_future=$(async_stat serve_future_router)
+[ -n "$serve_future" ] && [ -n "$router_future" ] || { echo "no serve_future in /stats/async" >&2; exit 1; }
+# The server tasks' pool: a static holding every server task's future (buffers included).
+pool=$(nm -S -C "$(elf embassy)" | awk '$4 == "embassy::server::POOL" { print $2 }')
+task=$(( 0x$pool / servers ))
 
-base_flash=$(flash baseline) uart_flash=$(flash uart) eth_flash=$(flash ethernet)
+base_flash=$(flash baseline) uart_flash=$(flash uart) eth_flash=$(flash ethernet) emb_flash=$(flash embassy)
 uart_ram=$(( $(statics uart) + peak ))
 echo "| firmware | flash (text+rodata+data) | RAM: statics (data+bss) | RAM: peak stack | RAM in all |"
 echo "|---|---|---|---|---|"
@@ -75,7 +98,17 @@ echo "| \`uart\` (runtime, UART driver, library, app) | $uart_flash B | $(static
 echo "| \`baseline\` (runtime, UART driver, echo; no HTTP) | $base_flash B | $(statics baseline) B | n/a | n/a |"
 echo "| HTTP share (\`uart\` - \`baseline\`) | $((uart_flash - base_flash)) B | | | |"
 echo "| \`ethernet\` (adds smoltcp, MAC driver; 12 sockets of 2 KiB on the stack; /upload, /events) | $eth_flash B | $(statics ethernet) B | $eth_peak B | $(( $(statics ethernet) + eth_peak )) B |"
+echo "| \`embassy\` (executor, embassy-time, embassy-net, async driver; $servers server tasks of $task B in statics; sensor task; /upload, /events, /sensor, /ws) | $emb_flash B | $(statics embassy) B | $emb_peak B | $(( $(statics embassy) + emb_peak )) B |"
+echo
+echo "| \`embassy\`: one connection | bytes |"
+echo "|---|---|"
+echo "| server task (its future in the pool: socket and connection buffers, socket, app, driver future) | $task B |"
+echo "| driver future (\`asynch::serve\`) with this app (WebSocket and streaming handlers; their pieces included, the connection's buffers not) | $serve_future B |"
+echo "| driver future with the router alone (\`/\`, \`/echo\`, \`/stats\`, 404, 405; budget $max_future B) | $router_future B |"
 status=0
+if [ "$router_future" -gt "$max_future" ]; then
+  echo "embassy driver future $router_future B exceeds the budget of $max_future B" >&2; status=1
+fi
 if [ -n "$max_flash" ] && [ "$uart_flash" -gt "$max_flash" ]; then
   echo "uart flash $uart_flash B exceeds the limit of $max_flash B" >&2; status=1
 fi

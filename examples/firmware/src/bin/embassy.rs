@@ -86,8 +86,10 @@ struct Reading {
 static SENSOR: Watch<CriticalSectionRawMutex, Reading, SERVERS> = Watch::new();
 /// Shown at `/stats` (all tasks count into it).
 static STATS: Stats = Stats::new();
-/// Shown at `/stats/async`, measured by the server tasks.
+/// Shown at `/stats/async`, measured by the server tasks: the driver's future with this
+/// app, and with the router alone (the sync routes every binary serves).
 static SERVE_FUTURE: AtomicU32 = AtomicU32::new(0);
+static SERVE_FUTURE_ROUTER: AtomicU32 = AtomicU32::new(0);
 
 #[entry]
 fn main() -> ! {
@@ -150,6 +152,10 @@ async fn server(stack: Stack<'static>) -> ! {
     socket.set_timeout(Some(TCP_TIMEOUT));
     let mut conn = Connection::<HEADERS>::with_limits(&mut rx, &mut tx, Limits::DEFAULT);
     let mut app = FirmwareApp::new();
+    SERVE_FUTURE_ROUTER.store(
+        router_future_size(&mut socket, &mut conn),
+        Ordering::Relaxed,
+    );
     loop {
         if socket.accept(PORT).await.is_ok() {
             let mut hooks = TaskHooks;
@@ -166,6 +172,17 @@ async fn server(stack: Stack<'static>) -> ! {
         }
         close(&mut socket).await;
     }
+}
+
+/// The size of the driver's future serving the router alone (never polled: only its type's
+/// size is taken).
+fn router_future_size<const H: usize>(
+    socket: &mut TcpSocket<'_>,
+    conn: &mut Connection<'_, H>,
+) -> u32 {
+    let (mut router, mut hooks) = (app::app(&STATS), TaskHooks);
+    let served = asynch::serve(socket, conn, &mut router, &Clock, &mut hooks);
+    size_of_val(&served) as u32
 }
 
 /// Close the connection: our FIN after what is queued, then (for at most [`LINGER`]) read
@@ -246,8 +263,8 @@ impl<R: Handler> AsyncHandler for FirmwareApp<R> {
             (Post, "/upload") => demo::upload_async(req, res).await,
             (Get | Head, "/events") => demo::events_async(req, res).await,
             (Get | Head, "/sensor") => sensor_events(req, res).await,
-            (Get, "/ws") => ws_echo(req, res).await,
-            (Get, "/ws/ticks") => ws_ticks(req, res).await,
+            (Get, "/ws") => demo::ws_echo_async_within::<WS_PIECE>(req, res, WS_LIMIT).await,
+            (Get, "/ws/ticks") => demo::ws_ticks_async_within::<WS_PIECE>(req, res, WS_LIMIT).await,
             (Get, "/ws/sensor") => ws_sensor(req, res).await,
             _ => self.router.handle(req, res),
         }
@@ -312,75 +329,6 @@ fn parse_count(raw: &str) -> Option<u64> {
     })
 }
 
-/// `GET /ws`: a WebSocket echo of messages up to [`WS_LIMIT`] bytes (the demo's, with this
-/// firmware's limit).
-async fn ws_echo<'a>(req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
-    let mut ws = match Handshake::new(req) {
-        Ok(handshake) => handshake.accept(res, None, WS_LIMIT),
-        Err(refusal) => return refusal.respond(res),
-    };
-    let mut piece = [0u8; WS_PIECE];
-    while let Ok(part) = ws.receive_part_async(&mut piece).await {
-        let data = &piece[..part.len];
-        if ws
-            .send_part_async(part.text, data, part.first, part.last)
-            .await
-            .is_err()
-        {
-            break;
-        }
-    }
-    ws.finish_async().await
-}
-
-/// `GET /ws/ticks?interval_ms=M`: the demo's, with this firmware's limit and pieces: a text
-/// message `{"seq":<n>}` (n from 1) every M ms (default 1000, at least 10), and an echo of
-/// what the client sends. A tick due while an echoed message is half-sent waits for its end.
-async fn ws_ticks<'a>(req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
-    let interval = match req
-        .query()
-        .and_then(|q| embedded_responder::target::form_value(q, "interval_ms"))
-        .map_or(Some(1000), parse_count)
-    {
-        Some(ms) => ms.max(10),
-        None => return res.status(Status::BAD_REQUEST),
-    };
-    let mut ws = match Handshake::new(req) {
-        Ok(handshake) => handshake.accept(res, None, WS_LIMIT),
-        Err(refusal) => return refusal.respond(res),
-    };
-    let mut piece = [0u8; WS_PIECE];
-    let (mut seq, mut echoing) = (1, false);
-    let mut due = Instant::now().as_millis().saturating_add(interval);
-    loop {
-        let sent = match ws.receive_part_until_async(&mut piece, due).await {
-            Ok(Some(part)) => {
-                echoing = !part.last;
-                let data = &piece[..part.len];
-                ws.send_part_async(part.text, data, part.first, part.last)
-                    .await
-            }
-            Ok(None) if echoing => Ok(()),
-            Ok(None) => {
-                let mut digits = [0u8; 20];
-                let mut text = heapless::String::<32>::new();
-                for part in ["{\"seq\":", decimal(seq, &mut digits), "}"] {
-                    // 32 bytes hold a 20-digit number and the key.
-                    let _ = text.push_str(part);
-                }
-                seq += 1;
-                due = due.saturating_add(interval);
-                ws.send_text_async(&text).await
-            }
-            Err(_) => break,
-        };
-        if sent.is_err() {
-            break;
-        }
-    }
-    ws.finish_async().await
-}
-
 /// `GET /ws/sensor`: a WebSocket that sends every reading as a text message
 /// `{"seq":<n>,"uptime_ms":<ms>}` (the latest at once); what the client sends is read and
 /// dropped; it ends when the client closes.
@@ -409,8 +357,9 @@ async fn ws_sensor<'a>(req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
 }
 
 /// `GET /stats/async`: the size of one connection's driver future (`serve`, with this app's
-/// handlers in it; the buffers it borrows not included), as measured by the tasks. (A whole
-/// server task, buffers included, is its pool's static: `footprint.sh` reads it.)
+/// handlers in it; the buffers it borrows not included), and of the same with the router
+/// alone, as measured by the tasks. (A whole server task, buffers included, is its pool's
+/// static: `footprint.sh` reads it.)
 fn async_stats<'a>(_req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
     res.start(Status::OK)
         .header("Content-Type", "text/plain; charset=utf-8")
@@ -419,6 +368,8 @@ fn async_stats<'a>(_req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
             w.push_u64(SERVERS as u64);
             w.push_str("\nserve_future ");
             w.push_u64(u64::from(SERVE_FUTURE.load(Ordering::Relaxed)));
+            w.push_str("\nserve_future_router ");
+            w.push_u64(u64::from(SERVE_FUTURE_ROUTER.load(Ordering::Relaxed)));
             w.push_str("\n");
         })
 }
