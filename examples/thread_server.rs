@@ -30,7 +30,7 @@ fn main() {
         Ok(local) => println!("listening on http://{local}/"),
         Err(e) => cli::say(&format!("listening (address unknown: {e})")),
     }
-    if let Err(e) = server.serve(demo::app) {
+    if let Err(e) = server.serve(|| demo::app_with(cli::admin_password())) {
         cli::say(&format!("server error: {e}"));
         std::process::exit(1);
     }

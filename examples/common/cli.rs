@@ -3,8 +3,9 @@
 
 use embedded_responder::host::{Config, ShutdownHandle};
 
-/// `[ADDRESS] [--quiet] [--max-connections N]`: the address (default 127.0.0.1:8000) and
-/// the server's settings. Exits with a usage line on `--help` or a bad argument.
+/// `[ADDRESS] [--quiet] [--max-connections N] [--password P]`: the address (default
+/// 127.0.0.1:8000) and the server's settings (the password of `/admin`: see
+/// [`admin_password`]). Exits with a usage line on `--help` or a bad argument.
 pub fn parse(name: &str) -> (String, Config) {
     let mut addr = String::from("127.0.0.1:8000");
     let mut config = Config::default();
@@ -16,6 +17,12 @@ pub fn parse(name: &str) -> (String, Config) {
                 Some(n) => config.max_connections = n,
                 None => usage(name, 2),
             },
+            "--password" => match args.next() {
+                Some(p) => {
+                    let _ = PASSWORD.set(p);
+                }
+                None => usage(name, 2),
+            },
             "--help" | "-h" => usage(name, 0),
             _ => addr = arg,
         }
@@ -23,9 +30,20 @@ pub fn parse(name: &str) -> (String, Config) {
     (addr, config)
 }
 
+/// The `--password` given, if any.
+static PASSWORD: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// The password of the demo's `/admin` (user `admin`): `--password P`, else the demo's
+/// default (`admin`).
+pub fn admin_password() -> &'static str {
+    PASSWORD
+        .get()
+        .map_or(demo_app::ADMIN_PASSWORD, String::as_str)
+}
+
 fn usage(name: &str, code: i32) -> ! {
     println!(
-        "usage: {name} [ADDRESS] [--quiet] [--max-connections N]   \
+        "usage: {name} [ADDRESS] [--quiet] [--max-connections N] [--password P]   \
          (default 127.0.0.1:8000, 256 connections)"
     );
     std::process::exit(code)

@@ -15,6 +15,8 @@ use embedded_responder::router::{get, post, Handler, Router};
 use embedded_responder::sse::{decimal, Event};
 use embedded_responder::stream::StreamError;
 
+use core::sync::atomic::{AtomicU32, AtomicU8, Ordering};
+
 /// The page served at `GET /`.
 pub const PAGE: &str = "<!DOCTYPE html>
 <html>
@@ -45,6 +47,16 @@ pub const NOT_FOUND_PAGE: &str = "<!DOCTYPE html>
 /// Content-Type (`application/octet-stream` if none); other paths answer 404 with
 /// [`NOT_FOUND_PAGE`]; other methods on these paths answer 405 with `Allow`.
 pub fn app() -> impl Handler {
+    app_with(ADMIN_PASSWORD)
+}
+
+/// The password of `GET /admin` (user `admin`) unless the example is started with
+/// `--password P`.
+pub const ADMIN_PASSWORD: &str = "admin";
+
+/// [`app`] with another password for `GET /admin` (user `admin`).
+pub fn app_with(admin_password: &'static str) -> impl Handler {
+    let _ = admin_password; // without feature `auth` there is no /admin
     let router = Router::new()
         .route("/", get(|_req, res| res.html(PAGE)))
         .route("/echo", post(echo))
@@ -58,9 +70,27 @@ pub fn app() -> impl Handler {
         .route("/ws/ticks", get(ws_ticks))
         .route("/ws/page", get(|_req, res| res.html(WS_PAGE)));
     #[cfg(feature = "json")]
-    let router = router
-        .route("/api/leds", get(leds))
-        .route(embedded_responder::path::params("/api/leds/{id:u8}"), get(led).put(led));
+    let router = router.route("/api/leds", get(leds)).route(
+        embedded_responder::path::params("/api/leds/{id:u8}"),
+        get(led).put(led),
+    );
+    let router = router.route("/config", get(config_page).post(config_update));
+    #[cfg(feature = "auth")]
+    let router = {
+        use embedded_responder::auth::BasicAuth;
+        // A password the header cannot carry (over 192 bytes) leaves the default.
+        let auth = BasicAuth::new("device admin", "admin", admin_password)
+            .or_else(|_| BasicAuth::new("device admin", "admin", ADMIN_PASSWORD))
+            .ok();
+        router.route(
+            "/admin",
+            get(move |req, res| match &auth {
+                Some(auth) if auth.check(req) => res.html(ADMIN_PAGE),
+                Some(auth) => auth.challenge(res),
+                None => res.status(Status::INTERNAL_SERVER_ERROR),
+            }),
+        )
+    };
     // The device UI (examples/webui, embedded with gzip copies by build.rs): /ui/ is its
     // page, /static/ its script and stylesheet.
     let router = router
@@ -378,7 +408,17 @@ pub async fn events_async<'a>(req: &Request<'a>, res: Responder<'a, '_>) -> Resp
 /// `/events` served by their async twins (a blocking handler cannot stream there).
 #[cfg(feature = "async")]
 pub fn async_app() -> impl embedded_responder::io::asynch::AsyncHandler {
-    AsyncDemo { router: app() }
+    async_app_with(ADMIN_PASSWORD)
+}
+
+/// [`async_app`] with another password for `GET /admin`.
+#[cfg(feature = "async")]
+pub fn async_app_with(
+    admin_password: &'static str,
+) -> impl embedded_responder::io::asynch::AsyncHandler {
+    AsyncDemo {
+        router: app_with(admin_password),
+    }
 }
 
 #[cfg(feature = "async")]
@@ -689,3 +729,180 @@ pub const WS_PAGE: &str = r#"<!DOCTYPE html>
   </body>
 </html>
 "#;
+
+/// The page behind Basic auth at `GET /admin`.
+pub const ADMIN_PAGE: &str = "<!DOCTYPE html>
+<html>
+  <head>
+    <meta charset=\"utf-8\">
+    <title>Admin</title>
+  </head>
+  <body>
+    <h1>Admin</h1>
+    <p>Signed in as admin.</p>
+  </body>
+</html>
+";
+
+/// The device's settings, shared by every connection without a lock or a heap: a sequence
+/// lock over atomics (a writer makes the version odd while it writes; a reader that sees an
+/// odd or changed version reads again).
+struct Settings {
+    version: AtomicU32,
+    ssid_len: AtomicU8,
+    ssid: [AtomicU8; 32],
+    interval: AtomicU32,
+}
+
+static SETTINGS: Settings = Settings {
+    version: AtomicU32::new(0),
+    ssid_len: AtomicU8::new(6),
+    ssid: {
+        let mut bytes = [const { AtomicU8::new(0) }; 32];
+        let initial = *b"device";
+        let mut i = 0;
+        while i < initial.len() {
+            bytes[i] = AtomicU8::new(initial[i]);
+            i += 1;
+        }
+        bytes
+    },
+    interval: AtomicU32::new(60),
+};
+
+impl Settings {
+    fn read(&self) -> (heapless::String<32>, u32) {
+        loop {
+            let before = self.version.load(Ordering::Acquire);
+            if before & 1 == 1 {
+                core::hint::spin_loop();
+                continue;
+            }
+            let len = usize::from(self.ssid_len.load(Ordering::Relaxed)).min(32);
+            let mut bytes = [0u8; 32];
+            for (b, a) in bytes.iter_mut().zip(&self.ssid).take(len) {
+                *b = a.load(Ordering::Relaxed);
+            }
+            let interval = self.interval.load(Ordering::Relaxed);
+            if self.version.load(Ordering::Acquire) == before {
+                let mut ssid = heapless::String::new();
+                let _ = ssid.push_str(core::str::from_utf8(&bytes[..len]).unwrap_or(""));
+                return (ssid, interval);
+            }
+        }
+    }
+
+    fn write(&self, ssid: &str, interval: u32) {
+        // Take the odd version (one writer at a time).
+        loop {
+            let v = self.version.load(Ordering::Relaxed);
+            if v & 1 == 0
+                && self
+                    .version
+                    .compare_exchange(v, v + 1, Ordering::Acquire, Ordering::Relaxed)
+                    .is_ok()
+            {
+                break;
+            }
+            core::hint::spin_loop();
+        }
+        let bytes = ssid.as_bytes();
+        for (a, &b) in self.ssid.iter().zip(bytes) {
+            a.store(b, Ordering::Relaxed);
+        }
+        self.ssid_len
+            .store(bytes.len().min(32) as u8, Ordering::Relaxed);
+        self.interval.store(interval, Ordering::Relaxed);
+        self.version.fetch_add(1, Ordering::Release);
+    }
+}
+
+/// Write `s` as HTML text (escaping `&`, `<`, `>`, `"`).
+fn push_html(w: &mut embedded_responder::BodyWriter<'_>, s: &str) {
+    for c in s.chars() {
+        match c {
+            '&' => w.push_str("&amp;"),
+            '<' => w.push_str("&lt;"),
+            '>' => w.push_str("&gt;"),
+            '"' => w.push_str("&quot;"),
+            c => {
+                let mut utf8 = [0u8; 4];
+                w.push_str(c.encode_utf8(&mut utf8));
+            }
+        }
+    }
+}
+
+/// The config page: the form with the stored values, and an error naming a field if any.
+fn config_form<'a>(
+    res: Responder<'a, '_>,
+    status: Status,
+    error: Option<(&str, &str)>,
+) -> Responded {
+    let (ssid, interval) = SETTINGS.read();
+    res.start(status)
+        .header("Content-Type", "text/html; charset=utf-8")
+        .header("Cache-Control", "no-store")
+        .body_with(|w| {
+            w.push_str("<!DOCTYPE html>\n<html>\n<head><meta charset=\"utf-8\"><title>Config</title>");
+            w.push_str("<link rel=\"stylesheet\" href=\"/static/style.css\"></head>\n<body>\n<h1>Config</h1>\n");
+            if let Some((field, why)) = error {
+                w.push_str("<p class=\"error\" id=\"error\">Invalid <b>");
+                push_html(w, field);
+                w.push_str("</b>: ");
+                push_html(w, why);
+                w.push_str("</p>\n");
+            }
+            w.push_str("<form method=\"post\" action=\"/config\">\n<p><label>Wi-Fi SSID (1-32 bytes) <input name=\"ssid\" value=\"");
+            push_html(w, &ssid);
+            w.push_str("\"></label></p>\n<p><label>Sampling interval, s (1-3600) <input name=\"interval\" value=\"");
+            w.push_u64(u64::from(interval));
+            w.push_str("\"></label></p>\n<p><button>Save</button></p>\n</form>\n<p><a href=\"/ui/\">Back to the device</a></p>\n</body>\n</html>\n");
+        })
+}
+
+/// `GET /config`: a form with `ssid` and `interval`, showing the stored values.
+pub fn config_page<'a>(_req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
+    config_form(res, Status::OK, None)
+}
+
+/// `POST /config` (form-encoded): `ssid` of 1-32 bytes and `interval` 1-3600 are stored and
+/// answered with `303` to `/config`; an invalid field gets `422` and the page naming it;
+/// another content type `415`.
+pub fn config_update<'a>(req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
+    use embedded_responder::form::{FieldErrorKind, Form};
+    use embedded_responder::response::Redirect;
+    let form = match Form::from_request(req) {
+        Ok(form) => form,
+        Err(e) => return e.respond(res),
+    };
+    let ssid = match form.text::<32>("ssid") {
+        Ok(ssid) if ssid.is_empty() => {
+            return config_form(
+                res,
+                Status::UNPROCESSABLE_CONTENT,
+                Some(("ssid", FieldErrorKind::Empty.as_str())),
+            )
+        }
+        Ok(ssid) => ssid,
+        Err(e) => {
+            return config_form(
+                res,
+                Status::UNPROCESSABLE_CONTENT,
+                Some(("ssid", e.kind.as_str())),
+            )
+        }
+    };
+    let interval = match form.number_in::<u32>("interval", 1..=3600) {
+        Ok(n) => n,
+        Err(e) => {
+            return config_form(
+                res,
+                Status::UNPROCESSABLE_CONTENT,
+                Some(("interval", e.kind.as_str())),
+            )
+        }
+    };
+    SETTINGS.write(&ssid, interval);
+    res.redirect(Redirect::SeeOther, "/config")
+}
