@@ -102,6 +102,7 @@ impl Config {
         Timeouts {
             idle_ms: millis(self.idle_timeout),
             request_ms: millis(self.request_timeout),
+            head_ms: millis(self.request_timeout),
             write_ms: millis(self.write_timeout),
         }
     }

@@ -124,6 +124,7 @@ where
         let action = match conn.step() {
             Next::Action(action) => action,
             Next::Request(pending) => 'handled: {
+                hooks.head_received();
                 let watch = Cell::new(NO_DEADLINE);
                 let mut wire = AsyncWire {
                     started_ms: NO_DEADLINE,

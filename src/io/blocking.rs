@@ -182,6 +182,7 @@ where
         let action = match next {
             Next::Action(action) => action,
             Next::Request(pending) if STREAM => {
+                hooks.head_received();
                 let mut wire = DriverWire {
                     started_ms: None,
                     io: &mut *io,
@@ -189,7 +190,10 @@ where
                 };
                 pending.handle_with(app, &mut wire)
             }
-            Next::Request(pending) => pending.handle(app),
+            Next::Request(pending) => {
+                hooks.head_received();
+                pending.handle(app)
+            }
         };
         match action {
             Action::Read => {
