@@ -26,7 +26,7 @@ pub fn parse(name: &str) -> (String, Config) {
 fn usage(name: &str, code: i32) -> ! {
     println!(
         "usage: {name} [ADDRESS] [--quiet] [--max-connections N]   \
-         (default 127.0.0.1:8000, 256 connections)"
+         (default 127.0.0.1:8000, 4,096 connections)"
     );
     std::process::exit(code)
 }

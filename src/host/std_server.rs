@@ -11,12 +11,11 @@
 use std::collections::HashMap;
 use std::io;
 use std::net::{Shutdown as Close, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use super::{Admission, Admitted, HostHooks, Log, Shutdown, LINGER_MAX_BYTES};
 pub use super::{Config, ShutdownHandle};
-use super::{HostHooks, Log, Shutdown, LINGER_MAX_BYTES};
 use crate::connection::{Connection, DEFAULT_MAX_HEADERS};
 use crate::io::blocking::{serve_with_hooks, ServeError};
 use crate::router::Handler;
@@ -91,7 +90,6 @@ pub struct Server {
 #[derive(Debug, Default)]
 struct Shared {
     shutdown: Arc<Shutdown>,
-    active: AtomicUsize,
     /// A clone of each open connection's stream, to wake it at shutdown.
     open: Mutex<HashMap<u64, TcpStream>>,
 }
@@ -169,6 +167,7 @@ impl Server {
         let log = log.as_ref();
         // Every connection's clock: milliseconds since the server started.
         let epoch = Instant::now();
+        let admission = Admission::new(config.max_connections, epoch);
         std::thread::scope(|scope| {
             let mut next_id: u64 = 0;
             while !shared.shutdown.is_stopping() {
@@ -183,29 +182,27 @@ impl Server {
                 if shared.shutdown.is_stopping() {
                     break;
                 }
-                if shared.active.load(Ordering::SeqCst) >= config.max_connections {
+                let Some(admitted) = admission.admit_evicting() else {
                     super::refuse(stream);
                     continue;
-                }
+                };
                 next_id += 1;
                 let id = next_id;
                 if let Ok(clone) = stream.try_clone() {
                     lock(&shared.open).insert(id, clone);
                 }
-                shared.active.fetch_add(1, Ordering::SeqCst);
                 let spawned = std::thread::Builder::new()
                     .name("http-conn".into())
                     .stack_size(256 * 1024)
                     .spawn_scoped(scope, move || {
                         let mut app = make_app();
                         let shutdown = &*shared.shutdown;
-                        serve_stream(stream, peer, &mut app, (config, log), epoch, shutdown);
+                        let server = (config, log, epoch, shutdown);
+                        serve_stream(stream, peer, &mut app, server, &admitted);
                         lock(&shared.open).remove(&id);
-                        shared.active.fetch_sub(1, Ordering::SeqCst);
                     });
                 if spawned.is_err() {
                     lock(&shared.open).remove(&id);
-                    shared.active.fetch_sub(1, Ordering::SeqCst);
                 }
             }
         });
@@ -220,9 +217,8 @@ fn serve_stream<A: Handler>(
     stream: TcpStream,
     peer: SocketAddr,
     app: &mut A,
-    (config, log): (&Config, Option<&Log>),
-    epoch: Instant,
-    shutdown: &Shutdown,
+    (config, log, epoch, shutdown): (&Config, Option<&Log>, Instant, &Shutdown),
+    admitted: &Admitted,
 ) {
     let _ = stream.set_nodelay(true);
     let _ = stream.set_write_timeout(Some(config.write_timeout));
@@ -235,11 +231,14 @@ fn serve_stream<A: Handler>(
         Connection::with_limits(&mut rx, &mut tx, config.limits);
     let mut hooks = HostHooks::new(config, log, peer, epoch, shutdown);
     hooks.socket = Some(socket);
+    hooks.admitted = Some(admitted);
     let mut io = StdIo(stream);
     let result = serve_with_hooks(&mut io, &mut conn, app, &mut hooks);
     let mut stream = io.0;
+    // The buffers go before the lingering close, which needs none.
+    drop((rx, tx));
     if !matches!(result, Err(ServeError::Io(_))) {
-        linger_close(&mut stream, config.linger);
+        linger_close(&mut stream, super::linger_for(config, admitted));
     }
 }
 
