@@ -59,9 +59,11 @@ pub struct Timeouts {
     /// `request_ms`); then 408. A host shortens it under load so that slow heads (slowloris)
     /// give way to requests that make progress; a body keeps `request_ms`.
     pub head_ms: u64,
-    /// How long a write may make no progress (a client that stops reading a response); then
-    /// the connection is dropped. Drivers whose transport has its own write timeout (a
-    /// socket's `SO_SNDTIMEO`) leave it to the transport.
+    /// How long a write may take (a client that stops reading a response); then the
+    /// connection is dropped. Each piece of a streamed body (at most the transmit buffer)
+    /// must be written whole within it, so a client that reads a byte now and then is
+    /// dropped too. The blocking driver times its response heads and staged bodies by the
+    /// transport's own timeout (a socket's `SO_SNDTIMEO`), the async driver by this one.
     pub write_ms: u64,
 }
 

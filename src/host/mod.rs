@@ -86,8 +86,9 @@ pub struct Config {
     /// client gets 408 and the connection closes. A deadline, not a per-read timeout, so a
     /// client trickling a byte at a time cannot hold a connection forever.
     pub request_timeout: Duration,
-    /// How long a write may make no progress (a client that stops reading) before the
-    /// connection is dropped.
+    /// How long a write may take before the connection is dropped: a client that stops
+    /// reading, or reads a byte now and then. Each piece of a streamed body (at most
+    /// `tx_size` bytes) must be written whole within it; see [`Timeouts::write_ms`].
     pub write_timeout: Duration,
     /// After the last response, how long to keep reading (and discarding) what the client
     /// still sends, so that closing does not reset the connection under the response.
@@ -306,6 +307,9 @@ pub(crate) struct HostHooks<'c> {
     pub socket_timeout: Option<Duration>,
     /// The connection's place: its deadlines follow the server's load.
     pub admitted: Option<&'c Admitted>,
+    /// Writing a streamed response failed (the peer went away or stopped reading): the
+    /// connection ends without a lingering close, which would only wait for that peer.
+    pub write_failed: bool,
 }
 
 impl<'c> HostHooks<'c> {
@@ -326,6 +330,7 @@ impl<'c> HostHooks<'c> {
             socket: None,
             socket_timeout: None,
             admitted: None,
+            write_failed: false,
         }
     }
 }
@@ -388,6 +393,7 @@ impl Hooks for HostHooks<'_> {
         if let Some(admitted) = self.admitted {
             admitted.waiting();
         }
+        self.write_failed |= exchange.failure == Some(crate::error::Failure::StreamWrite);
         // A pipelined next request is already here: its time starts now.
         self.started = Instant::now();
     }

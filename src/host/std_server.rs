@@ -237,7 +237,7 @@ fn serve_stream<A: Handler>(
     let mut stream = io.0;
     // The buffers go before the lingering close, which needs none.
     drop((rx, tx));
-    if !matches!(result, Err(ServeError::Io(_))) {
+    if !hooks.write_failed && !matches!(result, Err(ServeError::Io(_))) {
         linger_close(&mut stream, super::linger_for(config, admitted));
     }
 }

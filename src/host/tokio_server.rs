@@ -227,7 +227,9 @@ impl ConnectionTask {
         let stream = io.into_inner();
         // The buffers go before the lingering close, which needs none.
         drop((rx, tx));
-        if !matches!(result, Err(ServeError::Io(_) | ServeError::WriteTimedOut)) {
+        if !hooks.write_failed
+            && !matches!(result, Err(ServeError::Io(_) | ServeError::WriteTimedOut))
+        {
             linger_close(stream, super::linger_for(&config, &admitted)).await;
         }
     }
