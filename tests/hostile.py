@@ -197,13 +197,13 @@ def read_response(s):
             return None
         data += chunk
     head, _, body = data.partition(b"\r\n\r\n")
-    length = int(re.search(rb"Content-Length: (\d+)", head).group(1))
+    length = int(re.search(rb"(?i)content-length: (\d+)", head).group(1))
     while len(body) < length:
         chunk = s.recv(65536)
         if not chunk:
             return None
         body += chunk
-    return int(head[9:12]), b"Connection: close" in head
+    return int(head[9:12]), b"connection: close" in head.lower()
 
 
 def shutdown_in_flight():
@@ -498,8 +498,9 @@ shutdown_in_flight()
 slowloris([], "default cap", 30, 90)
 if OURS:
     # Near and at the cap: the policy of the host module docs. The thread server has no
-    # probation (its accept loop cannot wait), so it holds less; asserted at what it holds.
-    slowloris(["--max-connections", "256"], "cap 256", 20, 90 if EXAMPLE == "server" else 50)
+    # probation (its accept loop cannot wait), so it holds less: 56% to 80% measured,
+    # asserted at 40% (without the policy, both servers served 10-13% of probes here).
+    slowloris(["--max-connections", "256"], "cap 256", 20, 90 if EXAMPLE == "server" else 40)
 idle_connections()
 never_reading()
 slow_stream_readers()

@@ -2,8 +2,8 @@
 //! each running the blocking driver over the same core as firmware does.
 //!
 //! What the classic "one `recv`, one reply, loop on `accept`" lesson leaves out is here:
-//! `TCP_NODELAY`, read and write timeouts, a connection cap answered with 503 instead of a
-//! hang, a lingering close so that an error response is not wiped out by a TCP reset, a
+//! `TCP_NODELAY`, read and write timeouts, a connection cap (defended near and at it as the
+//! host module says under "Under load"; 503 past it) instead of a hang, a lingering close so that an error response is not wiped out by a TCP reset, a
 //! per-request log line, and a graceful shutdown (stop accepting, wake idle keep-alive
 //! connections, let in-flight requests finish). `std` binds with `SO_REUSEADDR` on Unix, so a
 //! restarted server gets its port back at once.

@@ -4,7 +4,9 @@
 //! thread, so the cap can be high; a stream that waits (Server-Sent Events) holds no thread.
 //!
 //! It keeps every promise of [`Config`]: `TCP_NODELAY`; the idle, request and write
-//! timeouts; a connection cap answered with 503; a lingering close after errors; the
+//! timeouts; a connection cap (4,096 by default) defended as the host module says under
+//! "Under load", where a new connection at the cap waits on probation, holding no buffers,
+//! until it shows progress; 503 past it; a lingering close after errors; the
 //! per-request log line; a graceful shutdown that stops accepting, closes idle connections,
 //! lets requests in flight finish and ends open streams; and no allocation per request in
 //! steady state (a connection's buffers are allocated once, when it is accepted).
