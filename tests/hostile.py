@@ -12,6 +12,7 @@
 - slowloris: 1,000 clients that each send a header byte every 2 s and reconnect when
   dropped, while a probe makes a fresh `GET /` every 250 ms: with the default cap, and with
   a cap of 256 (the policy near and at the cap: see the host module docs, "Under load");
+  at least 90% of probes served on both;
 - 2,000 idle connections held: the probe is still served (RSS per connection measured),
   and the idle timeout closes them all;
 - 256 clients that pipeline requests and never read: the probe is still served, and they
@@ -497,10 +498,9 @@ fd_exhaustion()
 shutdown_in_flight()
 slowloris([], "default cap", 30, 90)
 if OURS:
-    # Near and at the cap: the policy of the host module docs. The thread server has no
-    # probation (its accept loop cannot wait), so it holds less: 56% to 80% measured,
-    # asserted at 40% (without the policy, both servers served 10-13% of probes here).
-    slowloris(["--max-connections", "256"], "cap 256", 20, 90 if EXAMPLE == "server" else 40)
+    # Near and at the cap: the policy of the host module docs (without it, both servers
+    # served 10-13% of probes here).
+    slowloris(["--max-connections", "256"], "cap 256", 20, 90)
 idle_connections()
 never_reading()
 slow_stream_readers()

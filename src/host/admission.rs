@@ -2,7 +2,7 @@
 //! policy that defends requests that make progress when they run short, stated in the host
 //! module's docs ("Under load"): which connection waits for a head and since when, which was
 //! evicted, and whether the server is under pressure. The servers apply it: deadlines
-//! through [`super::HostHooks`], probation in the tokio server's accept loop.
+//! through [`super::HostHooks`], probation in their accept loops.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -19,16 +19,22 @@ pub(crate) const PRESSURE_WAIT: Duration = Duration::from_secs(2);
 /// make room.
 pub(crate) const EVICT_AFTER: Duration = Duration::from_millis(250);
 
-/// Tokio server, at the cap: how much of a request head a connection on probation must have
-/// sent (or all of a shorter one) to take a place.
+/// At the cap: how much of a request head a connection on probation must have sent (or all
+/// of a shorter one) to take a place.
 pub(crate) const PROBATION_PEEK: usize = 1024;
 
-/// Tokio server: at most this many connections per place wait on probation (each costs a
-/// socket, a small task and [`PROBATION_PEEK`] bytes, no buffers); past that, new
+/// At most this many connections per place wait on probation (each costs a socket and, on
+/// the tokio server, a small task with [`PROBATION_PEEK`] bytes; no buffers); past that, new
 /// connections are refused at once.
 pub(crate) const PROBATION_PER_PLACE: usize = 4;
 
-/// Tokio server: how often a connection on probation is looked at.
+/// Whether what a connection on probation has sent (looked at, not read) shows progress: a
+/// whole request head, or [`PROBATION_PEEK`] bytes of one.
+pub(crate) fn shows_progress(peeked: &[u8]) -> bool {
+    peeked.len() >= PROBATION_PEEK || peeked.windows(4).any(|w| w == b"\r\n\r\n")
+}
+
+/// How often a connection on probation is looked at.
 pub(crate) const PROBATION_POLL: Duration = Duration::from_millis(50);
 
 /// Under pressure, the longest lingering close (instead of `Config::linger`).

@@ -260,8 +260,7 @@ async fn probation(connection: &ConnectionTask, admission: &Arc<Admission>) -> O
             // Closed, failed, or silent until the end.
             _ => return None,
         };
-        let head = &peeked[..n];
-        if n == peeked.len() || head.windows(4).any(|w| w == b"\r\n\r\n") {
+        if super::admission::shows_progress(&peeked[..n]) {
             if let Some(admitted) = admission.admit_evicting() {
                 return Some(admitted);
             }
