@@ -20,11 +20,12 @@
 - streams read a byte per second: 16 clients of `GET /stream` are dropped (time measured).
 
     python3 tests/hostile.py [server|thread_server]     # build the examples first
+    (cd benches/peers && cargo build --release --bin hyper)
     HOSTILE_BINARY=benches/peers/target/release/hyper python3 tests/hostile.py hyper
 
 Each scenario prints its figures. A peer server (any name but server and thread_server)
-runs the scenarios that apply to it (no dead-stderr, cap or shutdown-timing checks) and
-only prints its figures. About 2 minutes per server. Ends with `N passed, N failed`.
+runs the scenarios that apply to it (no dead-stderr or cap checks) and only prints its
+figures. About 1.5 minutes per server. Ends with `N passed, N failed`.
 """
 import asyncio
 import multiprocessing
