@@ -113,9 +113,10 @@ pub trait Wire {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<Result<usize, StreamError>>;
-    /// Write some of `bytes` (at least one) and push them toward the peer; how many. A write
-    /// that makes no progress within the driver's write timeout fails with
-    /// [`StreamError::TimedOut`].
+    /// Write some of `bytes` (at least one) and push them toward the peer; how many. The
+    /// caller passes what is left of a piece until all of it is written; a piece not out
+    /// whole within the driver's write timeout, counted from its first call, fails with
+    /// [`StreamError::TimedOut`] (so a peer taking a few bytes now and then is no progress).
     fn poll_write(
         &mut self,
         cx: &mut Context<'_>,

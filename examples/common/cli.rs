@@ -44,7 +44,7 @@ pub fn admin_password() -> &'static str {
 fn usage(name: &str, code: i32) -> ! {
     println!(
         "usage: {name} [ADDRESS] [--quiet] [--max-connections N] [--password P]   \
-         (default 127.0.0.1:8000, 256 connections)"
+         (default 127.0.0.1:8000, 4,096 connections, password admin)"
     );
     std::process::exit(code)
 }

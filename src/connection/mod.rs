@@ -55,17 +55,24 @@ pub struct Timeouts {
     /// From a request's first bytes until it is complete, head and body; then 408. A deadline
     /// rather than a per-read timeout, so a client trickling bytes cannot hold a connection.
     pub request_ms: u64,
-    /// How long a write may make no progress (a client that stops reading a response); then
-    /// the connection is dropped. Drivers whose transport has its own write timeout (a
-    /// socket's `SO_SNDTIMEO`) leave it to the transport.
+    /// From a request's first bytes until its head is complete (never more than
+    /// `request_ms`); then 408. A host shortens it under load so that slow heads (slowloris)
+    /// give way to requests that make progress; a body keeps `request_ms`.
+    pub head_ms: u64,
+    /// How long a write may take (a client that stops reading a response); then the
+    /// connection is dropped. Each piece of a streamed body (at most the transmit buffer)
+    /// must be written whole within it, so a client that reads a byte now and then is
+    /// dropped too. The blocking driver times its response heads and staged bodies by the
+    /// transport's own timeout (a socket's `SO_SNDTIMEO`), the async driver by this one.
     pub write_ms: u64,
 }
 
 impl Timeouts {
-    /// 5 s idle, 10 s per request, 5 s per write.
+    /// 5 s idle, 10 s per request (and its head), 5 s per write.
     pub const DEFAULT: Timeouts = Timeouts {
         idle_ms: 5_000,
         request_ms: 10_000,
+        head_ms: 10_000,
         write_ms: 5_000,
     };
 }
@@ -243,9 +250,11 @@ impl<'b, const MAX_HEADERS: usize> Connection<'b, MAX_HEADERS> {
     }
 
     /// When the next read must complete, given the time now (any monotonic milliseconds):
-    /// `idle_ms` after the connection became idle between requests, `request_ms` after the
-    /// current request's first bytes otherwise. Asking again does not move the deadline. If
-    /// it is not after `now_ms`, call [`Connection::timed_out`] instead of reading.
+    /// `idle_ms` after the connection became idle between requests; after the current
+    /// request's first bytes, `head_ms` while its head is incomplete and `request_ms` then.
+    /// Asking again does not move the deadline (but different timeouts do: a driver asks
+    /// with the timeouts of the moment). If it is not after `now_ms`, call
+    /// [`Connection::timed_out`] instead of reading.
     pub fn read_deadline(&mut self, now_ms: u64, timeouts: &Timeouts) -> u64 {
         let idle = self.is_idle();
         let cursor = &mut self.cursor;
@@ -257,7 +266,11 @@ impl<'b, const MAX_HEADERS: usize> Connection<'b, MAX_HEADERS> {
         cursor.idle_since_ms = None;
         // First asked just after the read that brought the request's first bytes.
         let started = *cursor.request_started_ms.get_or_insert(now_ms);
-        started.saturating_add(timeouts.request_ms)
+        let allowed = match cursor.state {
+            State::Head => timeouts.head_ms.min(timeouts.request_ms),
+            _ => timeouts.request_ms,
+        };
+        started.saturating_add(allowed)
     }
 
     /// Where the driver reads to. Never empty when [`Action::Read`] was returned.
@@ -454,6 +467,46 @@ mod tests {
     fn incomplete_request_at_eof_is_400_and_idle_eof_is_silent() {
         assert!(run(b"GET / HTTP/1.1\r\nHost:", 4, 128).starts_with(b"HTTP/1.1 400"));
         assert!(run(b"", 4, 128).is_empty());
+    }
+
+    #[test]
+    fn read_deadline_idle_then_head_then_body() {
+        let mut rx = [0u8; 128];
+        let mut tx = [0u8; 256];
+        let mut conn: Connection<'_> = Connection::new(&mut rx, &mut tx);
+        let mut app = app;
+        let timeouts = Timeouts {
+            idle_ms: 100,
+            request_ms: 1_000,
+            head_ms: 300,
+            write_ms: 5_000,
+        };
+        let feed = |conn: &mut Connection<'_>, bytes: &[u8]| {
+            conn.read_buf()[..bytes.len()].copy_from_slice(bytes);
+            conn.received(bytes.len());
+        };
+        assert!(matches!(conn.poll(&mut app), Action::Read));
+        assert_eq!(conn.read_deadline(10, &timeouts), 110);
+        feed(&mut conn, b"POST / HTTP/1.1\r\n");
+        assert!(matches!(conn.poll(&mut app), Action::Read));
+        // The head's deadline counts from its first bytes; shorter timeouts move it.
+        assert_eq!(conn.read_deadline(50, &timeouts), 350);
+        assert_eq!(conn.read_deadline(60, &timeouts), 350);
+        let pressed = Timeouts {
+            head_ms: 20,
+            ..timeouts
+        };
+        assert_eq!(conn.read_deadline(60, &pressed), 70);
+        // Never more than the whole request's.
+        let longer = Timeouts {
+            head_ms: 5_000,
+            ..timeouts
+        };
+        assert_eq!(conn.read_deadline(60, &longer), 1_050);
+        // Once the head is in, the body has what is left of the request's time.
+        feed(&mut conn, b"Host: h\r\nContent-Length: 3\r\n\r\na");
+        assert!(matches!(conn.poll(&mut app), Action::Read));
+        assert_eq!(conn.read_deadline(70, &pressed), 1_050);
     }
 
     #[test]

@@ -2,8 +2,9 @@
 //! each running the blocking driver over the same core as firmware does.
 //!
 //! What the classic "one `recv`, one reply, loop on `accept`" lesson leaves out is here:
-//! `TCP_NODELAY`, read and write timeouts, a connection cap answered with 503 instead of a
-//! hang, a lingering close so that an error response is not wiped out by a TCP reset, a
+//! `TCP_NODELAY`, read and write timeouts, a connection cap (defended near and at it as the
+//! host module says under "Under load", with one thread for the connections on probation;
+//! 503 past it) instead of a hang, a lingering close so that an error response is not wiped out by a TCP reset, a
 //! per-request log line, and a graceful shutdown (stop accepting, wake idle keep-alive
 //! connections, let in-flight requests finish). `std` binds with `SO_REUSEADDR` on Unix, so a
 //! restarted server gets its port back at once.
@@ -11,12 +12,13 @@
 use std::collections::HashMap;
 use std::io;
 use std::net::{Shutdown as Close, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use super::admission::{PRESSURE_WAIT, PROBATION_PEEK, PROBATION_PER_PLACE, PROBATION_POLL};
+use super::{Admission, Admitted, HostHooks, Log, Shutdown, LINGER_MAX_BYTES};
 pub use super::{Config, ShutdownHandle};
-use super::{HostHooks, Log, Shutdown, LINGER_MAX_BYTES};
 use crate::connection::{Connection, DEFAULT_MAX_HEADERS};
 use crate::io::blocking::{serve_with_hooks, ServeError};
 use crate::router::Handler;
@@ -91,7 +93,6 @@ pub struct Server {
 #[derive(Debug, Default)]
 struct Shared {
     shutdown: Arc<Shutdown>,
-    active: AtomicUsize,
     /// A clone of each open connection's stream, to wake it at shutdown.
     open: Mutex<HashMap<u64, TcpStream>>,
 }
@@ -169,8 +170,31 @@ impl Server {
         let log = log.as_ref();
         // Every connection's clock: milliseconds since the server started.
         let epoch = Instant::now();
+        let admission = Admission::new(config.max_connections, epoch);
+        let serving = Serving {
+            shared,
+            config,
+            make_app,
+            log,
+            epoch,
+            next_id: AtomicU64::new(0),
+        };
+        let serving = &serving;
+        let on_probation: Mutex<Vec<OnProbation>> = Mutex::new(Vec::new());
         std::thread::scope(|scope| {
-            let mut next_id: u64 = 0;
+            let (admission, on_probation) = (&admission, &on_probation);
+            // Connections that found every place taken wait here (see `admission`).
+            let _ = std::thread::Builder::new()
+                .name("http-probation".into())
+                .stack_size(64 * 1024)
+                .spawn_scoped(scope, move || {
+                    probation(
+                        on_probation,
+                        admission,
+                        &shared.shutdown,
+                        |stream, peer, admitted| serving.start(scope, stream, peer, admitted),
+                    )
+                });
             while !shared.shutdown.is_stopping() {
                 let (stream, peer) = match self.listener.accept() {
                     Ok(accepted) => accepted,
@@ -183,30 +207,22 @@ impl Server {
                 if shared.shutdown.is_stopping() {
                     break;
                 }
-                if shared.active.load(Ordering::SeqCst) >= config.max_connections {
+                if let Some(admitted) = admission.try_admit() {
+                    serving.start(scope, stream, peer, admitted);
+                    continue;
+                }
+                let mut waiting = lock(on_probation);
+                let room = config.max_connections.saturating_mul(PROBATION_PER_PLACE);
+                if waiting.len() >= room || stream.set_nonblocking(true).is_err() {
+                    drop(waiting);
                     super::refuse(stream);
                     continue;
                 }
-                next_id += 1;
-                let id = next_id;
-                if let Ok(clone) = stream.try_clone() {
-                    lock(&shared.open).insert(id, clone);
-                }
-                shared.active.fetch_add(1, Ordering::SeqCst);
-                let spawned = std::thread::Builder::new()
-                    .name("http-conn".into())
-                    .stack_size(256 * 1024)
-                    .spawn_scoped(scope, move || {
-                        let mut app = make_app();
-                        let shutdown = &*shared.shutdown;
-                        serve_stream(stream, peer, &mut app, (config, log), epoch, shutdown);
-                        lock(&shared.open).remove(&id);
-                        shared.active.fetch_sub(1, Ordering::SeqCst);
-                    });
-                if spawned.is_err() {
-                    lock(&shared.open).remove(&id);
-                    shared.active.fetch_sub(1, Ordering::SeqCst);
-                }
+                waiting.push(OnProbation {
+                    stream,
+                    peer,
+                    until: Instant::now() + PRESSURE_WAIT,
+                });
             }
         });
         if let Some(log) = log {
@@ -216,13 +232,104 @@ impl Server {
     }
 }
 
+/// What starting a connection's thread needs.
+struct Serving<'s, F> {
+    shared: &'s Shared,
+    config: &'s Config,
+    make_app: &'s F,
+    log: Option<&'s Log>,
+    epoch: Instant,
+    next_id: AtomicU64,
+}
+
+impl<'s, A: Handler, F: Fn() -> A + Sync> Serving<'s, F> {
+    /// Serve the connection on a thread of its own, in its place.
+    fn start<'scope>(
+        &'s self,
+        scope: &'scope std::thread::Scope<'scope, 's>,
+        stream: TcpStream,
+        peer: SocketAddr,
+        admitted: Admitted,
+    ) {
+        let shared = self.shared;
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        if let Ok(clone) = stream.try_clone() {
+            lock(&shared.open).insert(id, clone);
+        }
+        let spawned = std::thread::Builder::new()
+            .name("http-conn".into())
+            .stack_size(256 * 1024)
+            .spawn_scoped(scope, move || {
+                let mut app = (self.make_app)();
+                let server = (self.config, self.log, self.epoch, &*shared.shutdown);
+                serve_stream(stream, peer, &mut app, server, &admitted);
+                lock(&shared.open).remove(&id);
+            });
+        if spawned.is_err() {
+            lock(&shared.open).remove(&id);
+        }
+    }
+}
+
+/// A connection that found every place taken, until it shows progress.
+struct OnProbation {
+    /// Nonblocking while it waits.
+    stream: TcpStream,
+    peer: SocketAddr,
+    until: Instant,
+}
+
+/// The probation thread: every [`PROBATION_POLL`], each waiting connection is looked at
+/// without being read; one that shows progress takes a free place or evicts (see
+/// `admission`) and gets its thread from `start`; one that closed is forgotten; one still
+/// waiting at its end, or when the server stops, gets 503. One thread for all of them.
+fn probation(
+    waiting: &Mutex<Vec<OnProbation>>,
+    admission: &Arc<Admission>,
+    shutdown: &Shutdown,
+    start: impl Fn(TcpStream, SocketAddr, Admitted),
+) {
+    let mut peeked = [0u8; PROBATION_PEEK];
+    loop {
+        let stopping = shutdown.is_stopping();
+        let now = Instant::now();
+        let list = std::mem::take(&mut *lock(waiting));
+        let mut kept = Vec::with_capacity(list.len());
+        for c in list {
+            let shown = match c.stream.peek(&mut peeked) {
+                Ok(0) => continue, // closed: forget it
+                Ok(n) => !stopping && super::admission::shows_progress(&peeked[..n]),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => false,
+                Err(_) => continue,
+            };
+            if let Some(admitted) = shown.then(|| admission.admit_evicting()).flatten() {
+                if c.stream.set_nonblocking(false).is_ok() {
+                    start(c.stream, c.peer, admitted);
+                }
+            } else if stopping || now >= c.until {
+                super::refuse(c.stream);
+            } else {
+                kept.push(c);
+            }
+        }
+        lock(waiting).extend(kept);
+        if stopping {
+            // The accept loop stops too; what it added meanwhile is turned away.
+            for c in lock(waiting).drain(..) {
+                super::refuse(c.stream);
+            }
+            return;
+        }
+        std::thread::sleep(PROBATION_POLL);
+    }
+}
+
 fn serve_stream<A: Handler>(
     stream: TcpStream,
     peer: SocketAddr,
     app: &mut A,
-    (config, log): (&Config, Option<&Log>),
-    epoch: Instant,
-    shutdown: &Shutdown,
+    (config, log, epoch, shutdown): (&Config, Option<&Log>, Instant, &Shutdown),
+    admitted: &Admitted,
 ) {
     let _ = stream.set_nodelay(true);
     let _ = stream.set_write_timeout(Some(config.write_timeout));
@@ -235,11 +342,14 @@ fn serve_stream<A: Handler>(
         Connection::with_limits(&mut rx, &mut tx, config.limits);
     let mut hooks = HostHooks::new(config, log, peer, epoch, shutdown);
     hooks.socket = Some(socket);
+    hooks.admitted = Some(admitted);
     let mut io = StdIo(stream);
     let result = serve_with_hooks(&mut io, &mut conn, app, &mut hooks);
     let mut stream = io.0;
-    if !matches!(result, Err(ServeError::Io(_))) {
-        linger_close(&mut stream, config.linger);
+    // The buffers go before the lingering close, which needs none.
+    drop((rx, tx));
+    if !hooks.write_failed && !matches!(result, Err(ServeError::Io(_))) {
+        linger_close(&mut stream, super::linger_for(config, admitted));
     }
 }
 

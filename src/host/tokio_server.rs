@@ -4,7 +4,9 @@
 //! thread, so the cap can be high; a stream that waits (Server-Sent Events) holds no thread.
 //!
 //! It keeps every promise of [`Config`]: `TCP_NODELAY`; the idle, request and write
-//! timeouts; a connection cap answered with 503; a lingering close after errors; the
+//! timeouts; a connection cap (4,096 by default) defended as the host module says under
+//! "Under load", where a new connection at the cap waits on probation, holding no buffers,
+//! until it shows progress; 503 past it; a lingering close after errors; the
 //! per-request log line; a graceful shutdown that stops accepting, closes idle connections,
 //! lets requests in flight finish and ends open streams; and no allocation per request in
 //! steady state (a connection's buffers are allocated once, when it is accepted).
@@ -31,8 +33,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 
+use super::admission::{PRESSURE_WAIT, PROBATION_PEEK, PROBATION_PER_PLACE, PROBATION_POLL};
+use super::{Admission, Admitted, HostHooks, Log, Shutdown, LINGER_MAX_BYTES};
 pub use super::{Config, ShutdownHandle};
-use super::{HostHooks, Log, Shutdown, LINGER_MAX_BYTES};
 use crate::connection::{Connection, DEFAULT_MAX_HEADERS};
 use crate::io::asynch::{self, AsyncHandler, Timer};
 use crate::io::ServeError;
@@ -119,9 +122,10 @@ impl Server {
         let log = self.config.log.then(Log::start);
         let config = Rc::new(self.config);
         let make_app = Rc::new(make_app);
-        let open = Rc::new(Cell::new(0usize));
         let timer = Rc::new(TokioTimer(tokio::time::Instant::now()));
         let epoch = Instant::now();
+        let admission = Admission::new(config.max_connections, epoch);
+        let on_probation = Rc::new(Cell::new(0usize));
         while !self.shutdown.is_stopping() {
             let accepted = tokio::select! {
                 accepted = listener.accept() => accepted,
@@ -135,13 +139,17 @@ impl Server {
                     continue;
                 }
             };
-            if open.get() >= config.max_connections {
+            let admitted = admission.try_admit();
+            // At the cap, a new connection waits on probation (see `admission`), up to
+            // PROBATION_PER_PLACE per place; past that it is refused at once.
+            if admitted.is_none()
+                && on_probation.get() >= config.max_connections.saturating_mul(PROBATION_PER_PLACE)
+            {
                 if let Ok(stream) = stream.into_std() {
                     super::refuse(stream);
                 }
                 continue;
             }
-            open.set(open.get() + 1);
             let connection = ConnectionTask {
                 stream,
                 peer,
@@ -151,10 +159,24 @@ impl Server {
                 epoch,
                 shutdown: Arc::clone(&self.shutdown),
             };
-            let (open, make_app) = (Rc::clone(&open), Rc::clone(&make_app));
+            let make_app = Rc::clone(&make_app);
+            let (admission, on_probation) = (Arc::clone(&admission), Rc::clone(&on_probation));
+            if admitted.is_none() {
+                on_probation.set(on_probation.get() + 1);
+            }
             tokio::task::spawn_local(async move {
-                connection.run(make_app()).await;
-                open.set(open.get() - 1);
+                let admitted = match admitted {
+                    Some(admitted) => admitted,
+                    None => {
+                        let admitted = probation(&connection, &admission).await;
+                        on_probation.set(on_probation.get() - 1);
+                        match admitted {
+                            Some(admitted) => admitted,
+                            None => return connection.refuse(),
+                        }
+                    }
+                };
+                connection.run(make_app(), admitted).await
             });
         }
         drop(listener);
@@ -162,7 +184,7 @@ impl Server {
         // a short quiet time; streams end at their next wait. Whatever is still open when the
         // grace period ends is dropped with the runtime's tasks.
         let end = tokio::time::Instant::now() + config.shutdown_grace;
-        while open.get() > 0 && tokio::time::Instant::now() < end {
+        while admission.open() > 0 && tokio::time::Instant::now() < end {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         if let Some(log) = &log {
@@ -186,7 +208,7 @@ struct ConnectionTask {
 impl ConnectionTask {
     /// Serve the connection to its end, then close it (lingering unless the transport
     /// failed).
-    async fn run<A: AsyncHandler>(self, mut app: A) {
+    async fn run<A: AsyncHandler>(self, mut app: A, admitted: Admitted) {
         let ConnectionTask {
             stream,
             peer,
@@ -202,12 +224,53 @@ impl ConnectionTask {
             Connection::with_limits(&mut rx, &mut tx, config.limits);
         let mut io = FromTokio::new(stream);
         let mut hooks = HostHooks::new(&config, log.as_ref(), peer, epoch, &shutdown);
+        hooks.admitted = Some(&admitted);
         let result = asynch::serve(&mut io, &mut conn, &mut app, &*timer, &mut hooks).await;
         let stream = io.into_inner();
-        if !matches!(result, Err(ServeError::Io(_) | ServeError::WriteTimedOut)) {
-            linger_close(stream, config.linger).await;
+        // The buffers go before the lingering close, which needs none.
+        drop((rx, tx));
+        if !hooks.write_failed
+            && !matches!(result, Err(ServeError::Io(_) | ServeError::WriteTimedOut))
+        {
+            linger_close(stream, super::linger_for(&config, &admitted)).await;
         }
     }
+}
+
+impl ConnectionTask {
+    /// Turn the client away with 503 (see [`super::refuse`]).
+    fn refuse(self) {
+        if let Ok(stream) = self.stream.into_std() {
+            super::refuse(stream);
+        }
+    }
+}
+
+/// A connection that found every place taken shows progress (see `admission`): within
+/// [`PRESSURE_WAIT`], a whole request head, or [`PROBATION_PEEK`] bytes of one, must have
+/// arrived (looked at without being read, every [`PROBATION_POLL`]); then it takes the place
+/// of the connection that has waited longest for a head, or a place freed meanwhile. `None`:
+/// it did not, no place could be had in time, or the server stops.
+async fn probation(connection: &ConnectionTask, admission: &Arc<Admission>) -> Option<Admitted> {
+    let until = tokio::time::Instant::now() + PRESSURE_WAIT;
+    let mut peeked = [0u8; PROBATION_PEEK];
+    while !connection.shutdown.is_stopping() {
+        let n = match tokio::time::timeout_at(until, connection.stream.peek(&mut peeked)).await {
+            Ok(Ok(n)) if n > 0 => n,
+            // Closed, failed, or silent until the end.
+            _ => return None,
+        };
+        if super::admission::shows_progress(&peeked[..n]) {
+            if let Some(admitted) = admission.admit_evicting() {
+                return Some(admitted);
+            }
+        }
+        if tokio::time::Instant::now() + PROBATION_POLL >= until {
+            return None;
+        }
+        tokio::time::sleep(PROBATION_POLL).await;
+    }
+    None
 }
 
 /// Half-close, then read and discard until the peer closes (bounded in time and bytes), so

@@ -124,6 +124,7 @@ where
         let action = match conn.step() {
             Next::Action(action) => action,
             Next::Request(pending) => 'handled: {
+                hooks.head_received();
                 let watch = Cell::new(NO_DEADLINE);
                 let mut wire = AsyncWire {
                     started_ms: NO_DEADLINE,
@@ -223,7 +224,7 @@ struct AsyncWire<'w, T: ?Sized, C: ?Sized, O: ?Sized> {
     /// When the request's first bytes were seen: its deadline counts from there
     /// ([`NO_DEADLINE`]: from the first body read).
     started_ms: u64,
-    /// When the write under way must have made progress ([`NO_DEADLINE`]: no write).
+    /// When the piece being written must be out whole ([`NO_DEADLINE`]: no write).
     write_deadline: u64,
     /// For [`Hooks::stopping`].
     hooks: &'w O,
@@ -311,7 +312,11 @@ where
         self.arm(cx, deadline);
         let write = core::pin::pin!(self.io.write(bytes));
         let result = core::task::ready!(write.poll(cx));
-        self.write_deadline = NO_DEADLINE;
+        // Only a write that took all it was given ends the deadline: the rest of the piece
+        // comes next, under the same one.
+        if !matches!(result, Ok(n) if n < bytes.len()) {
+            self.write_deadline = NO_DEADLINE;
+        }
         Poll::Ready(match result {
             Ok(0) => Err(StreamError::Io(ErrorKind::WriteZero)),
             other => other.map_err(stream_error),

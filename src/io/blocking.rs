@@ -75,8 +75,24 @@ where
         _cx: &mut Context<'_>,
         bytes: &[u8],
     ) -> Poll<Result<usize, StreamError>> {
-        let written = self.io.write_all(bytes).and_then(|()| self.io.flush());
-        Poll::Ready(written.map(|()| bytes.len()).map_err(stream_error))
+        // The whole piece within the write timeout, however the transport's own timeout
+        // counts: a peer that takes a few bytes now and then does not keep it going.
+        let deadline = self
+            .hooks
+            .now_ms()
+            .map(|now| now.saturating_add(self.hooks.timeouts().write_ms));
+        let mut done = 0;
+        while done < bytes.len() {
+            match self.io.write(&bytes[done..]) {
+                Ok(0) => return Poll::Ready(Err(StreamError::Io(ErrorKind::WriteZero))),
+                Ok(n) => done += n,
+                Err(e) => return Poll::Ready(Err(stream_error(e))),
+            }
+            if done < bytes.len() && deadline.is_some() && !before(deadline, self.hooks.now_ms()) {
+                return Poll::Ready(Err(StreamError::TimedOut));
+            }
+        }
+        Poll::Ready(self.io.flush().map(|()| bytes.len()).map_err(stream_error))
     }
 
     fn upgraded(&mut self, read_deadline_ms: Option<u64>) {
@@ -226,6 +242,7 @@ where
         let action = match next {
             Next::Action(action) => action,
             Next::Request(pending) if STREAM => {
+                hooks.head_received();
                 let mut wire = DriverWire {
                     started_ms: None,
                     upgraded: None,
@@ -234,7 +251,10 @@ where
                 };
                 pending.handle_with(app, &mut wire)
             }
-            Next::Request(pending) => pending.handle(app),
+            Next::Request(pending) => {
+                hooks.head_received();
+                pending.handle(app)
+            }
         };
         match action {
             Action::Read => {

@@ -65,6 +65,10 @@ pub trait Hooks {
     fn will_read(&mut self, _between_requests: bool) {}
     /// The first bytes of a new request arrived.
     fn request_started(&mut self) {}
+    /// The request's head arrived whole (and, for a driver that does not stream, its body):
+    /// its handler runs next. A host under load uses it to tell requests that progress from
+    /// connections still waiting for a head.
+    fn head_received(&mut self) {}
     /// A response was written (for a streamed one: finished, or given up).
     fn responded(&mut self, _exchange: &Exchange<'_>) {}
     /// The server is stopping: open streams end at their next wait, and every response from

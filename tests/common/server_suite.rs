@@ -249,11 +249,12 @@ fn over_the_connection_cap_a_client_gets_503_not_a_hang() {
         max_connections: 2,
         ..Config::default()
     });
-    // two idle connections take both places (proved by an exchange on each)
+    // two event streams take both places (proved by their heads); a connection whose
+    // request is being handled is never evicted to make room
     let mut held = Vec::new();
     for _ in 0..2 {
         let mut s = TcpStream::connect(server.addr).unwrap();
-        s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        s.write_all(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
         let mut buf = [0u8; 512];
         let n = s.read(&mut buf).unwrap();
         assert!(buf[..n].starts_with(b"HTTP/1.1 200"));
@@ -282,6 +283,39 @@ fn over_the_connection_cap_a_client_gets_503_not_a_hang() {
         assert!(Instant::now() < deadline, "never served again");
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+#[test]
+fn at_the_cap_a_whole_request_takes_the_place_of_an_idle_connection() {
+    let server = Running::start(Config {
+        max_connections: 2,
+        ..Config::default()
+    });
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let mut s = TcpStream::connect(server.addr).unwrap();
+        s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        let mut buf = [0u8; 4096];
+        let n = s.read(&mut buf).unwrap();
+        assert!(buf[..n].starts_with(b"HTTP/1.1 200"));
+        held.push(s);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Idle long enough to be evicted (250 ms; see the host module docs, "Under load").
+    std::thread::sleep(Duration::from_millis(400));
+    let out = raw_exchange(
+        server.addr,
+        b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        Duration::from_secs(5),
+    );
+    assert_eq!(parse_responses(&out, &[])[0].status, 200);
+    // The one that waited longest was closed, silently; the other is still open.
+    let closed = |s: &mut TcpStream| {
+        s.set_read_timeout(Some(Duration::from_millis(1500))).unwrap();
+        matches!(s.read(&mut [0u8; 64]), Ok(0))
+    };
+    assert!(closed(&mut held[0]));
+    assert!(!closed(&mut held[1]));
 }
 
 #[test]
