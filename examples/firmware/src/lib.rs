@@ -2,7 +2,8 @@
 //! LM3S6965, Cortex-M3 at 12.5 MHz): a SysTick clock, a sleep that wakes on interrupts, a
 //! PL011 UART driver and a Stellaris Ethernet MAC driver (both `embedded_io` /
 //! `smoltcp` devices), stack painting, and the app every binary serves. With feature
-//! `embassy`: an embassy-time driver on SysTick and the MAC as an `embassy-net-driver`.
+//! `embassy`: an embassy-time driver on SysTick, the MAC as an `embassy-net-driver`, and a
+//! `log` logger on UART0.
 //!
 //! No PAC: the few registers used are written here, each with its datasheet name. The
 //! `unsafe` in this crate is MMIO and linker symbols only; the HTTP library has none.
@@ -14,6 +15,8 @@ pub mod enet;
 #[cfg(feature = "embassy")]
 pub mod enet_async;
 pub mod irq;
+#[cfg(feature = "embassy")]
+pub mod logger;
 pub mod mem;
 pub mod net;
 pub mod stack;

@@ -130,3 +130,19 @@ impl Write for Uart<'_> {
         Ok(())
     }
 }
+
+/// Enable UART0 for sending only (8 bits, FIFOs on), for a log port: the `embassy` firmware
+/// serves HTTP over Ethernet and logs here.
+pub fn enable_tx() {
+    reg::write(CR, 0);
+    reg::write(LCRH, LCRH_FEN | LCRH_WLEN8);
+    reg::write(CR, CR_UARTEN | CR_TXE);
+}
+
+/// Send `bytes` out of UART0, waiting on the transmit FIFO when it is full.
+pub fn send_blocking(bytes: &[u8]) {
+    for &byte in bytes {
+        while reg::read(FR) & FR_TXFF != 0 {}
+        reg::write(DR, u32::from(byte));
+    }
+}

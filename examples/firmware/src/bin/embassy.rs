@@ -10,6 +10,9 @@
 //! an embassy-sync `Watch`; `GET /sensor` (Server-Sent Events) and `GET /ws/sensor` (a
 //! WebSocket) push each new reading to their client, from whichever server task serves it.
 //!
+//! The library logs one line per exchange to UART0 (feature `log`, [`firmware::logger`];
+//! `run-qemu.sh` prints it).
+//!
 //! Routes: the app every binary serves (`/`, `/echo`, `/stats`, 404, 405), the streaming
 //! routes of the `ethernet` firmware (`/upload`, `/events`, `/ws`, `/ws/ticks`), the sensor
 //! routes, and `GET /stats/async`: the size of one connection's futures.
@@ -39,7 +42,7 @@ use embedded_responder::{
 };
 use firmware::app::{self, Stats};
 use firmware::enet::Enet;
-use firmware::{clock, enet_async, irq, stack};
+use firmware::{clock, enet_async, irq, logger, stack};
 
 /// Server tasks, each with one socket: as many connections are served at once. More than
 /// the clients expected at once, as a socket that is closing does not listen.
@@ -96,6 +99,9 @@ fn main() -> ! {
     stack::paint();
     let core = cortex_m::Peripherals::take().unwrap_or_else(|| unreachable!());
     clock::start(core.SYST);
+    // The library's line per exchange (debug), refusals (info) and failures (warn).
+    logger::init(log::LevelFilter::Debug);
+    log::info!("embassy firmware: {SERVERS} server tasks on {ADDRESS}:{PORT}");
 
     let mac = cortex_m::singleton!(: Enet = Enet::new()).unwrap_or_else(|| unreachable!());
     let resources = cortex_m::singleton!(: StackResources<SERVERS> = StackResources::new())
