@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """The application layer with clients written elsewhere: curl (--compressed, -r ranges,
-If-None-Match, -u, cookie jars), Python `requests`, and headless Chromium driving the device
+If-None-Match, -u, cookie jars -c/-b), Python `requests` (the LED API, the config form with its
+303 and 422s, Basic auth), and headless Chromium driving the device
 page at /ui/ (toggling an LED through the page, which the API then shows, and watching the
 uptime change), with a screenshot kept in target/ui-page.png.
 
@@ -26,6 +27,7 @@ passed = failed = 0
 
 def check(name, ok, detail=""):
     global passed, failed
+    detail = str(detail).splitlines()[0][:160] if detail else ""
     if ok:
         passed += 1
         print(f"ok   {EXAMPLE}: {name} {detail}")
@@ -94,6 +96,53 @@ def led_api():
     check("another content type: 415", r.status_code == 415, str(r.status_code))
 
 
+def config_form():
+    s = requests.Session()
+    r = s.get(BASE + "/config", timeout=5)
+    check("GET /config is a form with ssid and interval", r.status_code == 200
+          and 'name="ssid"' in r.text and 'name="interval"' in r.text, str(r.status_code))
+    r = s.post(BASE + "/config", data={"ssid": "Lab Wi-Fi & more", "interval": "90"}, allow_redirects=False, timeout=5)
+    check("POST /config: 303 to /config", r.status_code == 303 and r.headers.get("Location") == "/config",
+          f"{r.status_code} {r.headers.get('Location')}")
+    check("POST /config sets the flash cookie", "flash=saved" in r.headers.get("Set-Cookie", "")
+          and "HttpOnly" in r.headers.get("Set-Cookie", ""), r.headers.get("Set-Cookie", ""))
+    r = s.get(BASE + "/config", timeout=5)
+    check("the next GET shows the stored values (escaped) and Saved. once",
+          'value="Lab Wi-Fi &amp; more"' in r.text and 'value="90"' in r.text and "Saved." in r.text, r.text[:300])
+    r = s.get(BASE + "/config", timeout=5)
+    check("the flash cookie is cleared after", "Saved." not in r.text, "")
+    for data, field in ((({"ssid": "", "interval": "5"}), "ssid"), ({"ssid": "x" * 33, "interval": "5"}, "ssid"),
+                        ({"ssid": "ok", "interval": "0"}, "interval"), ({"ssid": "ok", "interval": "01"}, "interval"),
+                        ({"ssid": "ok"}, "interval")):
+        r = s.post(BASE + "/config", data=data, allow_redirects=False, timeout=5)
+        check(f"invalid {field} {data}: 422 naming it", r.status_code == 422 and f"Invalid <b>{field}</b>" in r.text,
+              str(r.status_code))
+    r = s.post(BASE + "/config", json={"ssid": "x", "interval": 5}, allow_redirects=False, timeout=5)
+    check("POST /config as JSON: 415", r.status_code == 415, str(r.status_code))
+    # curl with a cookie jar: -c writes the flash cookie, -b sends it back.
+    jar = os.path.join(ROOT, "target", "ui-cookies.txt")
+    if os.path.exists(jar):
+        os.remove(jar)
+    curl("-c", jar, "-o", "/dev/null", "-d", "ssid=jar&interval=7", BASE + "/config")
+    page = curl("-b", jar, "-c", jar, BASE + "/config").decode()
+    again = curl("-b", jar, BASE + "/config").decode()
+    check("curl -c/-b: the jar carries the flash cookie once", "Saved." in page and "Saved." not in again,
+          f"{'Saved.' in page} {'Saved.' in again}")
+
+
+def admin():
+    code = lambda *a: curl("-o", "/dev/null", "-w", "%{http_code}", *a, BASE + "/admin").decode()
+    check("GET /admin without credentials: 401", code() == "401", code())
+    head = curl("-D", "-", "-o", "/dev/null", BASE + "/admin").decode()
+    check("401 carries WWW-Authenticate: Basic realm", 'WWW-Authenticate: Basic realm="device admin"' in head, head[:120])
+    check("curl -u admin:admin: 200", code("-u", "admin:admin") == "200", "")
+    check("wrong password: 401", code("-u", "admin:nope") == "401", "")
+    check("wrong user: 401", code("-u", "root:admin") == "401", "")
+    check("bad base64: 401", code("-H", "Authorization: Basic ***") == "401", "")
+    r = requests.get(BASE + "/admin", auth=("admin", "admin"), timeout=5)
+    check("requests with auth: 200 and the admin page", r.status_code == 200 and "Admin" in r.text, str(r.status_code))
+
+
 def browser():
     with devtools.Browser(800, 520) as b:
         if b is None:
@@ -119,6 +168,8 @@ def browser():
 try:
     static_assets()
     led_api()
+    config_form()
+    admin()
     browser()
 finally:
     server.send_signal(signal.SIGINT)

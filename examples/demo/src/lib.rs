@@ -833,7 +833,7 @@ fn push_html(w: &mut embedded_responder::BodyWriter<'_>, s: &str) {
     }
 }
 
-/// The config page: the form with the stored values, and an error naming a field if any.
+/// The config page with an error naming a field.
 fn config_form<'a>(
     res: Responder<'a, '_>,
     status: Status,
@@ -843,33 +843,62 @@ fn config_form<'a>(
     res.start(status)
         .header("Content-Type", "text/html; charset=utf-8")
         .header("Cache-Control", "no-store")
-        .body_with(|w| {
-            w.push_str("<!DOCTYPE html>\n<html>\n<head><meta charset=\"utf-8\"><title>Config</title>");
-            w.push_str("<link rel=\"stylesheet\" href=\"/static/style.css\"></head>\n<body>\n<h1>Config</h1>\n");
-            if let Some((field, why)) = error {
-                w.push_str("<p class=\"error\" id=\"error\">Invalid <b>");
-                push_html(w, field);
-                w.push_str("</b>: ");
-                push_html(w, why);
-                w.push_str("</p>\n");
-            }
-            w.push_str("<form method=\"post\" action=\"/config\">\n<p><label>Wi-Fi SSID (1-32 bytes) <input name=\"ssid\" value=\"");
-            push_html(w, &ssid);
-            w.push_str("\"></label></p>\n<p><label>Sampling interval, s (1-3600) <input name=\"interval\" value=\"");
-            w.push_u64(u64::from(interval));
-            w.push_str("\"></label></p>\n<p><button>Save</button></p>\n</form>\n<p><a href=\"/ui/\">Back to the device</a></p>\n</body>\n</html>\n");
-        })
+        .body_with(|w| config_html(w, &ssid, interval, false, error))
 }
 
-/// `GET /config`: a form with `ssid` and `interval`, showing the stored values.
-pub fn config_page<'a>(_req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
-    config_form(res, Status::OK, None)
+/// The config page's HTML: the form with these values, "Saved." if `saved`, an error naming
+/// a field if any.
+fn config_html(
+    w: &mut embedded_responder::BodyWriter<'_>,
+    ssid: &str,
+    interval: u32,
+    saved: bool,
+    error: Option<(&str, &str)>,
+) {
+    w.push_str("<!DOCTYPE html>\n<html>\n<head><meta charset=\"utf-8\"><title>Config</title>");
+    w.push_str(
+        "<link rel=\"stylesheet\" href=\"/static/style.css\"></head>\n<body>\n<h1>Config</h1>\n",
+    );
+    if saved {
+        w.push_str("<p class=\"saved\" id=\"saved\">Saved.</p>\n");
+    }
+    if let Some((field, why)) = error {
+        w.push_str("<p class=\"error\" id=\"error\">Invalid <b>");
+        push_html(w, field);
+        w.push_str("</b>: ");
+        push_html(w, why);
+        w.push_str("</p>\n");
+    }
+    w.push_str("<form method=\"post\" action=\"/config\">\n<p><label>Wi-Fi SSID (1-32 bytes) <input name=\"ssid\" value=\"");
+    push_html(w, ssid);
+    w.push_str("\"></label></p>\n<p><label>Sampling interval, s (1-3600) <input name=\"interval\" value=\"");
+    w.push_u64(u64::from(interval));
+    w.push_str("\"></label></p>\n<p><button>Save</button></p>\n</form>\n<p><a href=\"/ui/\">Back to the device</a></p>\n</body>\n</html>\n");
+}
+
+/// `GET /config`: a form with `ssid` and `interval`, showing the stored values; after a save,
+/// "Saved." once (a `flash` cookie set by the `POST`, cleared here).
+pub fn config_page<'a>(req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
+    use embedded_responder::cookie::{cookie, SetCookie};
+    let saved = cookie(req, "flash") == Some("saved");
+    let (ssid, interval) = SETTINGS.read();
+    let head = res
+        .start(Status::OK)
+        .header("Content-Type", "text/html; charset=utf-8")
+        .header("Cache-Control", "no-store");
+    let head = if saved {
+        head.set_cookie(&SetCookie::removal("flash").path("/config"))
+    } else {
+        head
+    };
+    head.body_with(|w| config_html(w, &ssid, interval, saved, None))
 }
 
 /// `POST /config` (form-encoded): `ssid` of 1-32 bytes and `interval` 1-3600 are stored and
 /// answered with `303` to `/config`; an invalid field gets `422` and the page naming it;
 /// another content type `415`.
 pub fn config_update<'a>(req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
+    use embedded_responder::cookie::{SameSite, SetCookie};
     use embedded_responder::form::{FieldErrorKind, Form};
     use embedded_responder::response::Redirect;
     let form = match Form::from_request(req) {
@@ -904,5 +933,15 @@ pub fn config_update<'a>(req: &Request<'a>, res: Responder<'a, '_>) -> Responded
         }
     };
     SETTINGS.write(&ssid, interval);
-    res.redirect(Redirect::SeeOther, "/config")
+    // Post, redirect, get: 303 to the form, with a one-time "Saved." (a cookie the next
+    // GET reads and clears).
+    let flash = SetCookie::new("flash", "saved")
+        .path("/config")
+        .max_age(60)
+        .http_only()
+        .same_site(SameSite::Strict);
+    res.start(Redirect::SeeOther.status())
+        .header("Location", "/config")
+        .set_cookie(&flash)
+        .body(&[])
 }
