@@ -89,7 +89,7 @@ impl Error {
             Error::UnsupportedVersion => Status::HTTP_VERSION_NOT_SUPPORTED,
             Error::UriTooLong => Status::URI_TOO_LONG,
             Error::HeadTooLarge => Status::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            Error::BodyTooLarge => Status::PAYLOAD_TOO_LARGE,
+            Error::BodyTooLarge => Status::CONTENT_TOO_LARGE,
             Error::Timeout => Status::REQUEST_TIMEOUT,
         }
     }
@@ -172,6 +172,10 @@ pub enum Failure {
     /// A streamed body outgrew the transmit buffer where no driver can send it in pieces
     /// ([`crate::Connection::poll`] has no transport).
     NeedsDriver,
+    /// A handler started a 1xx response: interim responses are the connection's (`100
+    /// Continue`; `101` through `Responder::upgrade`), and the client would wait for a final
+    /// one.
+    InterimStatus,
     /// A `101` response could not take the connection: the request was HTTP/1.0, its body
     /// was still arriving, or the driver cannot move bytes while the handler runs.
     Upgrade,
@@ -201,6 +205,9 @@ impl core::fmt::Display for Failure {
             Failure::StreamWrite => f.write_str("writing the streamed body failed"),
             Failure::NeedsDriver => {
                 f.write_str("streamed body outgrew the transmit buffer without a driver")
+            }
+            Failure::InterimStatus => {
+                f.write_str("a 1xx status is not a final response (use Responder::upgrade for 101)")
             }
             Failure::Upgrade => f.write_str(
                 "connection could not be upgraded (HTTP/1.0, a body still arriving, or no driver)",

@@ -92,7 +92,7 @@ pub use connection::{
 pub use error::{Error, Failure};
 pub use handler::Handler;
 pub use request::{Header, Method, Request, Version};
-pub use response::{BodyWriter, Responded, Responder, ResponseHead, Status};
+pub use response::{BodyWriter, Redirect, Responded, Responder, ResponseHead, Status};
 pub use router::{delete, get, on, patch, post, put, Router};
 pub use stream::{RequestBody, ResponseStream, StreamError};
 pub use upgrade::{UpgradeHead, Upgraded};

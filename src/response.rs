@@ -59,6 +59,9 @@ impl Status {
     /// 411 Length Required
     pub const LENGTH_REQUIRED: Status = Status(411);
     /// 413 Content Too Large
+    pub const CONTENT_TOO_LARGE: Status = Status(413);
+    /// 413 Content Too Large, by its RFC 7231 name.
+    #[deprecated(note = "RFC 9110 calls it Content Too Large: use Status::CONTENT_TOO_LARGE")]
     pub const PAYLOAD_TOO_LARGE: Status = Status(413);
     /// 414 URI Too Long
     pub const URI_TOO_LONG: Status = Status(414);
@@ -83,10 +86,14 @@ impl Status {
     /// 505 HTTP Version Not Supported
     pub const HTTP_VERSION_NOT_SUPPORTED: Status = Status(505);
 
-    /// A final status from its code: `None` outside 200..=599 (interim 1xx responses are the
-    /// connection's business, not a handler's).
+    /// The status of a three-digit code (100..=599: every registered code and the unassigned
+    /// ones a client must treat as its class, RFC 9110 §15); `None` outside. A 1xx status is
+    /// not a handler's response (interim responses are the connection's: `100 Continue`, or
+    /// `101` through [`Responder::upgrade`]): starting one makes a 500. Codes outside
+    /// [`Status::reason`]'s table go out with an empty reason phrase, which RFC 9112 §4
+    /// allows.
     pub const fn from_code(code: u16) -> Option<Status> {
-        if code >= 200 && code <= 599 {
+        if code >= 100 && code <= 599 {
             Some(Status(code))
         } else {
             None
@@ -354,7 +361,8 @@ impl<'a, 's> Responder<'a, 's> {
             len: 0,
             status,
             close: !self.ctx.keep_alive,
-            failure: None,
+            // An interim status would leave the client waiting for a final one.
+            failure: (status.0 < 200).then_some(Failure::InterimStatus),
             r: self,
         };
         head.push(b"HTTP/1.1 ");
@@ -1088,7 +1096,11 @@ mod tests {
             "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 10\r\n\r\nNot Found\n"
         );
         assert_eq!(Status::from_code(99), None);
-        assert_eq!(Status::from_code(100), None);
+        assert_eq!(Status::from_code(600), None);
+        assert_eq!(Status::from_code(102), Some(Status(102)));
+        // A handler cannot answer with an interim status: a 500 with the reason.
+        let (out, _) = render(256, KEEP, |r| r.status(Status::CONTINUE));
+        assert!(out.starts_with("HTTP/1.1 500 "), "{out}");
         assert_eq!(Status::from_code(299).map(Status::reason), Some(""));
         assert!(!Status::NOT_MODIFIED.allows_body());
         assert!(is_token("X-Custom_1"));
