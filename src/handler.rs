@@ -123,6 +123,7 @@ where
 }
 
 #[cfg(feature = "async")]
+#[cfg_attr(docsrs, doc(cfg(feature = "async")))]
 pub use async_handlers::{async_fn, AsyncFn, AsyncHandler};
 
 /// Handlers that await (feature `async`).

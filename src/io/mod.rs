@@ -7,6 +7,7 @@ use crate::error::Error;
 use crate::stream::StreamError;
 
 #[cfg(feature = "async")]
+#[cfg_attr(docsrs, doc(cfg(feature = "async")))]
 pub mod asynch;
 pub mod blocking;
 
