@@ -5,7 +5,8 @@
 
 use embedded_io::{ErrorType, Read, Write};
 use embedded_responder::io::blocking;
-use embedded_responder::{demo, Connection};
+use demo_app as demo;
+use embedded_responder::Connection;
 use libfuzzer_sys::fuzz_target;
 
 struct Scripted<'a> {

@@ -26,7 +26,8 @@
 
 use embedded_io::{ErrorType, Read, Write};
 use embedded_responder::io::blocking;
-use embedded_responder::{demo, get, post, Connection, Router};
+use demo_app as demo;
+use embedded_responder::{get, post, Connection, Router};
 use libfuzzer_sys::fuzz_target;
 
 thread_local! {

@@ -5,7 +5,8 @@
 
 use embedded_io_async::{ErrorKind, ErrorType, Read, Write};
 use embedded_responder::io::asynch::{self, NoTimer};
-use embedded_responder::{demo, Connection};
+use demo_app as demo;
+use embedded_responder::Connection;
 
 /// Stands in for a network socket (embassy-net's `TcpSocket` is a pointer-sized handle).
 pub struct Socket<'a>(&'a mut [u8]);
