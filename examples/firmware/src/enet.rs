@@ -49,14 +49,24 @@ impl Enet {
     /// Reset the receive FIFO and enable both directions; only the receive interrupt is
     /// enabled (it only wakes the core).
     pub fn new() -> Self {
+        let mut mac = Enet::UNSTARTED;
+        mac.start();
+        mac
+    }
+
+    /// The frame buffers, before [`Enet::start`]: a constant, so that a `static` can hold it
+    /// without building its 3 KB on the stack first.
+    pub const UNSTARTED: Enet = Enet {
+        rx: [0; MTU],
+        tx: [0; MTU],
+    };
+
+    /// What [`Enet::new`] does to the MAC's registers.
+    pub fn start(&mut self) {
         reg::write(RCTL, RCTL_RSTFIFO);
         reg::write(RCTL, RCTL_RXEN);
         reg::write(TCTL, TCTL_TXEN | TCTL_PADEN | TCTL_CRC);
         reg::write(IM, INT_RX);
-        Enet {
-            rx: [0; MTU],
-            tx: [0; MTU],
-        }
     }
 
     /// The station address the board was given (QEMU: `-nic ...,mac=`).

@@ -43,12 +43,13 @@ use embedded_responder::{
 use firmware::app::{self, Stats};
 use firmware::enet::Enet;
 use firmware::{clock, enet_async, irq, logger, stack};
+use static_cell::ConstStaticCell;
 
 /// Server tasks, each with one socket: as many connections are served at once. More than
 /// the clients expected at once, as a socket that is closing does not listen.
-const SERVERS: usize = 8;
-const SOCKET_RX: usize = 1024;
-const SOCKET_TX: usize = 1024;
+const SERVERS: usize = 10;
+const SOCKET_RX: usize = 640;
+const SOCKET_TX: usize = 640;
 const RX: usize = 1024;
 const TX: usize = 512;
 /// Header lines per request (a browser sends about 15).
@@ -62,7 +63,7 @@ const UPLOAD_LIMIT: u64 = u64::MAX;
 /// The largest WebSocket message `/ws`, `/ws/ticks` and `/ws/sensor` take (larger: close 1009).
 const WS_LIMIT: u64 = 1024;
 /// The WebSocket handlers move messages a piece of this size at a time (in their future).
-const WS_PIECE: usize = 256;
+const WS_PIECE: usize = 128;
 /// How often the sensor task publishes a reading.
 const SENSOR_MS: u64 = 100;
 /// After a connection, how long its socket waits for the peer to close before resetting.
@@ -103,9 +104,14 @@ fn main() -> ! {
     logger::init(log::LevelFilter::Debug);
     log::info!("embassy firmware: {SERVERS} server tasks on {ADDRESS}:{PORT}");
 
-    let mac = cortex_m::singleton!(: Enet = Enet::new()).unwrap_or_else(|| unreachable!());
-    let resources = cortex_m::singleton!(: StackResources<SERVERS> = StackResources::new())
-        .unwrap_or_else(|| unreachable!());
+    // In statics, initialised at compile time: built at run time, they would pass through
+    // the stack (6 KB of it), which the tasks do not otherwise need.
+    static MAC: ConstStaticCell<Enet> = ConstStaticCell::new(Enet::UNSTARTED);
+    static RESOURCES: ConstStaticCell<StackResources<SERVERS>> =
+        ConstStaticCell::new(StackResources::new());
+    let mac = MAC.take();
+    mac.start();
+    let resources = RESOURCES.take();
     let config = embassy_net::Config::ipv4_static(StaticConfigV4 {
         address: Ipv4Cidr::new(ADDRESS, 24),
         gateway: Some(GATEWAY),
