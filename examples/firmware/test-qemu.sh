@@ -33,7 +33,7 @@ print("yes" if blocks and not missing else f"no: {len(blocks)} blocks, not in th
 PY
 )"
 
-page=$(sed -n '/^pub const PAGE: &str = "/,/^";/p' ../../src/demo.rs | sed '1s/^pub const PAGE: &str = "//; $d' | sed 's/\\"/"/g')
+page=$(sed -n '/^pub const PAGE: &str = "/,/^";/p' ../demo/src/lib.rs | sed '1s/^pub const PAGE: &str = "//; $d' | sed 's/\\"/"/g')
 
 for kind in "${kinds[@]}"; do
   port=$(free_port)

@@ -1,12 +1,12 @@
 //! The app every binary serves (the std example's `GET /`, `POST /echo` and 404, from the
-//! library's `demo` module) plus one firmware-typical route: `GET /stats`, counters and the
+//! project's demo app, `examples/demo`) plus one firmware-typical route: `GET /stats`, counters and the
 //! memory figures a firmware author watches. Also the [`Hooks`] that give the library's
 //! blocking driver its clock, and a sleep for streaming handlers ([`Wait`]).
 
 use core::cell::Cell;
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use embedded_responder::demo::{self, PAGE};
+use demo_app::{self as demo, PAGE};
 use embedded_responder::io::blocking::Hooks;
 use embedded_responder::router::Routes;
 use embedded_responder::{get, post, Exchange, Handler, Router, Status, StreamError, Timeouts};

@@ -25,6 +25,7 @@ use core::sync::atomic::{AtomicU32, Ordering};
 
 use cortex_m::peripheral::NVIC;
 use cortex_m_rt::entry;
+use demo_app as demo;
 use embassy_executor::Executor;
 use embassy_futures::select::{select, Either};
 use embassy_net::tcp::{State, TcpSocket};
@@ -37,7 +38,7 @@ use embedded_responder::io::Hooks;
 use embedded_responder::sse::{decimal, Event};
 use embedded_responder::ws::Handshake;
 use embedded_responder::{
-    demo, get, post, Connection, Exchange, Handler, Limits, Method, Request, Responded, Responder,
+    get, post, Connection, Exchange, Handler, Limits, Method, Request, Responded, Responder,
     Status, Timeouts,
 };
 use firmware::app::{self, Stats};

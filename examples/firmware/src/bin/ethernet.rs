@@ -22,7 +22,7 @@
 use core::cell::RefCell;
 
 use cortex_m_rt::entry;
-use embedded_responder::demo;
+use demo_app as demo;
 use embedded_responder::io::blocking::serve_with_hooks;
 use embedded_responder::{get, post, Connection, Limits, Timeouts};
 use firmware::app::{self, FirmwareHooks, ReadState, Stats};
