@@ -236,13 +236,19 @@ struct AsyncWire<'w, T: ?Sized, C: ?Sized, O: ?Sized> {
 }
 
 impl<T: ?Sized, C: Timer + ?Sized, O: ?Sized> AsyncWire<'_, T, C, O> {
-    /// Have the task woken at `deadline`.
+    /// Have the task woken at `deadline`, or before: a wake-up already set for earlier (and
+    /// still to come) is kept, since the operation then looks at the time again and sets
+    /// its own. So a read and a write taking turns, or a read whose deadline moves with the
+    /// clock (an upgraded connection's shutdown checks), do not restart the watch, and wake
+    /// the task for it, on every poll.
     fn arm(&self, cx: &mut Context<'_>, deadline: u64) {
-        if self.watch.get() != deadline {
-            self.watch.set(deadline);
-            // Let the watch see the new deadline.
-            cx.waker().wake_by_ref();
+        let current = self.watch.get();
+        if current == deadline || (current < deadline && current > self.timer.now_ms()) {
+            return;
         }
+        self.watch.set(deadline);
+        // Let the watch see the new deadline.
+        cx.waker().wake_by_ref();
     }
 }
 
