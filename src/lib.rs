@@ -121,7 +121,6 @@ pub mod auth;
 pub mod body;
 pub mod connection;
 pub mod cookie;
-pub mod demo;
 pub mod error;
 pub mod form;
 pub mod handler;

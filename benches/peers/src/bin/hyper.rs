@@ -24,10 +24,10 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 
-/// The CRC-32 of zlib, as `embedded_responder::demo` computes it.
+/// The CRC-32 of zlib, as the demo app (`demo_app`, examples/demo) computes it.
 const CRC32: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
 
-/// The 16-byte pattern repeated over 16 KiB, as in `embedded_responder::demo`.
+/// The 16-byte pattern repeated over 16 KiB, as in the demo app (`demo_app`).
 static PATTERN: [u8; 16 * 1024] = {
     let mut block = [0u8; 16 * 1024];
     let mut i = 0;
