@@ -733,19 +733,37 @@ impl<'a, 's> WebSocket<'a, 's> {
         }
     }
 
+    /// Queue the closing frame [`WebSocket::finish`] sends, if none was sent: true if the
+    /// queue must be flushed first to make room.
+    fn queue_final_close(&mut self) -> bool {
+        if self.closing != Closing::Open || !self.io.is_upgraded() {
+            return false;
+        }
+        if self.io.queue_space().len() < 4 {
+            return true;
+        }
+        let code = self.final_code();
+        self.queue_close(code);
+        self.closing = Closing::Sent(code);
+        false
+    }
+
     /// End the session: a close (1000, or 1001 when the server is stopping) if none was
-    /// sent, then the connection closes.
+    /// sent, then the connection closes. (The close is queued and leaves with the rest of the
+    /// queue, so this future holds the session once and no send future beside it.)
     pub async fn finish_async(mut self) -> Responded {
-        if self.closing == Closing::Open && self.io.is_upgraded() {
-            let _ = self.close_async(self.final_code(), "").await;
+        if self.queue_final_close() {
+            let _ = self.io.flush_async().await;
+            self.queue_final_close();
         }
         self.io.finish_async().await
     }
 
     /// [`WebSocket::finish_async`] for blocking handlers.
     pub fn finish(mut self) -> Responded {
-        if self.closing == Closing::Open && self.io.is_upgraded() {
-            let _ = self.close(self.final_code(), "");
+        if self.queue_final_close() {
+            let _ = self.io.flush();
+            self.queue_final_close();
         }
         self.io.finish()
     }
