@@ -153,7 +153,7 @@ PY
         "$(grep -q '^INFO  .* 431: header section too large$' "target/qemu-$kind-lines.log" && echo yes || echo no)"
     fi
     # An endless stream ends when its client leaves (at the next event). The next check
-    # waits for that next event (0.1 s) and the close: QEMU's user network may reuse the
+    # waits for that next event (0.1 s) and the close. Suspected (not proven): QEMU's user network may reuse the
     # guest-side port of the connection just left for the next one, and while the
     # firmware's socket for it still lives, the two get mixed (about one run in eight gave
     # curl the old stream's bytes: "Received HTTP/0.9"). A real network does not reuse a
