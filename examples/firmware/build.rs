@@ -1,4 +1,6 @@
 //! Puts `memory.x` and `device.x` where the linker (run with cortex-m-rt's `link.x`) finds them.
+//! With feature `fp-assets`, also embeds `examples/webui` (the `features` firmware's `/ui/`)
+//! as `OUT_DIR/assets.rs`, with gzip copies and strong ETags.
 
 use std::{env, fs, path::PathBuf};
 
@@ -9,4 +11,8 @@ fn main() {
         println!("cargo:rerun-if-changed={file}");
     }
     println!("cargo:rustc-link-search={}", out.display());
+    #[cfg(feature = "fp-assets")]
+    embed_assets::Embed::new("../webui")
+        .write()
+        .expect("embed examples/webui");
 }
