@@ -54,51 +54,53 @@ impl JsonError {
         }
     }
 
-    /// Answer with [`JsonError::status`] and a small JSON body: `{"error":"<why>"}`.
+    /// Why, in a few words (the `error` of [`JsonError::respond`]'s body).
+    pub fn as_str(self) -> &'static str {
+        use serde_json_core::de::Error as E;
+        match self {
+            JsonError::UnsupportedMediaType => "Content-Type must be application/json",
+            JsonError::Malformed(e) => match e {
+                E::EofWhileParsingList
+                | E::EofWhileParsingObject
+                | E::EofWhileParsingString
+                | E::EofWhileParsingNumber
+                | E::EofWhileParsingValue => "unexpected end of JSON",
+                E::ExpectedColon
+                | E::ExpectedListCommaOrEnd
+                | E::ExpectedObjectCommaOrEnd
+                | E::ExpectedSomeIdent
+                | E::ExpectedSomeValue
+                | E::KeyMustBeAString
+                | E::TrailingComma => "malformed JSON",
+                E::TrailingCharacters => "trailing characters after the JSON value",
+                E::InvalidNumber => "invalid number",
+                E::InvalidType => "a value of the wrong type",
+                E::InvalidUnicodeCodePoint | E::InvalidEscapeSequence => "invalid string",
+                E::EscapedStringIsTooLong => "a string with escapes (not supported)",
+                // serde's messages (a missing or unknown field) are not kept without a heap.
+                E::CustomError => "JSON does not have the expected fields",
+                _ => "malformed JSON",
+            },
+        }
+    }
+
+    /// Answer with [`JsonError::status`] and a small JSON body: `{"error":"<why>"}` (no
+    /// `core::fmt`: the reasons are fixed strings).
     pub fn respond(self, res: Responder<'_, '_>) -> Responded {
         res.start(self.status())
             .header("Content-Type", "application/json")
             .body_with(|w| {
                 w.push_str("{\"error\":\"");
-                match self {
-                    JsonError::UnsupportedMediaType => {
-                        w.push_str("Content-Type must be application/json")
-                    }
-                    JsonError::Malformed(e) => {
-                        use core::fmt::Write;
-                        let mut escaped = Escaped(w);
-                        let _ = write!(escaped, "{e}");
-                    }
-                }
+                w.push_str(self.as_str());
                 w.push_str("\"}");
             })
-    }
-}
-
-/// Writes into a body as the inside of a JSON string.
-struct Escaped<'w, 't>(&'w mut crate::BodyWriter<'t>);
-
-impl core::fmt::Write for Escaped<'_, '_> {
-    fn write_str(&mut self, s: &str) -> core::fmt::Result {
-        for c in s.chars() {
-            match c {
-                '"' => self.0.push_str("\\\""),
-                '\\' => self.0.push_str("\\\\"),
-                c if (c as u32) < 0x20 => self.0.push_str(" "),
-                c => {
-                    let mut utf8 = [0u8; 4];
-                    self.0.push_str(c.encode_utf8(&mut utf8));
-                }
-            }
-        }
-        Ok(())
     }
 }
 
 /// Whether a `Content-Type` value is JSON: `application/json` or `application/<x>+json`,
 /// case-insensitive, parameters allowed.
 fn is_json(content_type: &str) -> bool {
-    let media = content_type.split(';').next().unwrap_or("").trim();
+    let media = content_type.split(';').next().unwrap_or("").trim_ascii();
     let Some((kind, sub)) = media.split_once('/') else {
         return false;
     };

@@ -140,21 +140,36 @@ fn param_spec(segment: &str) -> Option<(&str, &str)> {
     })
 }
 
-/// Whether `segment` is a canonical value of the pattern type `kind`.
+/// Whether `segment` is a canonical value of the pattern type `kind` (one range check for
+/// every integer type, rather than each type's parser linked).
 fn valid(kind: &str, segment: &str) -> bool {
-    match kind {
-        "str" => !segment.is_empty(),
-        "u8" => u8::parse_segment(segment).is_some(),
-        "u16" => u16::parse_segment(segment).is_some(),
-        "u32" => u32::parse_segment(segment).is_some(),
-        "u64" => u64::parse_segment(segment).is_some(),
-        "usize" => usize::parse_segment(segment).is_some(),
-        "i8" => i8::parse_segment(segment).is_some(),
-        "i16" => i16::parse_segment(segment).is_some(),
-        "i32" => i32::parse_segment(segment).is_some(),
-        "i64" => i64::parse_segment(segment).is_some(),
-        _ => false,
-    }
+    let (signed, bits) = match kind {
+        "str" => return !segment.is_empty(),
+        "u8" => (false, 8),
+        "u16" => (false, 16),
+        "u32" => (false, 32),
+        "u64" => (false, 64),
+        "usize" => (false, usize::BITS),
+        "i8" => (true, 8),
+        "i16" => (true, 16),
+        "i32" => (true, 32),
+        "i64" => (true, 64),
+        _ => return false,
+    };
+    let (negative, digits) = match segment.strip_prefix('-') {
+        Some(digits) if signed => (true, digits),
+        _ => (false, segment),
+    };
+    let Some(n) = unsigned(digits) else {
+        return false;
+    };
+    // The magnitude's bound: 2^bits - 1 unsigned; 2^(bits-1) - 1, or 2^(bits-1) negative.
+    let max = match (signed, negative) {
+        (false, _) => u64::MAX >> (64 - bits),
+        (true, false) => u64::MAX >> (65 - bits),
+        (true, true) => 1u64 << (bits - 1),
+    };
+    n <= max && !(negative && n == 0)
 }
 
 /// A type a path parameter parses to, canonically: numbers in decimal with no `+`, no
@@ -244,6 +259,58 @@ mod tests {
         assert_eq!(i8::parse_segment("--1"), None);
         assert_eq!(i64::parse_segment("-9223372036854775808"), Some(i64::MIN));
         assert_eq!(<&str>::parse_segment(""), None);
+    }
+
+    #[test]
+    fn the_matcher_agrees_with_the_parsers() {
+        let samples = [
+            "0",
+            "1",
+            "-1",
+            "-0",
+            "+1",
+            "01",
+            "127",
+            "128",
+            "-128",
+            "-129",
+            "255",
+            "256",
+            "32767",
+            "32768",
+            "-32768",
+            "65535",
+            "65536",
+            "2147483647",
+            "2147483648",
+            "-2147483648",
+            "4294967295",
+            "4294967296",
+            "9223372036854775807",
+            "9223372036854775808",
+            "-9223372036854775808",
+            "-9223372036854775809",
+            "18446744073709551615",
+            "18446744073709551616",
+            "",
+            "x",
+            "1x",
+        ];
+        for s in samples {
+            assert_eq!(valid("u8", s), u8::parse_segment(s).is_some(), "u8 {s}");
+            assert_eq!(valid("u16", s), u16::parse_segment(s).is_some(), "u16 {s}");
+            assert_eq!(valid("u32", s), u32::parse_segment(s).is_some(), "u32 {s}");
+            assert_eq!(valid("u64", s), u64::parse_segment(s).is_some(), "u64 {s}");
+            assert_eq!(
+                valid("usize", s),
+                usize::parse_segment(s).is_some(),
+                "usize {s}"
+            );
+            assert_eq!(valid("i8", s), i8::parse_segment(s).is_some(), "i8 {s}");
+            assert_eq!(valid("i16", s), i16::parse_segment(s).is_some(), "i16 {s}");
+            assert_eq!(valid("i32", s), i32::parse_segment(s).is_some(), "i32 {s}");
+            assert_eq!(valid("i64", s), i64::parse_segment(s).is_some(), "i64 {s}");
+        }
     }
 
     #[test]
