@@ -49,7 +49,7 @@
 //! on by default on hosts):
 //!
 //! ```
-//! # #[cfg(feature = "json")] {
+//! # #[cfg(all(feature = "json", feature = "params"))] {
 //! use core::sync::atomic::{AtomicBool, Ordering::Relaxed};
 //! use embedded_responder::assets::{Asset, Assets};
 //! use embedded_responder::{get, path::params, Method, Request, Responded, Responder, Router, Status};
@@ -95,6 +95,7 @@
 //! | `ws` | yes | `ws`: WebSocket (RFC 6455) over [`Responder::upgrade`] (`sha1`, `base64`) |
 //! | `json` | yes | `json`: `Request::json`, `Responder::json` (`serde`, `serde-json-core`) |
 //! | `auth` | yes | `auth`: HTTP Basic authentication (`base64`, constant-time comparison) |
+//! | `params` | yes | typed parameter patterns ([`path::params`], `Request::param`) |
 //! | `async` | no | `io::asynch`: the driver over `embedded-io-async` (embassy-net) |
 //! | `log` / `defmt` | no | one log line per exchange through `log` or `defmt` (not both) |
 //!

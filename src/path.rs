@@ -30,8 +30,13 @@ pub trait Pattern: Copy {
     fn specificity(&self) -> Specificity;
     /// Whether it matches `path`.
     fn matches(&self, path: &str) -> bool;
-    /// The pattern as written (what [`crate::Request::route`] shows).
+    /// The pattern as written.
     fn as_str(&self) -> &'static str;
+    /// `req` as this pattern routes it, if it keeps something in it (a parameter pattern
+    /// keeps itself, for [`crate::Request::param`]).
+    fn route<'a>(&self, _req: &crate::Request<'a>) -> Option<crate::Request<'a>> {
+        None
+    }
 }
 
 impl Pattern for &'static str {
@@ -55,15 +60,20 @@ impl Pattern for &'static str {
 }
 
 /// A pattern with parameters (`/api/leds/{id:u8}`); see the [module docs](self).
+#[cfg(feature = "params")]
+#[cfg_attr(docsrs, doc(cfg(feature = "params")))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Params(&'static str);
 
 /// A pattern with parameters: `params("/api/leds/{id:u8}")`. (A plain `&str` pattern
 /// matches `{` literally: in debug builds, [`crate::Router::route`] refuses one.)
+#[cfg(feature = "params")]
+#[cfg_attr(docsrs, doc(cfg(feature = "params")))]
 pub const fn params(pattern: &'static str) -> Params {
     Params(pattern)
 }
 
+#[cfg(feature = "params")]
 impl Pattern for Params {
     const PARAMS: bool = true;
     fn specificity(&self) -> Specificity {
@@ -74,6 +84,9 @@ impl Pattern for Params {
     }
     fn as_str(&self) -> &'static str {
         self.0
+    }
+    fn route<'a>(&self, req: &crate::Request<'a>) -> Option<crate::Request<'a>> {
+        Some(req.routed(self.0))
     }
 }
 
@@ -91,6 +104,7 @@ pub enum Specificity {
     Prefix,
 }
 
+#[cfg(feature = "params")]
 /// Whether `path` matches `pattern` (see the module docs). Malformed patterns (an unclosed
 /// `{`, an unknown type) match nothing.
 fn matches(pattern: &str, path: &str) -> bool {
@@ -119,6 +133,7 @@ fn matches(pattern: &str, path: &str) -> bool {
     }
 }
 
+#[cfg(feature = "params")]
 /// The value of parameter `name` in `path`, matched by `pattern`.
 pub(crate) fn param<'p>(pattern: &str, path: &'p str, name: &str) -> Option<&'p str> {
     let pattern = pattern.strip_suffix('*').unwrap_or(pattern);
@@ -131,6 +146,7 @@ pub(crate) fn param<'p>(pattern: &str, path: &'p str, name: &str) -> Option<&'p 
         })
 }
 
+#[cfg(feature = "params")]
 /// `{name}` or `{name:type}`: the name and the type (`str` by default).
 fn param_spec(segment: &str) -> Option<(&str, &str)> {
     let inner = segment.strip_prefix('{')?.strip_suffix('}')?;
@@ -140,6 +156,7 @@ fn param_spec(segment: &str) -> Option<(&str, &str)> {
     })
 }
 
+#[cfg(feature = "params")]
 /// Whether `segment` is a canonical value of the pattern type `kind` (one range check for
 /// every integer type, rather than each type's parser linked).
 fn valid(kind: &str, segment: &str) -> bool {
@@ -262,6 +279,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "params")]
     fn the_matcher_agrees_with_the_parsers() {
         let samples = [
             "0",
@@ -314,6 +332,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "params")]
     fn patterns() {
         assert!(matches("/api/leds/{id:u8}", "/api/leds/3"));
         assert!(!matches("/api/leds/{id:u8}", "/api/leds/+1"));

@@ -205,6 +205,7 @@ pub struct Request<'a> {
     fields: &'a [u8],
     body: &'a [u8],
     /// The pattern of the route that matched (`""` before routing).
+    #[cfg(feature = "params")]
     route: &'static str,
 }
 
@@ -284,6 +285,7 @@ impl<'a> Request<'a> {
     /// does not parse as `T`.
     ///
     /// ```
+    /// # #[cfg(feature = "params")] {
     /// use embedded_responder::{get, path::params, Router, Status};
     ///
     /// let app = Router::new().route(
@@ -293,14 +295,18 @@ impl<'a> Request<'a> {
     ///         _ => res.status(Status::NOT_FOUND),
     ///     }),
     /// );
-    /// # let _ = app;
+    /// # let _ = app; }
     /// ```
+    #[cfg(feature = "params")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "params")))]
     pub fn param<T: crate::path::PathParam<'a>>(&self, name: &str) -> Option<T> {
         T::parse_segment(crate::path::param(self.route, self.route_path(), name)?)
     }
 
     /// The pattern of the parameter route that matched (`"/api/leds/{id:u8}"`); `""`
     /// before routing and for routes without parameters.
+    #[cfg(feature = "params")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "params")))]
     pub fn route(&self) -> &'static str {
         self.route
     }
@@ -312,6 +318,7 @@ impl<'a> Request<'a> {
     }
 
     /// This request as routed by `pattern`.
+    #[cfg(feature = "params")]
     pub(crate) fn routed(mut self, pattern: &'static str) -> Self {
         self.route = pattern;
         self
@@ -320,7 +327,10 @@ impl<'a> Request<'a> {
     /// This request as a router nested under a prefix of `len` bytes sees it.
     pub(crate) fn nested(mut self, len: usize) -> Self {
         self.path = self.path.get(len..).unwrap_or(self.path);
-        self.route = "";
+        #[cfg(feature = "params")]
+        {
+            self.route = "";
+        }
         self
     }
 }
@@ -536,6 +546,7 @@ pub fn parse_head<'a>(
             version,
             fields,
             body: &[],
+            #[cfg(feature = "params")]
             route: "",
         },
         framing,

@@ -314,13 +314,8 @@ impl<Prev: Routes, M: MethodRoutes, P: Pattern> Routes for Route<Prev, M, P> {
         if pass.is_some_and(|p| p != self.path.specificity()) || !self.path.matches(path) {
             return None;
         }
-        let routed;
-        let req = if P::PARAMS {
-            routed = req.routed(self.path.as_str());
-            &routed
-        } else {
-            req
-        };
+        let routed = self.path.route(req);
+        let req = routed.as_ref().unwrap_or(req);
         Some(match req.method() {
             Method::Head => self.methods.stream_limit(Method::Get, req),
             method => self.methods.stream_limit(method, req),
@@ -343,13 +338,8 @@ impl<Prev: Routes, M: MethodRoutes, P: Pattern> Routes for Route<Prev, M, P> {
             return Err(res);
         }
         // Only a pattern with parameters is kept in the request (for `Request::param`).
-        let routed;
-        let req = if P::PARAMS {
-            routed = req.routed(self.path.as_str());
-            &routed
-        } else {
-            req
-        };
+        let routed = self.path.route(req);
+        let req = routed.as_ref().unwrap_or(req);
         let method = req.method();
         let res = match self.methods.call(method, req, res) {
             Ok(done) => return Ok(done),
@@ -550,6 +540,7 @@ impl<R: Routes, F: Handler> Router<R, F> {
     /// prefix routes: after this router's literal and parameter routes.
     ///
     /// ```
+    /// # #[cfg(feature = "params")] {
     /// use embedded_responder::{get, path::params, Router};
     ///
     /// let api = Router::new()
@@ -558,7 +549,7 @@ impl<R: Routes, F: Handler> Router<R, F> {
     /// let app = Router::new()
     ///     .route("/", get(|_req, res| res.html("<h1>Hi</h1>")))
     ///     .nest("/api", api);
-    /// # let _ = app;
+    /// # let _ = app; }
     /// ```
     pub fn nest<H: Handler>(self, prefix: &'static str, handler: H) -> Router<Nested<R, H>, F> {
         debug_assert!(

@@ -3,6 +3,8 @@
 //! parameters and parameters over prefixes whatever the order, nested routers see the rest of
 //! the path, and any handler can be mounted or be the fallback.
 
+#![cfg(feature = "params")]
+
 mod common;
 
 use common::{parse_responses, Scripted};
