@@ -27,8 +27,9 @@
 //!
 //! Limits: a request body is parsed whole (it must fit the receive buffer: see
 //! [`crate::Limits`]); strings with escapes (`\n`, `\"`, `\u00e9`) cannot be borrowed and are
-//! refused as malformed (serde-json-core's rule); a response must fit what the head leaves of
-//! the transmit buffer, else the response is a 500 whose reason the log shows.
+//! refused as malformed (serde-json-core's rule); [`Responder::json`] must fit what the head
+//! leaves of the transmit buffer (else a 500 whose reason the log shows), and a larger value
+//! streams through it from a scratch buffer of the caller's ([`Responder::json_via`]).
 
 use serde::{Deserialize, Serialize};
 
@@ -139,6 +140,66 @@ impl Responder<'_, '_> {
             .header("Content-Type", "application/json")
             .body_with(|w| w.write_with(|buf| serde_json_core::to_slice(value, buf).ok()))
     }
+}
+
+impl<'a, 's> Responder<'a, 's> {
+    /// [`Responder::json`] for a value larger than the transmit buffer: serialised into
+    /// `scratch` (yours, of the size the value needs), then streamed with its
+    /// `Content-Length` through the transmit buffer ([`crate::ResponseHead::stream_length`]).
+    /// A value that does not fit `scratch` is a 500 whose reason the log shows. Blocking
+    /// handlers on the blocking driver; async ones use [`Responder::json_via_async`].
+    pub fn json_via<T: Serialize + ?Sized>(
+        self,
+        status: Status,
+        value: &T,
+        scratch: &mut [u8],
+    ) -> Responded {
+        match serde_json_core::to_slice(value, scratch) {
+            Ok(n) => {
+                let mut stream = self
+                    .start(status)
+                    .header("Content-Type", "application/json")
+                    .stream_length(n as u64);
+                match stream.write(&scratch[..n]) {
+                    Ok(()) => stream.finish(),
+                    Err(_) => stream.abort(),
+                }
+            }
+            Err(_) => too_large(self, scratch.len()),
+        }
+    }
+
+    /// [`Responder::json_via`] for async handlers.
+    pub async fn json_via_async<T: Serialize + ?Sized>(
+        self,
+        status: Status,
+        value: &T,
+        scratch: &mut [u8],
+    ) -> Responded {
+        match serde_json_core::to_slice(value, scratch) {
+            Ok(n) => {
+                let mut stream = self
+                    .start(status)
+                    .header("Content-Type", "application/json")
+                    .stream_length(n as u64);
+                match stream.write_async(&scratch[..n]).await {
+                    Ok(()) => stream.finish_async().await,
+                    Err(_) => stream.abort(),
+                }
+            }
+            Err(_) => too_large(self, scratch.len()),
+        }
+    }
+}
+
+/// A 500 for a value that did not fit `room` bytes of scratch.
+fn too_large(res: Responder<'_, '_>, room: usize) -> Responded {
+    res.start(Status::INTERNAL_SERVER_ERROR)
+        .refuse(crate::Failure::BodyTooLarge {
+            body: room.saturating_add(1),
+            room,
+        })
+        .body(&[])
 }
 
 #[cfg(test)]

@@ -211,3 +211,55 @@ fn the_demo_led_api() {
     assert!(got[5].1.starts_with(r#"{"error":"#), "{}", got[5].1);
     assert_eq!(got[6], (200, r#"{"id":3,"on":false}"#.into()));
 }
+
+/// A JSON response larger than the transmit buffer streams from the handler's scratch buffer
+/// (`json_via`); one larger than the scratch is a 500 with its reason.
+#[cfg(feature = "json")]
+#[test]
+fn a_json_response_larger_than_the_transmit_buffer_streams() {
+    #[derive(serde::Serialize)]
+    struct Reading {
+        sensor: u16,
+        value: i32,
+    }
+    let readings: Vec<Reading> = (0..100)
+        .map(|i| Reading {
+            sensor: i,
+            value: i32::from(i) * -37,
+        })
+        .collect();
+    let expected = {
+        let mut s = String::from("[");
+        for (i, r) in readings.iter().enumerate() {
+            if i > 0 {
+                s.push(',');
+            }
+            s.push_str(&format!(
+                "{{\"sensor\":{},\"value\":{}}}",
+                r.sensor, r.value
+            ));
+        }
+        s.push(']');
+        s
+    };
+    let readings = &readings[..];
+    let mut app = Router::new()
+        .route(
+            "/readings",
+            get(move |_req, res| {
+                let mut scratch = [0u8; 4096];
+                res.json_via(Status::OK, readings, &mut scratch)
+            }),
+        )
+        .route(
+            "/too-large",
+            get(move |_req, res| {
+                let mut scratch = [0u8; 64];
+                res.json_via(Status::OK, readings, &mut scratch)
+            }),
+        );
+    let got = serve_all(&mut app, &["GET /readings", "GET /too-large"]);
+    assert!(expected.len() > 512, "larger than the transmit buffer");
+    assert_eq!(got[0], (200, expected));
+    assert_eq!(got[1].0, 500);
+}
