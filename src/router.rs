@@ -295,6 +295,13 @@ pub struct Route<Prev, M, P = &'static str> {
     methods: M,
 }
 
+impl<Prev, M, P: Pattern> Route<Prev, M, P> {
+    /// Whether this route answers `path` in `pass` (`None`: any pass).
+    fn answers(&self, path: &str, pass: Option<Specificity>) -> bool {
+        pass.is_none_or(|p| p == self.path.specificity()) && self.path.matches(path)
+    }
+}
+
 impl<Prev: Routes, M: MethodRoutes, P: Pattern> Routes for Route<Prev, M, P> {
     const PASSES: bool = Prev::PASSES || P::PARAMS;
     fn methods(&self) -> MethodSet {
@@ -311,7 +318,7 @@ impl<Prev: Routes, M: MethodRoutes, P: Pattern> Routes for Route<Prev, M, P> {
         if let Some(limit) = self.prev.stream_limit_in(req, path, pass) {
             return Some(limit);
         }
-        if pass.is_some_and(|p| p != self.path.specificity()) || !self.path.matches(path) {
+        if !self.answers(path, pass) {
             return None;
         }
         let routed = self.path.route(req);
@@ -334,7 +341,7 @@ impl<Prev: Routes, M: MethodRoutes, P: Pattern> Routes for Route<Prev, M, P> {
             Ok(done) => return Ok(done),
             Err(res) => res,
         };
-        if pass.is_some_and(|p| p != self.path.specificity()) || !self.path.matches(path) {
+        if !self.answers(path, pass) {
             return Err(res);
         }
         // Only a pattern with parameters is kept in the request (for `Request::param`).

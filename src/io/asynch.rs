@@ -241,9 +241,10 @@ impl<T: ?Sized, C: Timer + ?Sized, O: ?Sized> AsyncWire<'_, T, C, O> {
     /// its own. So a read and a write taking turns, or a read whose deadline moves with the
     /// clock (an upgraded connection's shutdown checks), do not restart the watch, and wake
     /// the task for it, on every poll.
-    fn arm(&self, cx: &mut Context<'_>, deadline: u64) {
+    /// `now` is the clock as the caller just read it.
+    fn arm(&self, cx: &mut Context<'_>, deadline: u64, now: u64) {
         let current = self.watch.get();
-        if current == deadline || (current < deadline && current > self.timer.now_ms()) {
+        if current == deadline || (current < deadline && current > now) {
             return;
         }
         self.watch.set(deadline);
@@ -297,7 +298,7 @@ where
             }
             deadline
         };
-        self.arm(cx, deadline);
+        self.arm(cx, deadline, now);
         let read = core::pin::pin!(self.io.read(buf));
         read.poll(cx).map_err(stream_error)
     }
@@ -315,7 +316,7 @@ where
         if deadline <= now {
             return Poll::Ready(Err(StreamError::TimedOut));
         }
-        self.arm(cx, deadline);
+        self.arm(cx, deadline, now);
         let write = core::pin::pin!(self.io.write(bytes));
         let result = core::task::ready!(write.poll(cx));
         // Only a write that took all it was given ends the deadline: the rest of the piece
@@ -354,7 +355,7 @@ where
         } else {
             deadline_ms
         };
-        self.arm(cx, wake);
+        self.arm(cx, wake, now);
         Poll::Pending
     }
 }

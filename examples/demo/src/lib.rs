@@ -510,9 +510,9 @@ pub fn ws_echo<'a>(req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
 /// [`ws_echo`] with another message limit.
 #[cfg(feature = "ws")]
 pub fn ws_echo_within<'a>(req: &Request<'a>, res: Responder<'a, '_>, max: u64) -> Responded {
-    let mut ws = match embedded_responder::ws::Handshake::new(req) {
-        Ok(handshake) => handshake.accept(res, None, max),
-        Err(refusal) => return refusal.respond(res),
+    let mut ws = match ws_open(req, res, max) {
+        Ok(ws) => ws,
+        Err(refused) => return refused,
     };
     let mut piece = [0u8; WS_PIECE];
     while let Ok(part) = ws.receive_part(&mut piece) {
@@ -525,6 +525,77 @@ pub fn ws_echo_within<'a>(req: &Request<'a>, res: Responder<'a, '_>, max: u64) -
         }
     }
     ws.finish()
+}
+
+/// The WebSocket of a demo route: the handshake accepted with messages up to `max` bytes, or
+/// the refusal answered.
+#[cfg(feature = "ws")]
+fn ws_open<'a, 's>(
+    req: &Request<'a>,
+    res: Responder<'a, 's>,
+    max: u64,
+) -> Result<embedded_responder::ws::WebSocket<'a, 's>, Responded> {
+    match embedded_responder::ws::Handshake::new(req) {
+        Ok(handshake) => Ok(handshake.accept(res, None, max)),
+        Err(refusal) => Err(refusal.respond(res)),
+    }
+}
+
+/// What `/ws/ticks` does next, after a receive that waited until the next tick was due.
+#[cfg(feature = "ws")]
+enum TickStep {
+    /// Echo the part received.
+    Echo(embedded_responder::ws::Part),
+    /// Send this tick (`{"seq":<n>}`).
+    Tick(heapless::String<32>),
+    /// A tick is due while an echoed message is half-sent: it waits for the message's end.
+    Wait,
+    /// The session ended.
+    Stop,
+}
+
+/// `/ws/ticks`' bookkeeping, shared by the blocking and the async handler.
+#[cfg(feature = "ws")]
+struct Ticker {
+    interval: u64,
+    /// When the next tick is due, on the driver's clock.
+    due: u64,
+    seq: u64,
+    /// An echoed message is half-sent (no tick may go between its frames).
+    echoing: bool,
+}
+
+#[cfg(feature = "ws")]
+impl Ticker {
+    fn new(interval: u64, now: Option<u64>) -> Self {
+        Ticker {
+            interval,
+            due: now.unwrap_or(0).saturating_add(interval),
+            seq: 1,
+            echoing: false,
+        }
+    }
+
+    /// What to do after `received` (a part, `None` when the tick came due first).
+    fn step(
+        &mut self,
+        received: Result<Option<embedded_responder::ws::Part>, embedded_responder::ws::WsError>,
+    ) -> TickStep {
+        match received {
+            Ok(Some(part)) => {
+                self.echoing = !part.last;
+                TickStep::Echo(part)
+            }
+            Ok(None) if self.echoing => TickStep::Wait,
+            Ok(None) => {
+                let tick = ws_tick(self.seq);
+                self.seq += 1;
+                self.due = self.due.saturating_add(self.interval);
+                TickStep::Tick(tick)
+            }
+            Err(_) => TickStep::Stop,
+        }
+    }
 }
 
 /// `interval_ms=M` of `GET /ws/ticks` (default 1000, at least 10).
@@ -565,32 +636,21 @@ pub fn ws_ticks_within<'a>(req: &Request<'a>, res: Responder<'a, '_>, max: u64) 
         Ok(ms) => ms,
         Err(why) => return bad_request(res, why),
     };
-    let mut ws = match embedded_responder::ws::Handshake::new(req) {
-        Ok(handshake) => handshake.accept(res, None, max),
-        Err(refusal) => return refusal.respond(res),
+    let mut ws = match ws_open(req, res, max) {
+        Ok(ws) => ws,
+        Err(refused) => return refused,
     };
     let mut piece = [0u8; WS_PIECE];
-    let (mut seq, mut echoing) = (1, false);
-    let mut due = ws
-        .connection()
-        .now_ms()
-        .unwrap_or(0)
-        .saturating_add(interval);
+    let mut ticker = Ticker::new(interval, ws.connection().now_ms());
     loop {
-        let sent = match ws.receive_part_until(&mut piece, due) {
-            Ok(Some(part)) => {
-                echoing = !part.last;
+        let sent = match ticker.step(ws.receive_part_until(&mut piece, ticker.due)) {
+            TickStep::Echo(part) => {
                 let data = &piece[..part.len];
                 ws.send_part(part.text, data, part.first, part.last)
             }
-            Ok(None) if echoing => Ok(()),
-            Ok(None) => {
-                let sent = ws.send_text(&ws_tick(seq));
-                seq += 1;
-                due = due.saturating_add(interval);
-                sent
-            }
-            Err(_) => break,
+            TickStep::Tick(tick) => ws.send_text(&tick),
+            TickStep::Wait => Ok(()),
+            TickStep::Stop => break,
         };
         if sent.is_err() {
             break;
@@ -618,9 +678,9 @@ pub async fn ws_echo_async_within<'a, const PIECE: usize>(
     res: Responder<'a, '_>,
     max: u64,
 ) -> Responded {
-    let mut ws = match embedded_responder::ws::Handshake::new(req) {
-        Ok(handshake) => handshake.accept(res, None, max),
-        Err(refusal) => return refusal.respond(res),
+    let mut ws = match ws_open(req, res, max) {
+        Ok(ws) => ws,
+        Err(refused) => return refused,
     };
     let mut piece = [0u8; PIECE];
     while let Ok(part) = ws.receive_part_async(&mut piece).await {
@@ -653,33 +713,23 @@ pub async fn ws_ticks_async_within<'a, const PIECE: usize>(
         Ok(ms) => ms,
         Err(why) => return bad_request(res, why),
     };
-    let mut ws = match embedded_responder::ws::Handshake::new(req) {
-        Ok(handshake) => handshake.accept(res, None, max),
-        Err(refusal) => return refusal.respond(res),
+    let mut ws = match ws_open(req, res, max) {
+        Ok(ws) => ws,
+        Err(refused) => return refused,
     };
     let mut piece = [0u8; PIECE];
-    let (mut seq, mut echoing) = (1, false);
-    let mut due = ws
-        .connection()
-        .now_ms()
-        .unwrap_or(0)
-        .saturating_add(interval);
+    let mut ticker = Ticker::new(interval, ws.connection().now_ms());
     loop {
-        let sent = match ws.receive_part_until_async(&mut piece, due).await {
-            Ok(Some(part)) => {
-                echoing = !part.last;
+        let received = ws.receive_part_until_async(&mut piece, ticker.due).await;
+        let sent = match ticker.step(received) {
+            TickStep::Echo(part) => {
                 let data = &piece[..part.len];
                 ws.send_part_async(part.text, data, part.first, part.last)
                     .await
             }
-            Ok(None) if echoing => Ok(()),
-            Ok(None) => {
-                let sent = ws.send_text_async(&ws_tick(seq)).await;
-                seq += 1;
-                due = due.saturating_add(interval);
-                sent
-            }
-            Err(_) => break,
+            TickStep::Tick(tick) => ws.send_text_async(&tick).await,
+            TickStep::Wait => Ok(()),
+            TickStep::Stop => break,
         };
         if sent.is_err() {
             break;
