@@ -6,7 +6,8 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use demo_app as demo;
-use embedded_responder::{Action, Connection};
+use embedded_responder::io::Action;
+use embedded_responder::Connection;
 
 const BROWSER_GET: &[u8] = b"GET / HTTP/1.1\r\n\
 Host: 127.0.0.1:8000\r\n\

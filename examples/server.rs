@@ -17,7 +17,7 @@
 mod cli;
 
 use demo_app as demo;
-use embedded_responder::tokio_server::Server;
+use embedded_responder::host::tokio_server::Server;
 
 fn main() {
     let (addr, config) = cli::parse("server");

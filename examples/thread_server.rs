@@ -14,7 +14,7 @@
 mod cli;
 
 use demo_app as demo;
-use embedded_responder::std_server::Server;
+use embedded_responder::host::std_server::Server;
 
 fn main() {
     let (addr, config) = cli::parse("thread_server");

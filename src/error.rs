@@ -1,11 +1,15 @@
-//! Protocol errors: every way a peer's bytes can be unacceptable, each mapped to the status
-//! the server answers with before it closes the connection.
+//! The library's errors, one variant per rule:
+//! - [`Error`]: every way a peer's bytes can be unacceptable, each mapped to the status the
+//!   server answers with before it closes the connection;
+//! - [`Failure`]: why a response became a `500` (or a streamed one ended early) when the
+//!   handler did not choose it, the reason a log line shows;
+//! - [`StreamError`]: why reading a request body or writing a streamed response failed.
 //!
 //! Errors are sticky (h11's habit): once the connection state machine meets one, it sends the
 //! error's response with `Connection: close` and then only closes. IO errors are not here;
-//! drivers keep them apart (see [`crate::io::blocking::ServeError`]).
+//! drivers keep them apart (see [`crate::io::ServeError`]).
 
-use crate::response::Status;
+use crate::wire::status::Status;
 
 /// Why a request was refused. `status()` is what the client is told.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -212,6 +216,70 @@ impl core::fmt::Display for Failure {
             Failure::Upgrade => f.write_str(
                 "connection could not be upgraded (HTTP/1.0, a body still arriving, or no driver)",
             ),
+        }
+    }
+}
+
+/// Why reading a request body or writing a streamed response failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum StreamError {
+    /// The request body is unacceptable: bad chunked framing, over the route's limit, or
+    /// cut short by the peer. [`Error::status`] says what to answer; the connection closes
+    /// after the response.
+    Body(Error),
+    /// The peer sent nothing before the request deadline, or did not take what was written
+    /// within the write timeout.
+    TimedOut,
+    /// The transport failed: most often the peer went away.
+    Io(embedded_io::ErrorKind),
+    /// More body bytes than the declared `Content-Length`; none of this write was sent.
+    TooLong,
+    /// The server is shutting down: end the stream.
+    ShuttingDown,
+    /// This needs a driver that can move bytes while the handler runs (the blocking driver
+    /// for [`crate::Handler`]s), or the response could not be encoded (see the log's reason).
+    Unsupported,
+}
+
+impl StreamError {
+    /// The status to answer with, if no response has been sent yet: the body error's status,
+    /// 408 for a timeout, 503 at shutdown, 500 otherwise.
+    pub fn status(self) -> Status {
+        match self {
+            StreamError::Body(e) => e.status(),
+            StreamError::TimedOut => Status::REQUEST_TIMEOUT,
+            StreamError::ShuttingDown => Status::SERVICE_UNAVAILABLE,
+            _ => Status::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl core::fmt::Display for StreamError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            StreamError::Body(e) => write!(f, "request body: {e}"),
+            StreamError::TimedOut => f.write_str("timed out"),
+            StreamError::Io(kind) => write!(f, "transport: {kind:?}"),
+            StreamError::TooLong => f.write_str("more than the declared length"),
+            StreamError::ShuttingDown => f.write_str("server shutting down"),
+            StreamError::Unsupported => f.write_str("not possible on this driver"),
+        }
+    }
+}
+
+impl core::error::Error for StreamError {}
+
+impl embedded_io::Error for StreamError {
+    fn kind(&self) -> embedded_io::ErrorKind {
+        match self {
+            StreamError::Body(_) => embedded_io::ErrorKind::InvalidData,
+            StreamError::TimedOut => embedded_io::ErrorKind::TimedOut,
+            StreamError::Io(kind) => *kind,
+            StreamError::TooLong => embedded_io::ErrorKind::InvalidInput,
+            StreamError::ShuttingDown => embedded_io::ErrorKind::Interrupted,
+            StreamError::Unsupported => embedded_io::ErrorKind::Unsupported,
         }
     }
 }

@@ -6,18 +6,17 @@
 //!
 //! ## Layers
 //!
-//! Dependencies point down this list only:
+//! From the bottom up; a layer uses only the layers above it in this table, and the crate is
+//! sans-IO down to the drivers (bytes in, decisions and bytes out):
 //!
-//! | module | owns |
+//! | layer | owns |
 //! |---|---|
-//! | [`request`], [`body`], [`response`], [`sse`] | wire codecs: head bytes to [`Request`] (httparse plus the checks it leaves to servers), body framing in (Content-Length, chunked), the response head and staged body, Server-Sent Events |
-//! | [`connection`] | the per-connection state machine (sans-IO): a reading half (head, body taken whole or handed over as it arrives) and a writing half (staged or streamed), keep-alive or close |
-//! | [`stream`], [`handler`] | what a handler is handed: [`RequestBody`] (a body read in pieces), [`ResponseStream`] (a body written in pieces: chunked, by declared length, until close); the [`Handler`] traits |
-//! | [`upgrade`], `ws` | `101 Switching Protocols` and the connection handed over; WebSocket (feature `ws`): handshake, the sans-IO frame codec, a session |
-//! | [`router`], [`path`] | method + pattern to [`Handler`] (literal, typed parameters, prefixes, nested routers), 404, 405 + `Allow`, HEAD and OPTIONS, per-route body limits |
-//! | [`form`], [`cookie`], `json`, `auth`, [`assets`], [`target`] | the application layer: query and form fields, cookies, JSON (feature `json`), Basic auth (feature `auth`), static files from flash with ETag, gzip and ranges, percent-decoding |
-//! | [`io`] | drivers: [`io::blocking`] over `embedded_io::{Read, Write}`; `io::asynch` (feature `async`) over `embedded_io_async`; one [`io::Hooks`] trait for both |
-//! | `host` | (feature `std`) what the host servers share; `tokio_server` (feature `tokio`, tasks) and `std_server` (threads) |
+//! | wire (`src/wire/`) | the codecs and shared vocabulary: [`Status`], [`Method`], the [`Request`] view; the request head (httparse plus the checks it leaves to servers), body framing in (Content-Length, chunked) and out (chunked, declared length enforced), the response head, Server-Sent Events encoding, WebSocket frames ([`ws::frame`]) |
+//! | connection (`src/connection/`) | the per-connection state machine, [`Connection`]: a reading half (head, body taken whole or handed over as it arrives) and a writing half (staged or streamed); deadlines from the times a driver passes in; [`Limits`], [`Timeouts`] |
+//! | handler (`src/handler/`) | the [`Handler`] traits and what a handler is handed: [`Responder`] (stage a small response), [`ResponseStream`] (stream a large one), [`RequestBody`] (a body read in pieces), [`Upgraded`] (`101` and the connection handed over) |
+//! | app (`src/app/`) | [`Router`] ([`router`], [`path`]: literal, typed parameters, prefixes, nested routers; 404, 405 + `Allow`, HEAD, OPTIONS), [`form`], [`cookie`], `json`, `auth`, [`assets`], [`target`], [`sse`] streams, `ws` sessions |
+//! | drivers ([`io`], beside app) | [`io::blocking`] over `embedded_io::{Read, Write}`; `io::asynch` (feature `async`) over `embedded_io_async`; one [`io::Hooks`] trait for both; what a driver of your own needs ([`io::Action`], [`io::Wire`]) |
+//! | host servers (`host`, feature `std`) | `host::tokio_server` (feature `tokio`, tasks) and `host::std_server` (threads): accept, admission, the log line, linger, shutdown |
 //!
 //! ## Quick start (firmware)
 //!
@@ -115,52 +114,58 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-pub mod assets;
-#[cfg(feature = "auth")]
-#[cfg_attr(docsrs, doc(cfg(feature = "auth")))]
-pub mod auth;
-pub mod body;
-pub mod connection;
-pub mod cookie;
-pub mod error;
-pub mod form;
-pub mod handler;
+#[cfg(all(feature = "log", feature = "defmt"))]
+compile_error!("features `log` and `defmt` are mutually exclusive: choose one logger");
+
+mod app;
+mod connection;
+mod error;
+mod handler;
 #[cfg(feature = "std")]
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub mod host;
 pub mod io;
+mod log;
+mod wire;
+
+pub use connection::{Connection, Exchange, Limits, Timeouts, DEFAULT_MAX_HEADERS};
+pub use error::{Error, Failure, StreamError};
+#[cfg(feature = "async")]
+#[cfg_attr(docsrs, doc(cfg(feature = "async")))]
+pub use handler::{async_fn, AsyncFn, AsyncHandler};
+pub use handler::{
+    BodyWriter, Handler, Redirect, RequestBody, Responded, Responder, ResponseHead, ResponseStream,
+    UpgradeHead, Upgraded,
+};
+pub use wire::{Header, Headers, Method, Request, Status, Version};
+
+#[cfg(feature = "auth")]
+#[cfg_attr(docsrs, doc(cfg(feature = "auth")))]
+pub use app::auth;
 #[cfg(feature = "json")]
 #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
-pub mod json;
-mod log;
-pub mod path;
-pub mod request;
-pub mod response;
-pub mod router;
-pub mod sse;
-#[cfg(feature = "std")]
-#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
-pub use host::std_server;
-#[cfg(feature = "tokio")]
-#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
-pub use host::tokio_server;
-pub mod stream;
-pub mod target;
-pub mod upgrade;
+pub use app::json;
+pub use app::router::{delete, get, on, patch, post, put, Router};
 #[cfg(feature = "ws")]
 #[cfg_attr(docsrs, doc(cfg(feature = "ws")))]
-pub mod ws;
+pub use app::ws;
+pub use app::{assets, cookie, form, path, sse, target};
 
-pub use connection::{
-    Action, Connection, Exchange, Limits, Next, Pending, Timeouts, Transmit, DEFAULT_MAX_HEADERS,
-};
-pub use error::{Error, Failure};
-pub use handler::Handler;
-pub use request::{Header, Method, Request, Version};
-pub use response::{BodyWriter, Redirect, Responded, Responder, ResponseHead, Status};
-pub use router::{delete, get, on, patch, post, put, Router};
-pub use stream::{RequestBody, ResponseStream, StreamError};
-pub use upgrade::{UpgradeHead, Upgraded};
+/// What a route is built from, besides [`Router`] and [`get`] and its siblings: the method
+/// chain a path's handlers form ([`router::OnMethod`]), and the traits that name a router's
+/// type in a signature (`Router<impl router::Routes, impl Handler>`), sealed: they are
+/// implemented by the types the router's methods build, not by hand.
+pub mod router {
+    pub use crate::app::router::{MethodRoutes, NotFound, OnMethod, Routes};
+}
+
+/// The sans-IO codecs as the fuzz targets and benchmarks drive them: the head scanner and
+/// parser, the Content-Length parser and the chunked decoder. Not part of the stable API.
+#[doc(hidden)]
+pub mod _internals {
+    pub use crate::wire::body_in::{parse_content_length, ChunkedDecoder, Decoded, Framing};
+    pub use crate::wire::request_head::{parse_head, Head, HeadScanner, Scan};
+}
 
 /// The README's code blocks, compiled and run as doc tests so that they stay true (with
 /// `--features async`: one block uses the async driver).

@@ -7,9 +7,6 @@
 //! error: 400, 408, 413, 431...) with its reason at info; a 500 or a streamed response that
 //! broke, with the reason the handler did not choose ([`crate::Failure`]), at warn.
 
-#[cfg(all(feature = "log", feature = "defmt"))]
-compile_error!("features `log` and `defmt` are mutually exclusive: choose one logger");
-
 use crate::connection::Exchange;
 
 /// Log one finished exchange (see the module docs).
@@ -17,7 +14,7 @@ use crate::connection::Exchange;
 pub(crate) fn exchange(exchange: &Exchange<'_>) {
     #[cfg(any(feature = "log", feature = "defmt"))]
     {
-        let method = exchange.method.map_or("-", crate::request::Method::as_str);
+        let method = exchange.method.map_or("-", crate::wire::Method::as_str);
         let path = if exchange.path.is_empty() {
             "-"
         } else {

@@ -10,7 +10,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use demo_app as demo;
-use embedded_responder::std_server::{Config, Server};
+use embedded_responder::host::{std_server::Server, Config};
 
 struct Counting;
 
@@ -100,7 +100,7 @@ fn no_allocation_per_request_in_steady_state() {
 
     #[cfg(feature = "tokio")]
     {
-        use embedded_responder::tokio_server;
+        use embedded_responder::host::tokio_server;
         let server = tokio_server::Server::bind("127.0.0.1:0", config).unwrap();
         let addr = server.local_addr().unwrap();
         let handle = server.shutdown_handle();

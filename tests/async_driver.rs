@@ -15,7 +15,8 @@ use common::cases::{cases, final_responses, serve as serve_blocking, NEXT, RX, T
 use common::{parse_responses, Scripted};
 use demo_app as demo;
 use embedded_io::ErrorType;
-use embedded_responder::io::asynch::{self, async_fn, serve_pool, Listener, NoTimer, Place, Timer};
+use embedded_responder::async_fn;
+use embedded_responder::io::asynch::{self, serve_pool, Listener, NoTimer, Place, Timer};
 use embedded_responder::{get, Connection, Router, Status, Timeouts};
 
 use common::YieldNow;

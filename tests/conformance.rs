@@ -188,7 +188,8 @@ fn chunked_body_then_pipelined_requests_in_one_read() {
 /// a transport may give way only when nothing would be lost.
 #[test]
 fn will_read_says_when_a_connection_is_between_requests() {
-    use embedded_responder::io::blocking::{serve_with_hooks, Hooks};
+    use embedded_responder::io::blocking::serve_with_hooks;
+    use embedded_responder::io::Hooks;
     use embedded_responder::Connection;
 
     struct Record(Vec<bool>);

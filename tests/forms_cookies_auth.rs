@@ -7,9 +7,10 @@ use common::{parse_responses, Parsed, Scripted};
 use embedded_responder::cookie::{cookie, cookies, SameSite, SetCookie};
 use embedded_responder::form::{FieldError, FieldErrorKind, Form};
 use embedded_responder::io::blocking::serve;
-use embedded_responder::response::Redirect;
+use embedded_responder::io::Action;
+use embedded_responder::Redirect;
 use embedded_responder::{
-    get, post, Action, Connection, Failure, Handler, Request, Responded, Responder, Router, Status,
+    get, post, Connection, Failure, Handler, Request, Responded, Responder, Router, Status,
 };
 
 /// Serve `requests` (whole requests, bytes) on one connection, read `step` bytes at a time.

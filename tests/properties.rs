@@ -1,7 +1,7 @@
 //! Property tests of the parts where hand-written code replaces a library: the digit parser,
 //! the chunked decoder and the path normaliser.
 
-use embedded_responder::body::{parse_content_length, ChunkedDecoder};
+use embedded_responder::_internals::{parse_content_length, ChunkedDecoder};
 use embedded_responder::target::{normalize_path, percent_decode};
 use embedded_responder::Error;
 use proptest::prelude::*;

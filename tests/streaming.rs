@@ -8,7 +8,8 @@ mod common;
 
 use common::Scripted;
 use demo_app as demo;
-use embedded_responder::io::blocking::{serve_with_hooks, Hooks};
+use embedded_responder::io::blocking::serve_with_hooks;
+use embedded_responder::io::Hooks;
 use embedded_responder::{
     get, post, Connection, Exchange, Failure, Handler, Request, Responded, Responder, Router,
     Status, StreamError,
@@ -571,7 +572,8 @@ fn embedded_io_read_and_a_response_larger_than_the_transmit_buffer() {
 #[cfg(feature = "async")]
 mod over_the_async_driver {
     use super::*;
-    use embedded_responder::io::asynch::{self, AsyncHandler, Timer};
+    use embedded_responder::io::asynch::{self, Timer};
+    use embedded_responder::AsyncHandler;
     use embedded_responder::Timeouts;
     use std::time::Duration;
 

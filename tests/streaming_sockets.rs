@@ -34,8 +34,9 @@ impl Running {
         };
         match host {
             Host::Threads => {
-                let server = embedded_responder::std_server::Server::bind("127.0.0.1:0", config)
-                    .expect("bind");
+                let server =
+                    embedded_responder::host::std_server::Server::bind("127.0.0.1:0", config)
+                        .expect("bind");
                 let (addr, handle) = (server.local_addr().unwrap(), server.shutdown_handle());
                 let thread = std::thread::spawn(move || server.serve(demo::app));
                 Running {
@@ -45,8 +46,9 @@ impl Running {
                 }
             }
             Host::Tokio => {
-                let server = embedded_responder::tokio_server::Server::bind("127.0.0.1:0", config)
-                    .expect("bind");
+                let server =
+                    embedded_responder::host::tokio_server::Server::bind("127.0.0.1:0", config)
+                        .expect("bind");
                 let (addr, handle) = (server.local_addr().unwrap(), server.shutdown_handle());
                 let thread = std::thread::spawn(move || server.run(demo::async_app));
                 Running {

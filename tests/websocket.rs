@@ -211,7 +211,8 @@ mod over_the_async_driver {
     use core::pin::Pin;
     use core::task::{Context, Poll};
     use embassy_futures::select::{select, Either};
-    use embedded_responder::io::asynch::{self, async_fn, Timer};
+    use embedded_responder::async_fn;
+    use embedded_responder::io::asynch::{self, Timer};
     use embedded_responder::ws::{Handshake, Message};
     use embedded_responder::{Request, Responded, Responder, Timeouts};
     use std::time::Duration;
@@ -227,7 +228,11 @@ mod over_the_async_driver {
         }
     }
 
-    fn serve_cut<A: asynch::AsyncHandler>(app: &mut A, input: &[u8], cuts: Vec<usize>) -> Vec<u8> {
+    fn serve_cut<A: embedded_responder::AsyncHandler>(
+        app: &mut A,
+        input: &[u8],
+        cuts: Vec<usize>,
+    ) -> Vec<u8> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .start_paused(true)

@@ -3,7 +3,7 @@
 //! body is never longer than its encoding.
 #![no_main]
 
-use embedded_responder::body::ChunkedDecoder;
+use embedded_responder::_internals::ChunkedDecoder;
 use libfuzzer_sys::fuzz_target;
 
 type Outcome = Result<(Vec<u8>, usize), embedded_responder::Error>;

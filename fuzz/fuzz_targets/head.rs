@@ -2,7 +2,7 @@
 //! not panic, and a parsed request must be self-consistent.
 #![no_main]
 
-use embedded_responder::request::{parse_head, HeadScanner, Scan, EMPTY_HEADER};
+use embedded_responder::_internals::{parse_head, HeadScanner, Scan};
 use embedded_responder::Limits;
 use libfuzzer_sys::fuzz_target;
 
@@ -23,8 +23,7 @@ fuzz_target!(|data: &[u8]| {
 
     if let Ok(Scan::Complete(n)) = whole {
         assert!(n <= data.len());
-        let mut headers = [EMPTY_HEADER; 16];
-        if let Ok(head) = parse_head(&data[..n], &mut headers, &Limits::DEFAULT) {
+        if let Ok(head) = parse_head::<16>(&data[..n], Limits::DEFAULT.max_target) {
             let r = head.request;
             assert!(r.target().len() <= Limits::DEFAULT.max_target);
             assert!(r.path() == "*" || r.path().starts_with('/'));

@@ -1,20 +1,21 @@
-//! The exchange half of the state machine: a request handed out by [`Connection::step`](super::Connection::step)
-//! ([`Pending`]), and while its handler runs, the link to the driver's [`Wire`] through which
-//! a streamed request body is read (decoded here) and a response is sent ([`Open`], [`Link`]).
-//! When the handler is done, the connection moves past the request, or closes if the body
-//! was left unread and is not all here, or the link broke.
+//! Where the reading half hands over to the writing half: a complete head is parsed into a
+//! request handed out by [`Connection::step`](super::Connection::step) ([`Pending`]); while
+//! its handler runs, the exchange ([`Open`]) holds the request, the outbox the response is
+//! written through, and the [`Link`] to the driver's [`Wire`] through which a streamed request
+//! body is read and a response is sent. When the handler is done, the connection moves past
+//! the request, or closes if the body was left unread and is not all here, or the link broke.
 //!
 //! Which handler runs, and how, is the handler layer's business (`crate::handler`).
 
-use core::task::{Context, Poll};
-
-use super::body_in::{BodyIn, Decoding};
-use super::reading::{chunked_progress, wait_for_more};
-use super::{fail, Action, Cursor, Exchange, State, Transmit, CONTINUE};
+use super::incoming::{BodyIn, Decoding};
+use super::link::{Link, Wire};
+use super::reading::{buffer, decode_chunks, Unread};
+use super::writing::{Outbox, Outgoing, ResponseContext, Sent};
+use super::{fail, Action, Connection, Cursor, Exchange, Limits, State, Transmit};
 use crate::error::Error;
-use crate::request::{HeadScanner, Limits, Request};
-use crate::response::{Outgoing, Responded, Responder, ResponseContext};
-use crate::stream::{Channel, StreamError, Wire};
+use crate::wire::body_in::{ChunkedDecoder, Framing};
+use crate::wire::request_head::{parse_head, HeadScanner};
+use crate::wire::{Method, Request};
 
 /// What [`Connection::step`](super::Connection::step) found.
 #[derive(Debug)]
@@ -26,15 +27,102 @@ pub enum Next<'c> {
     Request(Pending<'c>),
 }
 
-/// A body that had not all arrived with its head.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Unread {
-    /// Body bytes decoded at the front of the buffer after the head (chunked).
-    pub(super) decoded: usize,
-    /// Bytes received after the head (decoded ones included).
-    pub(super) received: usize,
-    pub(super) decoding: Decoding,
-    pub(super) expect_continue: bool,
+impl<const MAX_HEADERS: usize> Connection<'_, MAX_HEADERS> {
+    /// A complete head of `head_len` bytes starts at `rx[start]`: validate it, and hand out
+    /// the request: with its body once the body is here too (`body_len` if already known), or
+    /// with the body still to come, for the handler to decide.
+    pub(super) fn prepare(
+        &mut self,
+        head_len: usize,
+        body_len: Option<usize>,
+        may_stream: bool,
+    ) -> Next<'_> {
+        // Borrow fields one by one, and the buffer as head and body apart: the request borrows
+        // the head for as long as the returned action lives, while the body may still be
+        // decoded in place, and errors and waiting only touch `state` and `tx`.
+        let Connection {
+            rx,
+            tx,
+            limits,
+            cursor,
+        } = self;
+        let request_start = cursor.start;
+        let (before, after) = rx.split_at_mut(request_start + head_len);
+        let head_bytes: &[u8] = &before[request_start..];
+        let received = cursor.filled - request_start - head_len;
+        let head = match parse_head::<MAX_HEADERS>(head_bytes, limits.max_target) {
+            Ok(head) => head,
+            Err(e) => return Next::Action(fail(&mut cursor.state, tx, e, None)),
+        };
+        let ctx = ResponseContext {
+            head_only: head.request.method() == Method::Head,
+            version: head.request.version(),
+            keep_alive: head.keep_alive && !cursor.no_keep_alive,
+        };
+        let unread = |decoded, decoding| Unread {
+            decoded,
+            received,
+            decoding,
+            expect_continue: head.expect_continue,
+        };
+        let (body_len, unread) = match (body_len, head.framing) {
+            (Some(n), _) => (n, None),
+            (None, Framing::None) => (0, None),
+            (None, Framing::Length(n)) => match usize::try_from(n) {
+                // The fast path: the whole body came with the head.
+                Ok(n) if n <= received && n as u64 <= limits.max_body => (n, None),
+                _ => (0, Some(unread(0, Decoding::Length(n)))),
+            },
+            (None, Framing::Chunked) => {
+                let mut decoder =
+                    ChunkedDecoder::new(limits.max_chunk_extension, limits.max_trailers);
+                match decode_chunks(&mut decoder, &mut after[..received], 0) {
+                    // Which comes first in the stream, this error or a route's body limit,
+                    // is for the handler layer to tell.
+                    Err(error) if may_stream => {
+                        let data = decoder.data_len();
+                        (0, Some(unread(0, Decoding::Broken { error, data })))
+                    }
+                    Err(e) => {
+                        let e = decoder.error_within(e, limits.max_body);
+                        let request = Some(&head.request);
+                        return Next::Action(fail(&mut cursor.state, tx, e, request));
+                    }
+                    Ok((decoded, removed)) => {
+                        cursor.filled -= removed;
+                        let received = received - removed;
+                        if decoder.is_done() && decoded as u64 <= limits.max_body {
+                            (decoded, None)
+                        } else {
+                            let mut unread = unread(decoded, Decoding::Chunked(decoder));
+                            unread.received = received;
+                            (0, Some(unread))
+                        }
+                    }
+                }
+            }
+        };
+        if let (Some(unread), false) = (unread, may_stream) {
+            let room = after.len();
+            let request = head.request;
+            return Next::Action(buffer(cursor, tx, limits, head_len, room, unread, &request));
+        }
+        let rest_received = (cursor.filled - request_start - head_len).saturating_sub(body_len);
+        let (body, rest) = after.split_at_mut(body_len);
+        let body: &[u8] = body;
+        Next::Request(Pending {
+            request: head.request.with_body(body),
+            ctx,
+            tx,
+            consumed: head_len + body_len,
+            head_len,
+            cursor,
+            limits,
+            rest,
+            rest_received,
+            unread,
+        })
+    }
 }
 
 /// A request waiting for its handler: whole, or with its body still to come. Handling it
@@ -42,21 +130,21 @@ pub(super) struct Unread {
 /// unhandled leaves the request to be parsed again.
 #[derive(Debug)]
 pub struct Pending<'c> {
-    pub(super) request: Request<'c>,
-    pub(super) ctx: ResponseContext,
-    pub(super) tx: &'c mut [u8],
+    request: Request<'c>,
+    ctx: ResponseContext,
+    tx: &'c mut [u8],
     /// Head and body bytes of this request, consumed once it is answered.
-    pub(super) consumed: usize,
-    pub(super) head_len: usize,
-    pub(super) cursor: &'c mut Cursor,
-    pub(super) limits: &'c Limits,
+    consumed: usize,
+    head_len: usize,
+    cursor: &'c mut Cursor,
+    limits: &'c Limits,
     /// The receive buffer after the head and the whole body (all of it after the head when
     /// the body has not all arrived).
-    pub(super) rest: &'c mut [u8],
+    rest: &'c mut [u8],
     /// Bytes received into `rest` (after the whole body): what a connection upgraded to
     /// another protocol reads first.
-    pub(super) rest_received: usize,
-    pub(super) unread: Option<Unread>,
+    rest_received: usize,
+    unread: Option<Unread>,
 }
 
 impl<'c> Pending<'c> {
@@ -100,7 +188,7 @@ impl<'c> Pending<'c> {
     pub(crate) fn run_staged(
         self,
         limit: Option<u64>,
-        handle: impl FnOnce(&Request<'c>, Responder<'c, '_>) -> Responded,
+        handle: impl FnOnce(&Request<'c>, Outbox<'c, '_>),
     ) -> Action<'c> {
         if self.unread.is_some() {
             return self.buffer_body();
@@ -113,10 +201,13 @@ impl<'c> Pending<'c> {
             request_body: pending.request.body(),
             ..Outgoing::NONE
         };
-        let _: Responded = handle(
-            &pending.request,
-            Responder::new(&mut *pending.tx, &mut out, pending.ctx),
-        );
+        let outbox = Outbox {
+            tx: &mut *pending.tx,
+            out: &mut out,
+            ctx: pending.ctx,
+            link: None,
+        };
+        handle(&pending.request, outbox);
         pending.finish(out, None)
     }
 
@@ -263,7 +354,7 @@ impl<'c> Pending<'c> {
         cursor.empty_lines = 0;
         cursor.request_started_ms = None;
         cursor.idle_since_ms = None;
-        let nothing = out.staged == 0 && !out.streamed;
+        let nothing = matches!(out.sent, Sent::Nothing | Sent::Staged(0));
         cursor.state = if out.close || nothing {
             State::Closing
         } else {
@@ -274,7 +365,7 @@ impl<'c> Pending<'c> {
             return Action::Close;
         }
         Action::Write(Transmit {
-            head: &tx[..out.staged],
+            head: &tx[..out.staged()],
             body: out.body,
             exchange: Some(Exchange {
                 method: Some(request.method()),
@@ -286,57 +377,6 @@ impl<'c> Pending<'c> {
             }),
         })
     }
-}
-
-/// Wait for the rest of a body in the receive buffer (`room` bytes after its head): 413 if
-/// it cannot fit, else the reading half's body state and a read (or `100 Continue`).
-pub(super) fn buffer<'c>(
-    cursor: &'c mut Cursor,
-    tx: &'c mut [u8],
-    limits: &Limits,
-    head_len: usize,
-    room: usize,
-    unread: Unread,
-    request: &Request<'c>,
-) -> Action<'c> {
-    let request = Some(request);
-    match unread.decoding {
-        Decoding::Length(n) => {
-            if n > limits.max_body || n > room as u64 {
-                return fail(&mut cursor.state, tx, Error::BodyTooLarge, request);
-            }
-            cursor.state = State::Body {
-                head_len,
-                // Fits the buffer, so a usize.
-                body_len: n as usize,
-                send_continue: unread.expect_continue,
-            };
-        }
-        Decoding::Chunked(decoder) => {
-            let (used, capacity) = (head_len + unread.received, head_len + room);
-            match chunked_progress(limits, unread.decoded, false, used, capacity) {
-                Ok(_) => {
-                    cursor.state = State::Chunked {
-                        head_len,
-                        decoded: unread.decoded,
-                        decoder,
-                        send_continue: unread.expect_continue,
-                    }
-                }
-                Err(e) => return fail(&mut cursor.state, tx, e, request),
-            }
-        }
-        Decoding::Broken { error, data } => {
-            let error = if data > limits.max_body {
-                Error::BodyTooLarge
-            } else {
-                error
-            };
-            return fail(&mut cursor.state, tx, error, request);
-        }
-        Decoding::Done | Decoding::Raw => {}
-    }
-    wait_for_more(cursor, tx)
 }
 
 /// An exchange under way: the request, the driver's link, and the response's state.
@@ -352,11 +392,16 @@ pub(crate) struct Open<'c, 'w> {
 }
 
 impl<'c, 'w> Open<'c, 'w> {
-    /// The request and what the handler answers through, borrowed together.
-    pub(crate) fn parts(&mut self) -> (&Request<'c>, Responder<'c, '_>) {
+    /// The request and the outbox the handler answers through, borrowed together.
+    pub(crate) fn parts(&mut self) -> (&Request<'c>, Outbox<'c, '_>) {
         self.out.request_body = self.request.body();
-        let responder = Responder::linked(self.tx, &mut self.out, self.ctx, &mut self.link);
-        (&self.request, responder)
+        let outbox = Outbox {
+            tx: self.tx,
+            out: &mut self.out,
+            ctx: self.ctx,
+            link: Some(&mut self.link),
+        };
+        (&self.request, outbox)
     }
 
     /// Move past the request (after a streamed body: to what followed it, if all of it is
@@ -390,132 +435,5 @@ impl<'c, 'w> Open<'c, 'w> {
             }
         };
         Pending::conclude(request, tx, cursor, consumed, out, skipped)
-    }
-}
-
-/// The core's side of a driver's [`Wire`] while a handler runs: the request body decoded in
-/// the receive buffer, `100 Continue` on the first read that needs the peer, and the raw
-/// output.
-struct Link<'x, 'w> {
-    wire: &'w mut dyn Wire,
-    body: Option<BodyIn<'x>>,
-    /// Without a streamed body: the receive buffer after the request and how much of it has
-    /// arrived, for an upgrade to read from.
-    spare: Option<(&'x mut [u8], usize)>,
-    /// The connection carries another protocol now: `body` is its raw input.
-    upgraded: bool,
-    send_continue: bool,
-    /// Bytes of `100 Continue` sent so far.
-    continue_sent: usize,
-    /// The transport failed or the body broke its framing: the connection must close.
-    broken: bool,
-}
-
-impl Channel for Link<'_, '_> {
-    fn is_blocking(&self) -> bool {
-        self.wire.is_blocking()
-    }
-
-    fn poll_fill_body(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), StreamError>> {
-        let Some(body) = self.body.as_mut() else {
-            return Poll::Ready(Ok(()));
-        };
-        loop {
-            if let Err(e) = body.decode() {
-                self.broken = true;
-                return Poll::Ready(Err(StreamError::Body(e)));
-            }
-            if !body.available().is_empty() || body.is_complete() {
-                return Poll::Ready(Ok(()));
-            }
-            while self.send_continue && self.continue_sent < CONTINUE.len() {
-                match self.wire.poll_write(cx, &CONTINUE[self.continue_sent..]) {
-                    Poll::Ready(Ok(n)) => self.continue_sent += n.max(1),
-                    Poll::Ready(Err(e)) => {
-                        self.broken = true;
-                        return Poll::Ready(Err(e));
-                    }
-                    Poll::Pending => return Poll::Pending,
-                }
-            }
-            match self.wire.poll_read(cx, body.read_space()) {
-                Poll::Ready(Ok(0)) if body.end_of_stream() => return Poll::Ready(Ok(())),
-                Poll::Ready(Ok(0)) => {
-                    self.broken = true;
-                    return Poll::Ready(Err(StreamError::Body(Error::Incomplete)));
-                }
-                Poll::Ready(Ok(n)) => body.received(n),
-                Poll::Ready(Err(e)) => {
-                    self.broken = true;
-                    return Poll::Ready(Err(e));
-                }
-                Poll::Pending => return Poll::Pending,
-            }
-        }
-    }
-
-    fn upgrade(&mut self) -> bool {
-        if self.upgraded || self.body.is_some() {
-            return self.upgraded;
-        }
-        let Some((rest, received)) = self.spare.take() else {
-            return false;
-        };
-        self.body = Some(BodyIn::new(rest, 0, received, Decoding::Raw, u64::MAX));
-        self.upgraded = true;
-        self.wire.upgraded(None);
-        true
-    }
-
-    fn available_body(&self) -> &[u8] {
-        self.body.as_ref().map_or(&[], BodyIn::available)
-    }
-
-    fn set_read_deadline(&mut self, deadline_ms: Option<u64>) {
-        if self.upgraded {
-            self.wire.upgraded(deadline_ms);
-        }
-    }
-
-    #[cfg(feature = "ws")]
-    fn available_body_mut(&mut self) -> &mut [u8] {
-        self.body.as_mut().map_or(&mut [], BodyIn::available_mut)
-    }
-
-    fn consume_body(&mut self, n: usize) {
-        if let Some(body) = self.body.as_mut() {
-            body.consume(n);
-        }
-    }
-
-    fn body_complete(&mut self) -> bool {
-        match self.body.as_mut() {
-            None => true,
-            Some(body) => body.decode().is_ok() && body.is_complete(),
-        }
-    }
-
-    fn poll_send(
-        &mut self,
-        cx: &mut Context<'_>,
-        bytes: &[u8],
-    ) -> Poll<Result<usize, StreamError>> {
-        let result = self.wire.poll_write(cx, bytes);
-        if let Poll::Ready(Err(_)) = result {
-            self.broken = true;
-        }
-        result
-    }
-
-    fn now_ms(&mut self) -> Option<u64> {
-        self.wire.now_ms()
-    }
-
-    fn poll_sleep_until(
-        &mut self,
-        cx: &mut Context<'_>,
-        deadline_ms: u64,
-    ) -> Poll<Result<(), StreamError>> {
-        self.wire.poll_sleep_until(cx, deadline_ms)
     }
 }

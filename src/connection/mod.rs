@@ -28,19 +28,66 @@
 //! - Time comes from the driver ([`Connection::read_deadline`], `timed_out`); nothing here
 //!   reads a clock.
 
-mod body_in;
 mod exchange;
+mod incoming;
+mod link;
 mod reading;
+mod writing;
 
-pub use crate::request::Limits;
 #[cfg(feature = "async")]
 pub(crate) use exchange::Open;
 pub use exchange::{Next, Pending};
+pub(crate) use link::Channel;
+pub use link::Wire;
+#[cfg(test)]
+pub(crate) use writing::ResponseContext;
+pub(crate) use writing::{Outbox, Outgoing, Sent};
 
-use crate::body::ChunkedDecoder;
 use crate::error::{Error, Failure};
-use crate::request::{HeadScanner, Method, Request, Version};
-use crate::response::{Outgoing, Responder, ResponseContext, Status};
+use crate::wire::body_in::ChunkedDecoder;
+use crate::wire::request_head::HeadScanner;
+use crate::wire::response_head::error_response;
+use crate::wire::{Method, Request, Status};
+
+/// Size limits on a request, on top of the buffer's own size. The defaults fit a
+/// microcontroller; the buffer usually binds first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Longest request-target in bytes (414 beyond). 1 KiB holds any URL a small device
+    /// serves; RFC 9112 §3 recommends supporting at least 8000 octets, which a host server can
+    /// configure.
+    pub max_target: usize,
+    /// Largest head (request line + headers + blank line) in bytes (431 beyond, or 414 if the
+    /// request line alone does not fit). Capped by the receive buffer.
+    pub max_head: usize,
+    /// Largest body in bytes (413 beyond). Capped by the receive buffer minus the head, since
+    /// the body is handed to the handler whole.
+    pub max_body: u64,
+    /// Longest chunk extension (`;name=value...`) per chunk, in bytes (400 beyond). Extensions
+    /// are skipped, so a long one only costs time; the bound keeps that time finite.
+    pub max_chunk_extension: usize,
+    /// Largest trailer section of a chunked body, in bytes (431 beyond). Trailers are checked
+    /// and dropped.
+    pub max_trailers: usize,
+}
+
+impl Limits {
+    /// The defaults: 1 KiB targets, 8 KiB heads, bodies bounded only by the buffer, 256-byte
+    /// chunk extensions, 1 KiB trailers.
+    pub const DEFAULT: Limits = Limits {
+        max_target: 1024,
+        max_head: 8 * 1024,
+        max_body: u64::MAX,
+        max_chunk_extension: 256,
+        max_trailers: 1024,
+    };
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits::DEFAULT
+    }
+}
 
 /// How many header fields a request may carry by default. Browsers send 10 to 20; each slot
 /// costs two slices (16 bytes on 32-bit targets) of stack while a request is handled.
@@ -150,10 +197,7 @@ enum State {
 }
 
 /// Empty lines skipped before a request line (RFC 9112 §2.2 asks for at least one).
-pub const MAX_EMPTY_LINES: u8 = 8;
-
-/// The interim response to `Expect: 100-continue` (RFC 9110 §15.2.1).
-const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
+const MAX_EMPTY_LINES: u8 = 8;
 
 /// One HTTP/1.1 connection's protocol state, over two caller-provided buffers: `rx` holds the
 /// request head and body (and pipelined bytes after them), `tx` holds the response head and
@@ -295,8 +339,6 @@ impl<'b, const MAX_HEADERS: usize> Connection<'b, MAX_HEADERS> {
         self.cursor.filled = (self.cursor.filled + n).min(self.rx.len());
     }
 
-    /// Report that the peer sent nothing for the driver's timeout. Mid-request this yields a
-    /// 408 response and a close; between requests, a close.
     /// From now on, every response says `Connection: close`, and the connection closes after
     /// it: a server that stops answers what is in flight and keeps nothing open.
     pub fn stop_keep_alive(&mut self) {
@@ -359,18 +401,12 @@ fn fail<'t>(
     request: Option<&Request<'t>>,
 ) -> Action<'t> {
     *state = State::Closing;
-    let ctx = ResponseContext {
-        head_only: false,
-        version: Version::Http11,
-        keep_alive: false,
-    };
-    let mut out = Outgoing::NONE;
-    let _ = Responder::new(tx, &mut out, ctx).protocol_error(error);
-    if out.staged == 0 {
+    let staged = error_response(tx, error, false);
+    if staged == 0 {
         return Action::Close;
     }
     Action::Write(Transmit {
-        head: &tx[..out.staged],
+        head: &tx[..staged],
         body: &[],
         exchange: Some(Exchange {
             method: request.map(Request::method),
@@ -386,7 +422,7 @@ fn fail<'t>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::response::Responded;
+    use crate::handler::{Responded, Responder};
 
     /// Echo app: `<METHOD> <path> <body>` as text.
     fn app(req: &crate::Request<'_>, res: Responder<'_, '_>) -> Responded {

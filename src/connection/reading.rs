@@ -3,13 +3,24 @@
 //! receive buffer (Content-Length, or chunked and decoded in place). A body that is streamed
 //! is read by the exchange half instead (`exchange.rs`, through `body_in.rs`).
 
-use super::body_in::Decoding;
-use super::exchange::{buffer, Next, Pending, Unread};
-use super::{fail, Action, Connection, Cursor, State, Transmit, CONTINUE, MAX_EMPTY_LINES};
-use crate::body::{ChunkedDecoder, Framing};
+use super::incoming::Decoding;
+use super::{fail, Action, Connection, Cursor, Limits, State, Transmit, MAX_EMPTY_LINES};
 use crate::error::Error;
-use crate::request::{parse_head, HeadScanner, Limits, Method, Scan, EMPTY_HEADER};
-use crate::response::ResponseContext;
+use crate::wire::body_in::ChunkedDecoder;
+use crate::wire::request_head::{treat_higher_minor_as_http11, HeadScanner, Scan};
+use crate::wire::response_head::CONTINUE;
+use crate::wire::Request;
+
+/// A body that had not all arrived with its head.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Unread {
+    /// Body bytes decoded at the front of the buffer after the head (chunked).
+    pub(super) decoded: usize,
+    /// Bytes received after the head (decoded ones included).
+    pub(super) received: usize,
+    pub(super) decoding: Decoding,
+    pub(super) expect_continue: bool,
+}
 
 impl<const MAX_HEADERS: usize> Connection<'_, MAX_HEADERS> {
     /// Look for the end of the head; `Ok(None)` means more bytes are needed.
@@ -98,103 +109,6 @@ impl<const MAX_HEADERS: usize> Connection<'_, MAX_HEADERS> {
         }
         wait_for_more(&mut self.cursor, self.tx)
     }
-
-    /// A complete head of `head_len` bytes starts at `rx[start]`: validate it, and hand out
-    /// the request: with its body once the body is here too (`body_len` if already known), or
-    /// with the body still to come, for the handler to decide.
-    pub(super) fn prepare(
-        &mut self,
-        head_len: usize,
-        body_len: Option<usize>,
-        may_stream: bool,
-    ) -> Next<'_> {
-        let mut headers = [EMPTY_HEADER; MAX_HEADERS];
-        // Borrow fields one by one, and the buffer as head and body apart: the request borrows
-        // the head for as long as the returned action lives, while the body may still be
-        // decoded in place, and errors and waiting only touch `state` and `tx`.
-        let Connection {
-            rx,
-            tx,
-            limits,
-            cursor,
-        } = self;
-        let request_start = cursor.start;
-        let (before, after) = rx.split_at_mut(request_start + head_len);
-        let head_bytes: &[u8] = &before[request_start..];
-        let received = cursor.filled - request_start - head_len;
-        let head = match parse_head(head_bytes, &mut headers, limits) {
-            Ok(head) => head,
-            Err(e) => return Next::Action(fail(&mut cursor.state, tx, e, None)),
-        };
-        let ctx = ResponseContext {
-            head_only: head.request.method() == Method::Head,
-            version: head.request.version(),
-            keep_alive: head.keep_alive && !cursor.no_keep_alive,
-        };
-        let unread = |decoded, decoding| Unread {
-            decoded,
-            received,
-            decoding,
-            expect_continue: head.expect_continue,
-        };
-        let (body_len, unread) = match (body_len, head.framing) {
-            (Some(n), _) => (n, None),
-            (None, Framing::None) => (0, None),
-            (None, Framing::Length(n)) => match usize::try_from(n) {
-                // The fast path: the whole body came with the head.
-                Ok(n) if n <= received && n as u64 <= limits.max_body => (n, None),
-                _ => (0, Some(unread(0, Decoding::Length(n)))),
-            },
-            (None, Framing::Chunked) => {
-                let mut decoder =
-                    ChunkedDecoder::new(limits.max_chunk_extension, limits.max_trailers);
-                match decode_chunks(&mut decoder, &mut after[..received], 0) {
-                    // Which comes first in the stream, this error or a route's body limit,
-                    // is for the handler layer to tell.
-                    Err(error) if may_stream => {
-                        let data = decoder.data_len();
-                        (0, Some(unread(0, Decoding::Broken { error, data })))
-                    }
-                    Err(e) => {
-                        let e = decoder.error_within(e, limits.max_body);
-                        let request = Some(&head.request);
-                        return Next::Action(fail(&mut cursor.state, tx, e, request));
-                    }
-                    Ok((decoded, removed)) => {
-                        cursor.filled -= removed;
-                        let received = received - removed;
-                        if decoder.is_done() && decoded as u64 <= limits.max_body {
-                            (decoded, None)
-                        } else {
-                            let mut unread = unread(decoded, Decoding::Chunked(decoder));
-                            unread.received = received;
-                            (0, Some(unread))
-                        }
-                    }
-                }
-            }
-        };
-        if let (Some(unread), false) = (unread, may_stream) {
-            let room = after.len();
-            let request = head.request;
-            return Next::Action(buffer(cursor, tx, limits, head_len, room, unread, &request));
-        }
-        let rest_received = (cursor.filled - request_start - head_len).saturating_sub(body_len);
-        let (body, rest) = after.split_at_mut(body_len);
-        let body: &[u8] = body;
-        Next::Request(Pending {
-            request: head.request.with_body(body),
-            ctx,
-            tx,
-            consumed: head_len + body_len,
-            head_len,
-            cursor,
-            limits,
-            rest,
-            rest_received,
-            unread,
-        })
-    }
 }
 
 /// Decode what has arrived of a chunked body in place: `body` holds `decoded` body bytes, then
@@ -212,7 +126,7 @@ pub(super) fn decode_chunks(
 
 /// After decoding chunks: the body length once complete; an error if the body is too large or
 /// cannot grow (`used` bytes of the request fill the whole `capacity`).
-pub(super) fn chunked_progress(
+fn chunked_progress(
     limits: &Limits,
     decoded: usize,
     done: bool,
@@ -232,7 +146,7 @@ pub(super) fn chunked_progress(
 }
 
 /// Read more, unless the peer is gone (400) or too slow (408).
-pub(super) fn wait_for_more<'t>(cursor: &mut Cursor, tx: &'t mut [u8]) -> Action<'t> {
+fn wait_for_more<'t>(cursor: &mut Cursor, tx: &'t mut [u8]) -> Action<'t> {
     if cursor.timed_out {
         fail(&mut cursor.state, tx, Error::Timeout, None)
     } else if cursor.peer_closed {
@@ -259,13 +173,53 @@ fn take_continue(state: &mut State) -> Action<'static> {
     }
 }
 
-/// RFC 9112 §2.3: a request in `HTTP/1.x` with x > 1 is processed as HTTP/1.1, the highest
-/// minor version implemented. httparse knows only 1.0 and 1.1, so the version digit is
-/// rewritten in place before parsing.
-fn treat_higher_minor_as_http11(head: &mut [u8]) {
-    let line_end = head.iter().position(|&b| b == b'\r').unwrap_or(0);
-    let version = head[..line_end].get_mut(line_end.saturating_sub(9)..);
-    if let Some([b' ', b'H', b'T', b'T', b'P', b'/', b'1', b'.', minor @ b'2'..=b'9']) = version {
-        *minor = b'1';
+/// Wait for the rest of a body in the receive buffer (`room` bytes after its head): 413 if
+/// it cannot fit, else the reading half's body state and a read (or `100 Continue`).
+pub(super) fn buffer<'c>(
+    cursor: &'c mut Cursor,
+    tx: &'c mut [u8],
+    limits: &Limits,
+    head_len: usize,
+    room: usize,
+    unread: Unread,
+    request: &Request<'c>,
+) -> Action<'c> {
+    let request = Some(request);
+    match unread.decoding {
+        Decoding::Length(n) => {
+            if n > limits.max_body || n > room as u64 {
+                return fail(&mut cursor.state, tx, Error::BodyTooLarge, request);
+            }
+            cursor.state = State::Body {
+                head_len,
+                // Fits the buffer, so a usize.
+                body_len: n as usize,
+                send_continue: unread.expect_continue,
+            };
+        }
+        Decoding::Chunked(decoder) => {
+            let (used, capacity) = (head_len + unread.received, head_len + room);
+            match chunked_progress(limits, unread.decoded, false, used, capacity) {
+                Ok(_) => {
+                    cursor.state = State::Chunked {
+                        head_len,
+                        decoded: unread.decoded,
+                        decoder,
+                        send_continue: unread.expect_continue,
+                    }
+                }
+                Err(e) => return fail(&mut cursor.state, tx, e, request),
+            }
+        }
+        Decoding::Broken { error, data } => {
+            let error = if data > limits.max_body {
+                Error::BodyTooLarge
+            } else {
+                error
+            };
+            return fail(&mut cursor.state, tx, error, request);
+        }
+        Decoding::Done | Decoding::Raw => {}
     }
+    wait_for_more(cursor, tx)
 }

@@ -55,8 +55,8 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use crate::connection::{Exchange, Limits, Timeouts};
+use crate::error::StreamError;
 use crate::io::Hooks;
-use crate::stream::StreamError;
 
 /// Settings of a host server.
 #[derive(Debug, Clone)]
@@ -212,7 +212,7 @@ pub(crate) fn refuse(stream: TcpStream) {
         return;
     }
     let mut stream = stream;
-    let _ = stream.write_all(crate::response::BUSY_RESPONSE);
+    let _ = stream.write_all(crate::wire::response_head::BUSY_RESPONSE);
     let _ = stream.shutdown(std::net::Shutdown::Write);
     let mut sink = [0u8; 1024];
     for _ in 0..16 {

@@ -18,10 +18,11 @@ use std::time::{Duration, Instant};
 
 use super::admission::{PRESSURE_WAIT, PROBATION_PEEK, PROBATION_PER_PLACE, PROBATION_POLL};
 use super::{Admission, Admitted, HostHooks, Log, Shutdown, LINGER_MAX_BYTES};
-pub use super::{Config, ShutdownHandle};
+use super::{Config, ShutdownHandle};
 use crate::connection::{Connection, DEFAULT_MAX_HEADERS};
-use crate::io::blocking::{serve_with_hooks, ServeError};
-use crate::router::Handler;
+use crate::handler::Handler;
+use crate::io::blocking::serve_with_hooks;
+use crate::io::ServeError;
 
 /// An `embedded_io` view of a std stream. Read timeouts (`WouldBlock` or `TimedOut` from a
 /// socket with `SO_RCVTIMEO`) surface as [`embedded_io::ErrorKind::TimedOut`], which the

@@ -12,7 +12,7 @@
 //! steady state (a connection's buffers are allocated once, when it is accepted).
 //!
 //! ```no_run
-//! use embedded_responder::tokio_server::{Config, Server};
+//! use embedded_responder::host::{tokio_server::Server, Config};
 //! use embedded_responder::{get, Router};
 //!
 //! let server = Server::bind("127.0.0.1:8000", Config::default()).unwrap();
@@ -35,9 +35,10 @@ use tokio::sync::Notify;
 
 use super::admission::{PRESSURE_WAIT, PROBATION_PEEK, PROBATION_PER_PLACE, PROBATION_POLL};
 use super::{Admission, Admitted, HostHooks, Log, Shutdown, LINGER_MAX_BYTES};
-pub use super::{Config, ShutdownHandle};
+use super::{Config, ShutdownHandle};
 use crate::connection::{Connection, DEFAULT_MAX_HEADERS};
-use crate::io::asynch::{self, AsyncHandler, Timer};
+use crate::handler::AsyncHandler;
+use crate::io::asynch::{self, Timer};
 use crate::io::ServeError;
 
 /// The driver's clock: tokio's, in milliseconds since the server started.

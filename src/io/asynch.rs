@@ -3,7 +3,7 @@
 //!
 //! It makes no protocol decisions: the same [`Connection`] parses, frames, times out and
 //! stages responses. Handlers are [`AsyncHandler`]s: every sync [`crate::Handler`] (a [`Router`])
-//! is one, and [`async_fn`] makes one from an async closure, for endpoints that must await a
+//! is one, and [`crate::async_fn`] makes one from an async closure, for endpoints that must await a
 //! sensor or a bus. Time comes from a [`Timer`] the user implements (embassy-time fits it).
 //!
 //! [`serve_pool`] serves N connections from one task with N caller-provided buffers. When all
@@ -22,11 +22,11 @@ use embassy_futures::select::{select, Either};
 use embedded_io::{Error as _, ErrorKind};
 use embedded_io_async::{Read, Write};
 
-use crate::connection::{Action, Connection, Next, Timeouts};
-pub use crate::handler::{async_fn, AsyncFn, AsyncHandler};
-use crate::io::blocking::stream_error;
-use crate::io::{Hooks, ServeError};
-use crate::stream::{StreamError, Wire};
+use super::blocking::stream_error;
+use super::{Hooks, ServeError};
+use crate::connection::{Action, Connection, Next, Timeouts, Wire};
+use crate::error::StreamError;
+use crate::handler::AsyncHandler;
 
 /// A clock and a sleep, for read deadlines. With embassy-time:
 /// `now_ms` is `Instant::now().as_millis()` and `sleep_until` is

@@ -1,5 +1,5 @@
 //! The blocking driver: one connection over any `embedded_io::{Read, Write}` transport (a
-//! TCP socket, a UART, a `std::net::TcpStream` through [`crate::std_server::StdIo`]).
+//! TCP socket, a UART, a `std::net::TcpStream` through `host::std_server::StdIo`).
 //!
 //! A transport's read that fails with [`ErrorKind::TimedOut`] is taken as the peer being too
 //! slow: mid-request that is a 408, between requests a close.
@@ -8,10 +8,10 @@ use core::task::{Context, Poll};
 
 use embedded_io::{Error as _, ErrorKind, Read, Write};
 
-pub use super::{Hooks, ServeError};
-use crate::connection::{Action, Connection, Next};
-use crate::router::Handler;
-use crate::stream::{StreamError, Wire};
+use super::{Hooks, ServeError};
+use crate::connection::{Action, Connection, Next, Wire};
+use crate::error::StreamError;
+use crate::handler::Handler;
 
 /// The transport and the hooks, lent to the core while a handler runs.
 struct DriverWire<'d, T: ?Sized, O: ?Sized> {

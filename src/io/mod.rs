@@ -2,9 +2,10 @@
 //! They make no protocol decisions of their own; both take the same [`Hooks`] and stop with
 //! the same [`ServeError`].
 
+pub use crate::connection::{Action, Next, Pending, Transmit, Wire};
+
 use crate::connection::{Exchange, Timeouts};
-use crate::error::Error;
-use crate::stream::StreamError;
+use crate::error::{Error, StreamError};
 
 #[cfg(feature = "async")]
 #[cfg_attr(docsrs, doc(cfg(feature = "async")))]

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use common::cases::{cases, final_responses, serve, RX, TX};
 use common::{parse_responses, Scripted};
-use embedded_responder::std_server::{Config, Server};
+use embedded_responder::host::{std_server::Server, Config};
 use demo_app as demo;
 use embedded_responder::{Limits};
 
@@ -34,7 +34,7 @@ impl Running {
         };
         #[cfg(feature = "tokio")]
         if TOKIO {
-            let server = embedded_responder::tokio_server::Server::bind(addr, config).expect("bind");
+            let server = embedded_responder::host::tokio_server::Server::bind(addr, config).expect("bind");
             let addr = server.local_addr().unwrap();
             let handle = server.shutdown_handle();
             let thread = std::thread::spawn(move || server.run(demo::async_app));

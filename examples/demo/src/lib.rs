@@ -9,11 +9,9 @@
 //! examples, the tests, the firmware — serves the same bytes, and the library users depend
 //! on carries none of it.
 
-use embedded_responder::request::Request;
-use embedded_responder::response::{Responded, Responder, Status};
-use embedded_responder::router::{get, post, Handler, Router};
+use embedded_responder::{get, post, Handler, Request, Responded, Responder, Router, Status};
 use embedded_responder::sse::{decimal, Event};
-use embedded_responder::stream::StreamError;
+use embedded_responder::StreamError;
 
 use core::sync::atomic::{AtomicU32, AtomicU8, Ordering};
 
@@ -144,7 +142,7 @@ pub fn led<'a>(req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
         Some(id) if id < 4 => id,
         _ => return res.status(Status::NOT_FOUND),
     };
-    if req.method() == embedded_responder::request::Method::Put {
+    if req.method() == embedded_responder::Method::Put {
         match req.json::<Set>() {
             Ok(set) => LEDS[usize::from(id)].store(set.on, core::sync::atomic::Ordering::Relaxed),
             Err(e) => return e.respond(res),
@@ -407,7 +405,7 @@ pub async fn events_async<'a>(req: &Request<'a>, res: Responder<'a, '_>) -> Resp
 /// The demo app for the async driver: [`app`]'s routes, with `/upload`, `/stream` and
 /// `/events` served by their async twins (a blocking handler cannot stream there).
 #[cfg(feature = "async")]
-pub fn async_app() -> impl embedded_responder::io::asynch::AsyncHandler {
+pub fn async_app() -> impl embedded_responder::AsyncHandler {
     async_app_with(ADMIN_PASSWORD)
 }
 
@@ -415,7 +413,7 @@ pub fn async_app() -> impl embedded_responder::io::asynch::AsyncHandler {
 #[cfg(feature = "async")]
 pub fn async_app_with(
     admin_password: &'static str,
-) -> impl embedded_responder::io::asynch::AsyncHandler {
+) -> impl embedded_responder::AsyncHandler {
     AsyncDemo {
         router: app_with(admin_password),
     }
@@ -427,9 +425,9 @@ struct AsyncDemo<R> {
 }
 
 #[cfg(feature = "async")]
-impl<R: Handler> embedded_responder::io::asynch::AsyncHandler for AsyncDemo<R> {
+impl<R: Handler> embedded_responder::AsyncHandler for AsyncDemo<R> {
     async fn handle<'a>(&mut self, req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
-        use embedded_responder::request::Method::{Get, Head, Post};
+        use embedded_responder::Method::{Get, Head, Post};
         match (req.method(), req.path()) {
             (Post, "/upload") => upload_async(req, res).await,
             (Get | Head, "/stream") => stream_async(req, res).await,
@@ -950,7 +948,7 @@ pub fn config_page<'a>(req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
 pub fn config_update<'a>(req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
     use embedded_responder::cookie::{SameSite, SetCookie};
     use embedded_responder::form::{FieldErrorKind, Form};
-    use embedded_responder::response::Redirect;
+    use embedded_responder::Redirect;
     let form = match Form::from_request(req) {
         Ok(form) => form,
         Err(e) => return e.respond(res),

@@ -7,7 +7,7 @@ use core::cell::Cell;
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use demo_app::{self as demo, PAGE};
-use embedded_responder::io::blocking::Hooks;
+use embedded_responder::io::Hooks;
 use embedded_responder::router::Routes;
 use embedded_responder::{get, post, Exchange, Handler, Router, Status, StreamError, Timeouts};
 

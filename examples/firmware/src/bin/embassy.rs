@@ -33,7 +33,8 @@ use embassy_net::{Ipv4Address, Ipv4Cidr, Runner, Stack, StackResources, StaticCo
 use embassy_sync::blocking_mutex::raw::CriticalSectionRawMutex;
 use embassy_sync::watch::Watch;
 use embassy_time::{with_timeout, Duration, Instant, Ticker};
-use embedded_responder::io::asynch::{self, AsyncHandler};
+use embedded_responder::io::asynch;
+use embedded_responder::AsyncHandler;
 use embedded_responder::io::Hooks;
 use embedded_responder::sse::{decimal, Event};
 use embedded_responder::ws::Handshake;

@@ -21,7 +21,8 @@ use core::cell::Cell;
 use core::cell::RefCell;
 
 use cortex_m_rt::entry;
-use embedded_responder::io::blocking::{serve_buffered, ServeError};
+use embedded_responder::io::blocking::serve_buffered;
+use embedded_responder::io::ServeError;
 #[allow(unused_imports)] // which of them depends on the features
 use embedded_responder::{get, post, put, Status};
 use embedded_responder::{Connection, Error, Limits, Timeouts};

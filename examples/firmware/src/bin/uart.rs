@@ -7,7 +7,8 @@
 #![no_main]
 
 use cortex_m_rt::entry;
-use embedded_responder::io::blocking::{serve_buffered, ServeError};
+use embedded_responder::io::blocking::serve_buffered;
+use embedded_responder::io::ServeError;
 use embedded_responder::{Connection, Error, Limits, Timeouts};
 use firmware::app::{self, FirmwareHooks, Idle, ReadState, Stats};
 use firmware::{clock, irq, stack, uart::Uart};

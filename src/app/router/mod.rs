@@ -1,48 +1,75 @@
-//! Routing: method + path to handler, with the answers HTTP expects for everything else.
-//!
-//! A [`Router`] is a chain of routes built at compile time (no heap, no `dyn`): each
-//! [`Router::route`] adds a path and its [`MethodRoutes`], made with [`get`], [`post`] and
-//! friends. Handlers are closures or types implementing [`Handler`], so they can capture
-//! state (an LED, a sensor, a counter in a `Cell`). The router answers on its own:
-//! - unknown path: the fallback handler (404 by default);
-//! - known path, other method: 405 with `Allow` (RFC 9110 §15.5.6);
-//! - `HEAD` on a `GET` route: the GET handler, body dropped (RFC 9110 §9.3.2);
-//! - `OPTIONS` on a route or `*`: 204 with `Allow` (RFC 9110 §9.3.7).
-//!
-//! Patterns ([`crate::path`]): literal paths (`"/api/leds"`), parameters
-//! (`path::params("/api/leds/{id:u8}")`, read with [`Request::param`]; a value that is not canonical for its type does not match,
-//! so it is a 404 like any unknown path), and prefixes (`/static/*`). Literal routes win over
-//! routes with parameters, which win over prefixes, whatever the order they were added in;
-//! among equals the first added wins. Trailing slashes are not trimmed: `/a` and `/a/` are
-//! different paths.
-//!
-//! Routers nest ([`Router::nest`]: `/api` + a router of `/leds`, `/leds/{id:u8}`), and any
-//! [`Handler`] can answer a path for every method ([`Router::mount`]) or be the fallback
-//! ([`Router::fallback_to`]).
+//! Routing: method + path to handler, with the answers HTTP expects for everything else (the
+//! user-facing account is [`Router`]'s). The chain of routes is built at compile time, one
+//! type per route (`Route`, `Nested`, in front of `NoRoutes`); each path's handlers by method
+//! are `methods.rs`'s. The traits that walk the chains are sealed.
 
-pub use crate::handler::Handler;
-use crate::path::{Pattern, Specificity};
-use crate::request::{Method, Request};
-use crate::response::{Responded, Responder, Status};
+mod methods;
 
-#[doc(hidden)]
-/// A handler that reads its request body as a stream, up to `limit` bytes: made by
-/// [`OnMethod::stream_body`] (a separate type, so that routes without it pay nothing).
-#[derive(Debug, Clone, Copy)]
-pub struct Streamed<H> {
-    handler: H,
-    limit: u64,
-}
+pub use methods::{delete, get, on, patch, post, put, MethodRoutes, OnMethod};
 
-impl<H: Handler> Handler for Streamed<H> {
-    fn handle<'a>(&mut self, req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
-        self.handler.handle(req, res)
+use methods::AnyMethod;
+
+use super::path::{Pattern, Specificity};
+use crate::handler::{Handler, Responded, Responder};
+use crate::wire::{Method, Request, Status};
+use methods::{answer_with_allow, MethodSet};
+use sealed::{MethodChain, RouteChain};
+
+/// The plumbing behind [`Routes`] and [`MethodRoutes`]: public traits in a private module,
+/// so that the router's types implement them and no one else can (picoserve's habit).
+pub(crate) mod sealed {
+    use super::methods::MethodSet;
+    use crate::app::path::Specificity;
+    use crate::handler::{Responded, Responder};
+    use crate::wire::{Method, Request};
+
+    /// How a path's method chain answers.
+    pub trait MethodChain {
+        /// The methods with a handler.
+        fn methods(&self) -> MethodSet;
+        /// The stream limit of the handler for `method` (see [`Handler::stream_limit`]).
+        fn stream_limit(&self, method: Method, req: &Request<'_>) -> Option<u64>;
+        /// Run the handler for `method`, or give the responder back if there is none.
+        fn call<'a, 's>(
+            &mut self,
+            method: Method,
+            req: &Request<'a>,
+            res: Responder<'a, 's>,
+        ) -> Result<Responded, Responder<'a, 's>>;
     }
 
-    fn stream_limit(&self, _req: &Request<'_>) -> Option<u64> {
-        Some(self.limit)
+    /// How a chain of routes answers.
+    pub trait RouteChain {
+        /// Some route has parameters, or a router is nested: dispatch in passes.
+        const PASSES: bool;
+        /// All methods any route answers (for `OPTIONS *`).
+        fn methods(&self) -> MethodSet;
+        /// The stream limit of the route that would answer `req` among routes of `pass`'s
+        /// specificity (`None`: any route, in the order added): `None` if none matches its path, `Some(None)` if it takes whole bodies.
+        fn stream_limit_in(
+            &self,
+            req: &Request<'_>,
+            path: &str,
+            pass: Option<Specificity>,
+        ) -> Option<Option<u64>>;
+        /// Answer `req` if a route of `pass`'s specificity (`None`: any, in the order added)
+        /// matches its path, else give the responder back.
+        fn dispatch_in<'a, 's>(
+            &mut self,
+            req: &Request<'a>,
+            res: Responder<'a, 's>,
+            path: &str,
+            pass: Option<Specificity>,
+        ) -> Result<Responded, Responder<'a, 's>>;
     }
 }
+
+/// The routes of a [`Router`], for naming a router's type in a signature:
+/// `Router<impl Routes, impl Handler>`. Sealed: implemented by the types [`Router::route`],
+/// [`Router::mount`] and [`Router::nest`] build.
+pub trait Routes: RouteChain {}
+
+impl<T: RouteChain> Routes for T {}
 
 /// The default fallback: `404 Not Found` with a plain-text body.
 #[derive(Debug, Clone, Copy, Default)]
@@ -54,202 +81,6 @@ impl Handler for NotFound {
     }
 }
 
-#[doc(hidden)]
-/// A set of methods, one bit per [`Method`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct MethodSet(u16);
-
-impl MethodSet {
-    /// Whether `method` is in the set.
-    pub const fn contains(self, method: Method) -> bool {
-        self.0 & method.bit() != 0
-    }
-
-    /// The set with `method` added.
-    pub const fn with(self, method: Method) -> MethodSet {
-        MethodSet(self.0 | method.bit())
-    }
-
-    /// The methods of both sets.
-    pub const fn union(self, other: MethodSet) -> MethodSet {
-        MethodSet(self.0 | other.0)
-    }
-
-    /// The value of an `Allow` header: the set plus `HEAD` where `GET` is present and
-    /// `OPTIONS`, which the router always answers.
-    pub fn allow_header(self) -> heapless::String<64> {
-        let mut set = self.with(Method::Options);
-        if set.contains(Method::Get) {
-            set = set.with(Method::Head);
-        }
-        let mut value = heapless::String::new();
-        for method in Method::ALL.into_iter().filter(|&m| set.contains(m)) {
-            // Every method name joined with ", " fits 64 bytes (the longest list is 50).
-            let _ = value.push_str(if value.is_empty() { "" } else { ", " });
-            let _ = value.push_str(method.as_str());
-        }
-        value
-    }
-}
-
-#[doc(hidden)]
-/// The handlers of one path, by method. Built with [`get`], [`post`], ... and chained:
-/// `get(show).post(update)`.
-pub trait MethodRoutes {
-    /// The methods with a handler.
-    fn methods(&self) -> MethodSet;
-    /// The stream limit of the handler for `method` (see [`Handler::stream_limit`]).
-    fn stream_limit(&self, method: Method, req: &Request<'_>) -> Option<u64>;
-    /// Run the handler for `method`, or give the responder back if there is none.
-    fn call<'a, 's>(
-        &mut self,
-        method: Method,
-        req: &Request<'a>,
-        res: Responder<'a, 's>,
-    ) -> Result<Responded, Responder<'a, 's>>;
-}
-
-#[doc(hidden)]
-/// The end of a method chain.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoMethods;
-
-impl MethodRoutes for NoMethods {
-    fn methods(&self) -> MethodSet {
-        MethodSet::default()
-    }
-    fn stream_limit(&self, _method: Method, _req: &Request<'_>) -> Option<u64> {
-        None
-    }
-    fn call<'a, 's>(
-        &mut self,
-        _method: Method,
-        _req: &Request<'a>,
-        res: Responder<'a, 's>,
-    ) -> Result<Responded, Responder<'a, 's>> {
-        Err(res)
-    }
-}
-
-/// One method's handler, in front of the rest of a path's method chain.
-#[derive(Debug, Clone, Copy)]
-pub struct OnMethod<H, Next> {
-    method: Method,
-    handler: H,
-    next: Next,
-}
-
-impl<H: Handler, Next: MethodRoutes> MethodRoutes for OnMethod<H, Next> {
-    fn methods(&self) -> MethodSet {
-        self.next.methods().with(self.method)
-    }
-    fn stream_limit(&self, method: Method, req: &Request<'_>) -> Option<u64> {
-        if method == self.method {
-            self.handler.stream_limit(req)
-        } else {
-            self.next.stream_limit(method, req)
-        }
-    }
-    fn call<'a, 's>(
-        &mut self,
-        method: Method,
-        req: &Request<'a>,
-        res: Responder<'a, 's>,
-    ) -> Result<Responded, Responder<'a, 's>> {
-        if method == self.method {
-            Ok(self.handler.handle(req, res))
-        } else {
-            self.next.call(method, req, res)
-        }
-    }
-}
-
-/// Route `method` to a handler; [`get`] and friends are shortcuts that also let closures
-/// infer their argument types.
-pub fn on<H: Handler>(method: Method, handler: H) -> OnMethod<H, NoMethods> {
-    OnMethod {
-        method,
-        handler,
-        next: NoMethods,
-    }
-}
-
-macro_rules! method_shortcuts {
-    ($($name:ident => $method:ident),* $(,)?) => {
-        $(
-            #[doc = concat!("Route `", stringify!($method), "` requests to a closure or function.")]
-            pub fn $name<F>(handler: F) -> OnMethod<F, NoMethods>
-            where
-                F: for<'r, 'a, 's> FnMut(&'r Request<'a>, Responder<'a, 's>) -> Responded,
-            {
-                on(Method::$method, handler)
-            }
-        )*
-
-        impl<H, Next> OnMethod<H, Next> {
-            /// Also route `method` on this path, to any [`Handler`].
-            pub fn on<H2: Handler>(self, method: Method, handler: H2) -> OnMethod<H2, Self> {
-                OnMethod { method, handler, next: self }
-            }
-
-            /// The handler added last reads its request body as a stream, up to `limit`
-            /// bytes: bodies larger than the receive buffer reach it as they arrive (see
-            /// [`Handler::stream_limit`] and [`Responder::request_body`]); a larger declared
-            /// length is refused with 413 before the handler runs.
-                        pub fn stream_body(self, limit: u64) -> OnMethod<Streamed<H>, Next> {
-                let OnMethod { method, handler, next } = self;
-                OnMethod { method, handler: Streamed { handler, limit }, next }
-            }
-            $(
-                #[doc = concat!("Also route `", stringify!($method), "` on this path.")]
-                pub fn $name<F>(self, handler: F) -> OnMethod<F, Self>
-                where
-                    F: for<'r, 'a, 's> FnMut(&'r Request<'a>, Responder<'a, 's>) -> Responded,
-                {
-                    self.on(Method::$method, handler)
-                }
-            )*
-        }
-    };
-}
-
-method_shortcuts! {
-    get => Get,
-    post => Post,
-    put => Put,
-    delete => Delete,
-    patch => Patch,
-}
-
-#[doc(hidden)]
-/// A chain of routes; implemented by the types [`Router::route`] builds.
-pub trait Routes {
-    /// Some route has parameters, or a router is nested: dispatch in passes.
-    #[doc(hidden)]
-    const PASSES: bool;
-    /// All methods any route answers (for `OPTIONS *`).
-    fn methods(&self) -> MethodSet;
-    /// The stream limit of the route that would answer `req` among routes of `pass`'s
-    /// specificity (`None`: any route, in the order added): `None` if none matches its path, `Some(None)` if it takes whole bodies.
-    #[doc(hidden)]
-    fn stream_limit_in(
-        &self,
-        req: &Request<'_>,
-        path: &str,
-        pass: Option<Specificity>,
-    ) -> Option<Option<u64>>;
-    /// Answer `req` if a route of `pass`'s specificity (`None`: any, in the order added)
-    /// matches its path, else give the responder back.
-    #[doc(hidden)]
-    fn dispatch_in<'a, 's>(
-        &mut self,
-        req: &Request<'a>,
-        res: Responder<'a, 's>,
-        path: &str,
-        pass: Option<Specificity>,
-    ) -> Result<Responded, Responder<'a, 's>>;
-}
-
 /// The passes of a dispatch, most specific first.
 const PASSES: [Specificity; 3] = [
     Specificity::Literal,
@@ -257,12 +88,11 @@ const PASSES: [Specificity; 3] = [
     Specificity::Prefix,
 ];
 
-#[doc(hidden)]
 /// The end of a route chain.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoRoutes;
 
-impl Routes for NoRoutes {
+impl RouteChain for NoRoutes {
     const PASSES: bool = false;
     fn methods(&self) -> MethodSet {
         MethodSet::default()
@@ -286,7 +116,6 @@ impl Routes for NoRoutes {
     }
 }
 
-#[doc(hidden)]
 /// One path and its method handlers, after the routes added before it.
 #[derive(Debug, Clone, Copy)]
 pub struct Route<Prev, M, P = &'static str> {
@@ -302,7 +131,7 @@ impl<Prev, M, P: Pattern> Route<Prev, M, P> {
     }
 }
 
-impl<Prev: Routes, M: MethodRoutes, P: Pattern> Routes for Route<Prev, M, P> {
+impl<Prev: RouteChain, M: MethodChain, P: Pattern> RouteChain for Route<Prev, M, P> {
     const PASSES: bool = Prev::PASSES || P::PARAMS;
     fn methods(&self) -> MethodSet {
         self.prev.methods().union(self.methods.methods())
@@ -362,7 +191,7 @@ impl<Prev: Routes, M: MethodRoutes, P: Pattern> Routes for Route<Prev, M, P> {
 
 /// One pass over the routes, out of line: the chain's code is there once, not once a pass.
 #[inline(never)]
-fn dispatch_pass<'a, 's, R: Routes>(
+fn dispatch_pass<'a, 's, R: RouteChain>(
     routes: &mut R,
     req: &Request<'a>,
     res: Responder<'a, 's>,
@@ -372,46 +201,6 @@ fn dispatch_pass<'a, 's, R: Routes>(
     routes.dispatch_in(req, res, path, pass)
 }
 
-/// A path's methods, told: 204 to OPTIONS, else 405, each with `Allow` (RFC 9110 §9.3.7,
-/// §15.5.6). One function for every route rather than a copy in each.
-#[inline(never)]
-fn answer_with_allow<'a>(res: Responder<'a, '_>, method: Method, methods: MethodSet) -> Responded {
-    let status = if method == Method::Options {
-        Status::NO_CONTENT
-    } else {
-        Status::METHOD_NOT_ALLOWED
-    };
-    res.start(status)
-        .header("Allow", &methods.allow_header())
-        .body(&[])
-}
-
-#[doc(hidden)]
-/// Any [`Handler`] answering every method of a path ([`Router::mount`]): it decides what
-/// each method gets.
-#[derive(Debug, Clone, Copy)]
-pub struct AnyMethod<H>(H);
-
-impl<H: Handler> MethodRoutes for AnyMethod<H> {
-    fn methods(&self) -> MethodSet {
-        Method::ALL
-            .into_iter()
-            .fold(MethodSet::default(), MethodSet::with)
-    }
-    fn stream_limit(&self, _method: Method, req: &Request<'_>) -> Option<u64> {
-        self.0.stream_limit(req)
-    }
-    fn call<'a, 's>(
-        &mut self,
-        _method: Method,
-        req: &Request<'a>,
-        res: Responder<'a, 's>,
-    ) -> Result<Responded, Responder<'a, 's>> {
-        Ok(self.0.handle(req, res))
-    }
-}
-
-#[doc(hidden)]
 /// A handler (a router, usually) under a path prefix, after the routes added before it
 /// ([`Router::nest`]).
 #[derive(Debug, Clone, Copy)]
@@ -432,7 +221,7 @@ impl<Prev, H> Nested<Prev, H> {
     }
 }
 
-impl<Prev: Routes, H: Handler> Routes for Nested<Prev, H> {
+impl<Prev: RouteChain, H: Handler> RouteChain for Nested<Prev, H> {
     const PASSES: bool = true;
     fn methods(&self) -> MethodSet {
         self.prev.methods()
@@ -475,7 +264,27 @@ impl<Prev: Routes, H: Handler> Routes for Nested<Prev, H> {
     }
 }
 
-/// Routes requests by path and method; see the [module docs](self).
+/// Routes requests by method and path, with the answers HTTP expects for everything else.
+///
+/// A [`Router`] is a chain of routes built at compile time (no heap, no `dyn`): each
+/// [`Router::route`] adds a path and its [`MethodRoutes`], made with [`get`], [`post`] and
+/// friends. Handlers are closures or types implementing [`Handler`], so they can capture
+/// state (an LED, a sensor, a counter in a `Cell`). The router answers on its own:
+/// - unknown path: the fallback handler (404 by default);
+/// - known path, other method: 405 with `Allow` (RFC 9110 §15.5.6);
+/// - `HEAD` on a `GET` route: the GET handler, body dropped (RFC 9110 §9.3.2);
+/// - `OPTIONS` on a route or `*`: 204 with `Allow` (RFC 9110 §9.3.7).
+///
+/// Patterns ([`crate::path`]): literal paths (`"/api/leds"`), parameters
+/// (`path::params("/api/leds/{id:u8}")`, read with [`Request::param`]; a value that is not canonical for its type does not match,
+/// so it is a 404 like any unknown path), and prefixes (`/static/*`). Literal routes win over
+/// routes with parameters, which win over prefixes, whatever the order they were added in;
+/// among equals the first added wins. Trailing slashes are not trimmed: `/a` and `/a/` are
+/// different paths.
+///
+/// Routers nest ([`Router::nest`]: `/api` + a router of `/leds`, `/leds/{id:u8}`), and any
+/// [`Handler`] can answer a path for every method ([`Router::mount`]) or be the fallback
+/// ([`Router::fallback_to`]).
 ///
 /// ```
 /// use embedded_responder::{get, post, Router};

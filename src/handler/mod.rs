@@ -1,19 +1,37 @@
 //! The handler interface: what answers requests ([`Handler`]; [`AsyncHandler`] with the
-//! `async` feature), and how a request the connection hands out ([`Pending`]) is run on one:
-//! without a driver ([`Pending::handle`], [`Connection::poll`]: everything staged in the
-//! buffers), or with the driver's [`Wire`] at hand, so that bodies and responses can stream
-//! ([`Pending::handle_with`], [`Pending::handle_async`]).
+//! `async` feature), what a handler is handed, and how a request the connection hands out
+//! ([`Pending`]) is run on one: without a driver ([`Pending::handle`], [`Connection::poll`]:
+//! everything staged in the buffers), or with the driver's [`Wire`] at hand, so that bodies
+//! and responses can stream ([`Pending::handle_with`], [`Pending::handle_async`]).
 //!
-//! A handler is handed the [`Request`] and a [`Responder`]: the responder stages a small
-//! response, streams a large one ([`crate::ResponseStream`]), and reads a request body in
-//! pieces ([`Responder::request_body`]).
+//! Owns: a handler is handed the [`Request`] and a [`Responder`], which wraps the outbox the
+//! connection lends for the exchange: the responder stages a small response
+//! (`responder.rs`), streams a large one (`stream.rs`: [`ResponseStream`]), reads a request
+//! body in pieces (`request_body.rs`: [`RequestBody`]) or hands the connection to another
+//! protocol (`upgrade.rs`: [`Upgraded`]). Each has async methods and blocking twins; the
+//! twins poll the async code once on a blocking driver ([`block`]).
+//!
+//! Never does: protocol framing (the wire's encoders and the connection decide every byte),
+//! routing, or IO.
+
+mod request_body;
+mod responder;
+mod stream;
+mod upgrade;
+
+pub use request_body::RequestBody;
+pub use responder::{BodyWriter, Redirect, Responded, Responder, ResponseHead};
+pub use stream::ResponseStream;
+pub use upgrade::{UpgradeHead, Upgraded};
+
+use core::future::Future;
+use core::task::{Context, Poll, Waker};
 
 #[cfg(feature = "async")]
 use crate::connection::Open;
-use crate::connection::{Action, Connection, Next, Pending};
-use crate::request::Request;
-use crate::response::{Responded, Responder};
-use crate::stream::Wire;
+use crate::connection::{Action, Connection, Next, Pending, Wire};
+use crate::error::StreamError;
+use crate::wire::Request;
 
 /// Something that answers requests: one endpoint, or a whole application such as a
 /// [`crate::Router`]. Closures of the right shape implement it.
@@ -50,7 +68,9 @@ impl<'c> Pending<'c> {
             .has_body()
             .then(|| app.stream_limit(self.request()))
             .flatten();
-        self.run_staged(limit, |req, res| app.handle(req, res))
+        self.run_staged(limit, |req, outbox| {
+            let _: Responded = app.handle(req, Responder::new(outbox));
+        })
     }
 
     /// Run `app` on the request with the driver's `wire` at hand: a route that accepts a
@@ -66,8 +86,8 @@ impl<'c> Pending<'c> {
             Ok(open) => open,
             Err(action) => return action,
         };
-        let (request, responder) = open.parts();
-        let _: Responded = app.handle(request, responder);
+        let (request, outbox) = open.parts();
+        let _: Responded = app.handle(request, Responder::new(outbox));
         open.close()
     }
 
@@ -116,9 +136,31 @@ where
     'w: 'x,
 {
     async move {
-        let (request, responder) = open.parts();
-        let _: Responded = app.handle(request, responder).await;
+        let (request, outbox) = open.parts();
+        let _: Responded = app.handle(request, Responder::new(outbox)).await;
         open.close()
+    }
+}
+
+/// Run `fut` once, for a blocking caller on a blocking driver (whose wire is always ready, so
+/// the future completes); a blocking call on the async driver gets
+/// [`StreamError::Unsupported`].
+pub(crate) fn block<T>(
+    blocking: bool,
+    fut: impl Future<Output = Result<T, StreamError>>,
+) -> Result<T, StreamError> {
+    if !blocking {
+        return Err(StreamError::Unsupported);
+    }
+    poll_once(fut).unwrap_or(Err(StreamError::Unsupported))
+}
+
+/// Poll `fut` once; its output if it completed. How the blocking side runs the async code.
+pub(crate) fn poll_once<T>(fut: impl Future<Output = T>) -> Option<T> {
+    let mut fut = core::pin::pin!(fut);
+    match fut.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(output) => Some(output),
+        Poll::Pending => None,
     }
 }
 
@@ -129,9 +171,8 @@ pub use async_handlers::{async_fn, AsyncFn, AsyncHandler};
 /// Handlers that await (feature `async`).
 #[cfg(feature = "async")]
 mod async_handlers {
-    use super::Handler;
-    use crate::request::Request;
-    use crate::response::{Responded, Responder};
+    use super::{Handler, Responded, Responder};
+    use crate::wire::Request;
 
     /// Something that answers requests and may await while doing so.
     ///

@@ -8,8 +8,9 @@
 //! bytes are never longer than the encoded ones, so they are compacted inside the receive
 //! buffer and the handler sees one contiguous body.
 
+use super::request::Version;
+use super::syntax::{hex_value, is_field_byte, is_token_byte, list_items};
 use crate::error::Error;
-use crate::request::{hex_value, is_token_byte, list_items, Field, Header, Version};
 
 /// How the request body is delimited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,21 +21,6 @@ pub enum Framing {
     Length(u64),
     /// `Transfer-Encoding: chunked` (RFC 9112 §7.1).
     Chunked,
-}
-
-impl Framing {
-    /// Decide the framing from the request's headers (RFC 9112 §6.1, §6.3; RFC 9110 §8.6).
-    pub fn from_headers(version: Version, headers: &[Header<'_>]) -> Result<Framing, Error> {
-        let mut fields = FramingFields::default();
-        for h in headers {
-            match Field::of(h.name) {
-                Field::ContentLength => fields.content_length(h.value),
-                Field::TransferEncoding => fields.transfer_encoding(h.value),
-                _ => {}
-            }
-        }
-        fields.framing(version)
-    }
 }
 
 /// What the framing fields said, gathered one field at a time during the single pass over
@@ -161,7 +147,6 @@ enum ChunkState {
     Done,
 }
 
-#[doc(hidden)]
 /// An incremental, in-place decoder for chunked bodies.
 ///
 /// Feed it the encoded bytes as they arrive; it writes chunk data over the encoding it has
@@ -183,7 +168,6 @@ pub struct ChunkedDecoder {
     max_trailers: usize,
 }
 
-#[doc(hidden)]
 /// How far [`ChunkedDecoder::decode_in_place`] got.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Decoded {
@@ -331,25 +315,21 @@ impl ChunkedDecoder {
     }
 }
 
-/// A byte allowed in a field value or chunk extension: visible, space, tab, or obs-text.
-fn is_field_byte(b: u8) -> bool {
-    b == b'\t' || (b >= b' ' && b != 0x7f)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::request::Header;
 
-    fn framing(
-        version: Version,
-        pairs: &[(&'static str, &'static [u8])],
-    ) -> Result<Framing, Error> {
-        let headers: Vec<Header<'static>> = pairs
-            .iter()
-            .map(|&(name, value)| Header { name, value })
-            .collect();
-        Framing::from_headers(version, &headers)
+    /// The framing `pairs` give, gathered as the head parser gathers it.
+    fn framing(version: Version, pairs: &[(&str, &[u8])]) -> Result<Framing, Error> {
+        let mut fields = FramingFields::default();
+        for &(name, value) in pairs {
+            if name.eq_ignore_ascii_case("content-length") {
+                fields.content_length(value);
+            } else if name.eq_ignore_ascii_case("transfer-encoding") {
+                fields.transfer_encoding(value);
+            }
+        }
+        fields.framing(version)
     }
 
     /// Decode `input` fed in pieces of `step` bytes, as the connection does: unread bytes

@@ -19,6 +19,8 @@
 //! Trailing slashes are not trimmed: `/leds` and `/leds/` are different paths, and a pattern
 //! matches only the one it spells.
 
+use crate::wire::Request;
+
 /// What a route matches: a `&'static str` (literal, or a prefix ending in `*`) or
 /// [`Params`].
 pub trait Pattern: Copy {
@@ -34,7 +36,7 @@ pub trait Pattern: Copy {
     fn as_str(&self) -> &'static str;
     /// `req` as this pattern routes it, if it keeps something in it (a parameter pattern
     /// keeps itself, for [`crate::Request::param`]).
-    fn route<'a>(&self, _req: &crate::Request<'a>) -> Option<crate::Request<'a>> {
+    fn route<'a>(&self, _req: &Request<'a>) -> Option<Request<'a>> {
         None
     }
 }
@@ -85,7 +87,7 @@ impl Pattern for Params {
     fn as_str(&self) -> &'static str {
         self.0
     }
-    fn route<'a>(&self, req: &crate::Request<'a>) -> Option<crate::Request<'a>> {
+    fn route<'a>(&self, req: &Request<'a>) -> Option<Request<'a>> {
         Some(req.routed(self.0))
     }
 }
@@ -102,6 +104,31 @@ pub enum Specificity {
     Params,
     /// A prefix ending in `*`, or a nested router.
     Prefix,
+}
+
+#[cfg(feature = "params")]
+impl<'a> Request<'a> {
+    /// A path parameter of the route that matched (`{id}` in `/api/leds/{id:u8}`), parsed
+    /// canonically as `T` (see [`crate::path`]); `None` if there is no such parameter or it
+    /// does not parse as `T`.
+    ///
+    /// ```
+    /// # #[cfg(feature = "params")] {
+    /// use embedded_responder::{get, path::params, Router, Status};
+    ///
+    /// let app = Router::new().route(
+    ///     params("/api/leds/{id:u8}"),
+    ///     get(|req, res| match req.param::<u8>("id") {
+    ///         Some(id) if id < 4 => res.text("an LED"),
+    ///         _ => res.status(Status::NOT_FOUND),
+    ///     }),
+    /// );
+    /// # let _ = app; }
+    /// ```
+    #[cfg_attr(docsrs, doc(cfg(feature = "params")))]
+    pub fn param<T: PathParam<'a>>(&self, name: &str) -> Option<T> {
+        T::parse_segment(param(self.route(), self.route_path(), name)?)
+    }
 }
 
 #[cfg(feature = "params")]

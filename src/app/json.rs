@@ -33,8 +33,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::request::Request;
-use crate::response::{Responded, Responder, Status};
+use crate::handler::{Responded, Responder};
+use crate::wire::{Request, Status};
 
 /// Why a request body is not the JSON a handler asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

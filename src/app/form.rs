@@ -23,7 +23,7 @@
 //!
 //! ```
 //! use embedded_responder::form::{FieldError, FieldErrorKind, Form};
-//! use embedded_responder::response::Redirect;
+//! use embedded_responder::Redirect;
 //! use embedded_responder::{post, Router, Status};
 //!
 //! let app = Router::new().route(
@@ -49,10 +49,11 @@
 
 use core::ops::RangeInclusive;
 
+use super::path::PathParam;
 use crate::error::Error;
-use crate::path::PathParam;
-use crate::request::{hex_value, Request};
-use crate::response::{Responded, Responder, Status};
+use crate::handler::{Responded, Responder};
+use crate::wire::syntax::hex_value;
+use crate::wire::{Request, Status};
 
 /// The media type of HTML form bodies.
 pub const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
@@ -334,7 +335,7 @@ impl<'a> Field<'a> {
     /// The value decoded into `out` (see the [module docs](self) for the rules).
     pub fn decode_into<'o>(&self, out: &'o mut [u8]) -> Result<&'o str, FieldErrorKind> {
         let raw = core::str::from_utf8(self.value).map_err(|_| FieldErrorKind::Malformed)?;
-        crate::target::form_decode(raw, out).map_err(|e| match e {
+        super::target::form_decode(raw, out).map_err(|e| match e {
             Error::UriTooLong => FieldErrorKind::TooLong,
             _ => FieldErrorKind::Malformed,
         })

@@ -14,8 +14,8 @@
 //! asked for); `total` counts decoded bytes and never exceeds `limit` without the error being
 //! kept (errors are sticky, as everywhere in this crate).
 
-use crate::body::ChunkedDecoder;
 use crate::error::Error;
+use crate::wire::body_in::ChunkedDecoder;
 
 /// How the rest of the body is delimited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -39,9 +39,8 @@
 
 use base64::Engine;
 
-use crate::handler::Handler;
-use crate::request::Request;
-use crate::response::{Responded, Responder, Status};
+use crate::handler::{Handler, Responded, Responder};
+use crate::wire::{Request, Status};
 
 /// The longest `user:password` accepted, in bytes (decoded). Longer credentials are refused.
 pub const MAX_CREDENTIALS: usize = 192;
@@ -150,7 +149,7 @@ impl<'c> BasicAuth<'c> {
         }
     }
 
-    /// [`BasicAuth::protect`] for a closure (as [`crate::get`] is for [`crate::router::on`]).
+    /// [`BasicAuth::protect`] for a closure (as [`crate::get`] is for [`crate::on`]).
     pub fn protect_fn<F>(&self, handler: F) -> Protected<'c, F>
     where
         F: for<'r, 'a, 's> FnMut(&'r Request<'a>, Responder<'a, 's>) -> Responded,

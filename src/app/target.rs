@@ -5,7 +5,7 @@
 //! serving files, where [`normalize_path`] guarantees the result stays under the root.
 
 use crate::error::Error;
-use crate::request::hex_value;
+use crate::wire::syntax::hex_value;
 
 /// Percent-decode `raw` (RFC 3986 §2.1) into `out`. Refuses bad escapes (`%zz`, a `%` with
 /// fewer than two hex digits), `%00`, and results that are not UTF-8 ([`Error::InvalidPath`]);

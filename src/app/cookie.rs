@@ -40,8 +40,9 @@
 //! ```
 
 use crate::error::Failure;
-use crate::request::Request;
-use crate::response::{is_token, write_decimal, ResponseHead};
+use crate::handler::ResponseHead;
+use crate::wire::syntax::{is_token, write_decimal};
+use crate::wire::Request;
 
 /// The value of the first cookie named `name` in `req`'s `Cookie` headers, without
 /// surrounding double quotes; see the [module docs](self).

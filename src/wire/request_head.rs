@@ -4,338 +4,17 @@
 //! [`HeadScanner`] remembers how far its search for the blank line got and checks line endings
 //! on the way (httparse accepts bare LF; this crate does not), then [`parse_head`] runs httparse
 //! once on the complete head and adds the checks httparse leaves to servers: method, target,
-//! version, Host and the body framing (see [`crate::body`]).
+//! version, Host and the body framing (see `body_in.rs`).
 //!
-//! Nothing here does IO or allocates; the header table is a caller-provided slice.
+//! Nothing here does IO or allocates. httparse's header table is [`parse_head`]'s own, on its
+//! stack while it runs: no httparse type leaves this file, and the [`Request`] it returns reads
+//! its fields from the buffer.
 
-use crate::body::{Framing, FramingFields};
-
+use super::body_in::{Framing, FramingFields};
+use super::request::{Method, Request, Version};
+use super::syntax::{is_token_byte, list_items};
 use crate::error::Error;
 
-/// Request methods this crate knows (RFC 9110 §9, plus PATCH from RFC 5789).
-///
-/// Method names are case-sensitive: `get` is an unknown method and gets 501.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum Method {
-    /// `GET`
-    Get,
-    /// `HEAD`: answered like GET without the body.
-    Head,
-    /// `POST`
-    Post,
-    /// `PUT`
-    Put,
-    /// `DELETE`
-    Delete,
-    /// `OPTIONS`
-    Options,
-    /// `PATCH`
-    Patch,
-    /// `TRACE`: parsed, but only served if the application routes it.
-    Trace,
-}
-
-impl Method {
-    /// Every method, in the order `Allow` headers list them.
-    pub const ALL: [Method; 8] = [
-        Method::Get,
-        Method::Head,
-        Method::Post,
-        Method::Put,
-        Method::Delete,
-        Method::Options,
-        Method::Patch,
-        Method::Trace,
-    ];
-
-    /// The method for an exact, case-sensitive token, or `None`.
-    pub fn from_token(token: &str) -> Option<Method> {
-        Some(match token {
-            "GET" => Method::Get,
-            "HEAD" => Method::Head,
-            "POST" => Method::Post,
-            "PUT" => Method::Put,
-            "DELETE" => Method::Delete,
-            "OPTIONS" => Method::Options,
-            "PATCH" => Method::Patch,
-            "TRACE" => Method::Trace,
-            _ => return None,
-        })
-    }
-
-    /// The method's token as sent on the wire.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Method::Get => "GET",
-            Method::Head => "HEAD",
-            Method::Post => "POST",
-            Method::Put => "PUT",
-            Method::Delete => "DELETE",
-            Method::Options => "OPTIONS",
-            Method::Patch => "PATCH",
-            Method::Trace => "TRACE",
-        }
-    }
-
-    /// A distinct bit per method, for method sets such as a route's `Allow` list.
-    pub const fn bit(self) -> u16 {
-        1 << (self as u16)
-    }
-}
-
-/// The two HTTP/1 versions a request can carry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum Version {
-    /// `HTTP/1.0`: connections close after each response unless the client asks for keep-alive.
-    Http10,
-    /// `HTTP/1.1`: connections persist unless either side says `Connection: close`.
-    Http11,
-}
-
-impl Version {
-    /// The version as written in a status line.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Version::Http10 => "HTTP/1.0",
-            Version::Http11 => "HTTP/1.1",
-        }
-    }
-}
-
-/// Size limits on a request, on top of the buffer's own size. The defaults fit a
-/// microcontroller; the buffer usually binds first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    /// Longest request-target in bytes (414 beyond). 1 KiB holds any URL a small device
-    /// serves; RFC 9112 §3 recommends supporting at least 8000 octets, which a host server can
-    /// configure.
-    pub max_target: usize,
-    /// Largest head (request line + headers + blank line) in bytes (431 beyond, or 414 if the
-    /// request line alone does not fit). Capped by the receive buffer.
-    pub max_head: usize,
-    /// Largest body in bytes (413 beyond). Capped by the receive buffer minus the head, since
-    /// the body is handed to the handler whole.
-    pub max_body: u64,
-    /// Longest chunk extension (`;name=value...`) per chunk, in bytes (400 beyond). Extensions
-    /// are skipped, so a long one only costs time; the bound keeps that time finite.
-    pub max_chunk_extension: usize,
-    /// Largest trailer section of a chunked body, in bytes (431 beyond). Trailers are checked
-    /// and dropped.
-    pub max_trailers: usize,
-}
-
-impl Limits {
-    /// The defaults: 1 KiB targets, 8 KiB heads, bodies bounded only by the buffer, 256-byte
-    /// chunk extensions, 1 KiB trailers.
-    pub const DEFAULT: Limits = Limits {
-        max_target: 1024,
-        max_head: 8 * 1024,
-        max_body: u64::MAX,
-        max_chunk_extension: 256,
-        max_trailers: 1024,
-    };
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits::DEFAULT
-    }
-}
-
-/// One header field of a request: a token name and a value without surrounding whitespace,
-/// both borrowed from the connection's buffer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Header<'a> {
-    /// The field name, as sent (compare it case-insensitively).
-    pub name: &'a str,
-    /// The field value, without leading or trailing spaces and tabs.
-    pub value: &'a [u8],
-}
-
-/// The header fields of a [`Request`], in the order received; see [`Request::headers`].
-#[derive(Debug, Clone)]
-pub struct Headers<'a> {
-    /// Field lines not yet visited, each ending in CRLF.
-    rest: &'a [u8],
-}
-
-impl<'a> Iterator for Headers<'a> {
-    type Item = Header<'a>;
-
-    fn next(&mut self) -> Option<Header<'a>> {
-        // The lines were validated by httparse: `name ":" OWS value OWS CRLF`, no folding,
-        // no bare CR or LF; so a line ends at its LF, and its name at the first colon.
-        let end = self.rest.iter().position(|&b| b == b'\n')?;
-        let (line, rest) = self.rest.split_at(end + 1);
-        self.rest = rest;
-        let colon = line.iter().position(|&b| b == b':')?;
-        let (name, value) = line.split_at(colon);
-        Some(Header {
-            name: core::str::from_utf8(name).unwrap_or(""),
-            value: value[1..].trim_ascii(),
-        })
-    }
-}
-
-/// httparse's header slot, which the head is validated with (the table lives only while
-/// the head is parsed; requests read their fields from the buffer).
-#[doc(hidden)]
-pub type RawHeader<'a> = httparse::Header<'a>;
-
-/// An empty slot of a [`RawHeader`] table.
-#[doc(hidden)]
-pub const EMPTY_HEADER: RawHeader<'static> = httparse::EMPTY_HEADER;
-
-/// A parsed request, borrowing its bytes from the connection's buffer. Handlers receive it
-/// by reference.
-///
-/// It holds no header table: the fields are read from the buffer when asked for
-/// ([`Request::header`], [`Request::headers`]), so that a handler that awaits (async
-/// driver) does not keep a table of slices alive across its awaits.
-#[derive(Debug, Clone, Copy)]
-pub struct Request<'a> {
-    method: Method,
-    target: &'a str,
-    path: &'a str,
-    query: Option<&'a str>,
-    version: Version,
-    /// The field lines of the head, each ending in CRLF, validated.
-    fields: &'a [u8],
-    body: &'a [u8],
-    /// The pattern of the route that matched (`""` before routing).
-    #[cfg(feature = "params")]
-    route: &'static str,
-}
-
-impl<'a> Request<'a> {
-    /// The request method.
-    pub fn method(&self) -> Method {
-        self.method
-    }
-
-    /// The request-target exactly as sent (`/a/b?x=1`, `*`, or an absolute URI).
-    pub fn target(&self) -> &'a str {
-        self.target
-    }
-
-    /// The path of the target, still percent-encoded; `*` for `OPTIONS *`, and the path part
-    /// of an absolute-form target (`/` if it has none). Under a nested router
-    /// ([`crate::Router::nest`]), what follows its prefix (the whole path is in
-    /// [`Request::target`]).
-    pub fn path(&self) -> &'a str {
-        self.path
-    }
-
-    /// The query string after `?`, without the `?`, still percent-encoded.
-    pub fn query(&self) -> Option<&'a str> {
-        self.query
-    }
-
-    /// The HTTP version of the request.
-    pub fn version(&self) -> Version {
-        self.version
-    }
-
-    /// All header fields, in the order received.
-    pub fn headers(&self) -> Headers<'a> {
-        Headers { rest: self.fields }
-    }
-
-    /// The first header with this name (ASCII case-insensitive), if its value is valid UTF-8.
-    pub fn header(&self, name: &str) -> Option<&'a str> {
-        self.header_bytes(name)
-            .and_then(|v| core::str::from_utf8(v).ok())
-    }
-
-    /// The raw bytes of the first header with this name (ASCII case-insensitive).
-    #[inline(never)]
-    pub fn header_bytes(&self, name: &str) -> Option<&'a [u8]> {
-        // As `headers()` does, without checking each name's UTF-8: only bytes are compared.
-        let mut rest = self.fields;
-        while let Some(end) = rest.iter().position(|&b| b == b'\n') {
-            let (line, next) = rest.split_at(end + 1);
-            rest = next;
-            let Some((field, after)) = line.split_at_checked(name.len()) else {
-                continue;
-            };
-            if let (true, Some(value)) = (
-                field.eq_ignore_ascii_case(name.as_bytes()),
-                after.strip_prefix(b":"),
-            ) {
-                return Some(value.trim_ascii());
-            }
-        }
-        None
-    }
-
-    /// The request body (empty if none was sent).
-    pub fn body(&self) -> &'a [u8] {
-        self.body
-    }
-
-    pub(crate) fn with_body(mut self, body: &'a [u8]) -> Self {
-        self.body = body;
-        self
-    }
-
-    /// A path parameter of the route that matched (`{id}` in `/api/leds/{id:u8}`), parsed
-    /// canonically as `T` (see [`crate::path`]); `None` if there is no such parameter or it
-    /// does not parse as `T`.
-    ///
-    /// ```
-    /// # #[cfg(feature = "params")] {
-    /// use embedded_responder::{get, path::params, Router, Status};
-    ///
-    /// let app = Router::new().route(
-    ///     params("/api/leds/{id:u8}"),
-    ///     get(|req, res| match req.param::<u8>("id") {
-    ///         Some(id) if id < 4 => res.text("an LED"),
-    ///         _ => res.status(Status::NOT_FOUND),
-    ///     }),
-    /// );
-    /// # let _ = app; }
-    /// ```
-    #[cfg(feature = "params")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "params")))]
-    pub fn param<T: crate::path::PathParam<'a>>(&self, name: &str) -> Option<T> {
-        T::parse_segment(crate::path::param(self.route, self.route_path(), name)?)
-    }
-
-    /// The pattern of the parameter route that matched (`"/api/leds/{id:u8}"`); `""`
-    /// before routing and for routes without parameters.
-    #[cfg(feature = "params")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "params")))]
-    pub fn route(&self) -> &'static str {
-        self.route
-    }
-
-    /// The path the current router matches: [`Request::path`] (which, under a nested router,
-    /// is what follows its prefix).
-    pub fn route_path(&self) -> &'a str {
-        self.path
-    }
-
-    /// This request as routed by `pattern`.
-    #[cfg(feature = "params")]
-    pub(crate) fn routed(mut self, pattern: &'static str) -> Self {
-        self.route = pattern;
-        self
-    }
-
-    /// This request as a router nested under a prefix of `len` bytes sees it.
-    pub(crate) fn nested(mut self, len: usize) -> Self {
-        self.path = self.path.get(len..).unwrap_or(self.path);
-        #[cfg(feature = "params")]
-        {
-            self.route = "";
-        }
-        self
-    }
-}
-
-#[doc(hidden)]
 /// The outcome of parsing a complete head: the request (body still empty) and how its body
 /// is framed.
 #[derive(Debug)]
@@ -351,7 +30,6 @@ pub struct Head<'a> {
     pub expect_continue: bool,
 }
 
-#[doc(hidden)]
 /// Incremental search for the end of a request head, with line-ending checks.
 ///
 /// Feed it the same growing buffer on each read; it resumes where it stopped, so a head that
@@ -364,7 +42,6 @@ pub struct HeadScanner {
     line_complete: bool,
 }
 
-#[doc(hidden)]
 /// What [`HeadScanner::scan`] found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scan {
@@ -445,16 +122,15 @@ fn skip_to_line_feed(buf: &[u8], mut i: usize) -> usize {
     i
 }
 
-#[doc(hidden)]
-/// Parse a complete head (as delimited by [`HeadScanner`], blank line included) into
-/// `headers`, and apply the checks a server owes on top of httparse: method, target, version,
-/// Host, body framing, `Expect`.
-pub fn parse_head<'a>(
+/// Parse a complete head (as delimited by [`HeadScanner`], blank line included) against a
+/// table of `MAX_HEADERS` fields, and apply the checks a server owes on top of httparse:
+/// method, target (at most `max_target` bytes), version, Host, body framing, `Expect`.
+pub fn parse_head<'a, const MAX_HEADERS: usize>(
     head: &'a [u8],
-    headers: &mut [RawHeader<'a>],
-    limits: &Limits,
+    max_target: usize,
 ) -> Result<Head<'a>, Error> {
-    let mut parsed = httparse::Request::new(headers);
+    let mut table = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut parsed = httparse::Request::new(&mut table);
     let status = parsed.parse(head).map_err(|e| match e {
         httparse::Error::TooManyHeaders => Error::HeadTooLarge,
         httparse::Error::Version if has_unsupported_version(head) => Error::UnsupportedVersion,
@@ -469,7 +145,7 @@ pub fn parse_head<'a>(
     else {
         return Err(Error::Malformed);
     };
-    let headers: &[RawHeader<'a>] = parsed.headers;
+    let headers: &[httparse::Header<'a>] = parsed.headers;
     // The field lines: after the request line (and the empty lines httparse skipped before
     // it), up to the blank line.
     let mut line_end = 0;
@@ -481,7 +157,7 @@ pub fn parse_head<'a>(
     }
     let fields = head.get(line_end..head.len() - 2).unwrap_or_default();
 
-    if target.len() > limits.max_target {
+    if target.len() > max_target {
         return Err(Error::UriTooLong);
     }
     let method = Method::from_token(method).ok_or(Error::MethodNotImplemented)?;
@@ -538,17 +214,7 @@ pub fn parse_head<'a>(
         return Err(Error::ExpectationFailed);
     }
     Ok(Head {
-        request: Request {
-            method,
-            target,
-            path,
-            query,
-            version,
-            fields,
-            body: &[],
-            #[cfg(feature = "params")]
-            route: "",
-        },
+        request: Request::new(method, target, (path, query), version, fields),
         framing,
         keep_alive,
         expect_continue,
@@ -642,9 +308,20 @@ fn strip_http_scheme(target: &str) -> Option<&str> {
     target.get(skip..)
 }
 
+/// RFC 9112 §2.3: a request in `HTTP/1.x` with x > 1 is processed as HTTP/1.1, the highest
+/// minor version implemented. httparse knows only 1.0 and 1.1, so the version digit is
+/// rewritten in place before parsing.
+pub(crate) fn treat_higher_minor_as_http11(head: &mut [u8]) {
+    let line_end = head.iter().position(|&b| b == b'\r').unwrap_or(0);
+    let version = head[..line_end].get_mut(line_end.saturating_sub(9)..);
+    if let Some([b' ', b'H', b'T', b'T', b'P', b'/', b'1', b'.', minor @ b'2'..=b'9']) = version {
+        *minor = b'1';
+    }
+}
+
 /// The header fields the server acts on itself; every other field is the application's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Field {
+enum Field {
     Host,
     ContentLength,
     TransferEncoding,
@@ -656,7 +333,7 @@ pub(crate) enum Field {
 impl Field {
     /// Classify a field name (ASCII case-insensitive): by length first, so most names are
     /// told apart without comparing a byte.
-    pub(crate) fn of(name: &str) -> Field {
+    fn of(name: &str) -> Field {
         let (known, field) = match name.len() {
             4 => ("host", Field::Host),
             6 => ("expect", Field::Expect),
@@ -673,38 +350,19 @@ impl Field {
     }
 }
 
-/// The elements of a comma-separated field value (RFC 9110 §5.6.1), without surrounding
-/// whitespace; empty elements included.
-pub(crate) fn list_items(value: &[u8]) -> impl Iterator<Item = &[u8]> {
-    value.split(|&b| b == b',').map(<[u8]>::trim_ascii)
-}
-
-/// The value of an ASCII hex digit (either case).
-pub(crate) fn hex_value(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
-}
-
-/// A `tchar` of RFC 9110 §5.6.2: the bytes of methods, field names and codings.
-pub(crate) fn is_token_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The connection's default `Limits::max_target`.
+    const MAX_TARGET: usize = 1024;
 
     fn scan_all(bytes: &[u8]) -> Result<Scan, Error> {
         HeadScanner::default().scan(bytes)
     }
 
     fn parse(bytes: &[u8]) -> Result<(Method, String, Option<String>, Version, bool), Error> {
-        let mut headers = [EMPTY_HEADER; 8];
-        let head = parse_head(bytes, &mut headers, &Limits::DEFAULT)?;
+        let head = parse_head::<8>(bytes, MAX_TARGET)?;
         let r = head.request;
         Ok((
             r.method(),
@@ -750,8 +408,7 @@ mod tests {
             let Ok(Scan::Complete(n)) = scan_all(bare_cr) else {
                 panic!("{bare_cr:?} should be a whole head to the scanner");
             };
-            let mut headers = [EMPTY_HEADER; 4];
-            let parsed = parse_head(&bare_cr[..n], &mut headers, &Limits::DEFAULT);
+            let parsed = parse_head::<4>(&bare_cr[..n], MAX_TARGET);
             assert_eq!(parsed.err(), Some(Error::Malformed), "{bare_cr:?}");
         }
     }
@@ -927,18 +584,16 @@ mod tests {
         assert_eq!(parse(&many), Err(Error::HeadTooLarge));
 
         let mut long = b"GET /".to_vec();
-        long.resize(5 + Limits::DEFAULT.max_target, b'a');
+        long.resize(5 + MAX_TARGET, b'a');
         long.extend_from_slice(b" HTTP/1.1\r\nHost: h\r\n\r\n");
         assert_eq!(parse(&long), Err(Error::UriTooLong));
     }
 
     #[test]
     fn header_lookup_is_case_insensitive() {
-        let mut headers = [EMPTY_HEADER; 4];
-        let head = parse_head(
+        let head = parse_head::<4>(
             b"POST / HTTP/1.1\r\nHost: h\r\nContent-Type: text/plain\r\nContent-Length: 0\r\n\r\n",
-            &mut headers,
-            &Limits::DEFAULT,
+            MAX_TARGET,
         )
         .unwrap();
         assert_eq!(head.request.header("content-type"), Some("text/plain"));
@@ -958,11 +613,10 @@ mod tests {
             b"GET / HTTP/1.1\r\nHost: h\r\nWeird-Value: \x80\xff\r\n\r\n",
         ];
         for raw in heads {
-            let mut table = [EMPTY_HEADER; 8];
-            let Ok(head) = parse_head(raw, &mut table, &Limits::DEFAULT) else {
+            let Ok(head) = parse_head::<8>(raw, MAX_TARGET) else {
                 continue;
             };
-            let mut reference = [EMPTY_HEADER; 8];
+            let mut reference = [httparse::EMPTY_HEADER; 8];
             let mut parsed = httparse::Request::new(&mut reference);
             parsed.parse(raw).unwrap();
             let ours: Vec<(&str, &[u8])> =

@@ -1,0 +1,232 @@
+//! The link between the core and a driver while a handler runs: the driver's side ([`Wire`],
+//! the raw transport it lends), the handler layer's side ([`Channel`], what its readers and
+//! writers reach the driver through) and the core's [`Link`] between them, which decodes a
+//! streamed request body, sends `100 Continue` on the first read that needs the peer, and
+//! passes the output through.
+//!
+//! The deadline arithmetic of reads on a lent transport ([`ReadDeadlines`]) is here once, for
+//! both drivers: they keep only how they wait.
+
+use core::task::{Context, Poll};
+
+use super::incoming::{BodyIn, Decoding};
+use crate::error::{Error, StreamError};
+use crate::wire::response_head::CONTINUE;
+
+/// The raw transport of one exchange, as a driver lends it to the core while a handler runs
+/// ([`crate::io::Pending::handle_with`], [`crate::io::Pending::handle_async`]). The core decides
+/// every byte; the wire only moves them and applies the driver's deadlines.
+///
+/// The methods poll, so that one implementation in the core serves both drivers: the
+/// blocking driver's wire does its IO at once and is always `Ready`; the async driver's wire
+/// polls its transport (whose reads and writes must be cancel-safe, as `embedded-io-async`
+/// asks; embassy-net's sockets and the tokio adapter are) and its timer.
+pub trait Wire {
+    /// Whether every poll is ready at once (a blocking driver): only then may a blocking
+    /// handler stream. On the async driver, blocking calls fail with
+    /// [`StreamError::Unsupported`].
+    fn is_blocking(&self) -> bool;
+    /// When the request's first bytes were seen, in the driver's milliseconds (what the
+    /// driver's [`crate::Connection::read_deadline`] calls recorded), told before the handler
+    /// runs: the request deadline counts from there while the body is read. `None` if the
+    /// driver asked for no deadline.
+    fn request_started_at(&mut self, started_ms: Option<u64>);
+    /// Read what has arrived into `buf` (at least one byte); `Ok(0)` at end of stream.
+    /// Fails with [`StreamError::TimedOut`] at the request deadline.
+    fn poll_read(
+        &mut self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<Result<usize, StreamError>>;
+    /// Write some of `bytes` (at least one) and push them toward the peer; how many. The
+    /// caller passes what is left of a piece until all of it is written; a piece not out
+    /// whole within the driver's write timeout, counted from its first call, fails with
+    /// [`StreamError::TimedOut`] (so a peer taking a few bytes now and then is no progress).
+    fn poll_write(
+        &mut self,
+        cx: &mut Context<'_>,
+        bytes: &[u8],
+    ) -> Poll<Result<usize, StreamError>>;
+    /// The connection now carries another protocol (a `101` response was sent): reads wait
+    /// without the request deadline, until `read_deadline_ms` on the driver's clock if it is
+    /// given (then [`StreamError::TimedOut`]: the protocol asked to wait no longer) or as
+    /// long as the peer stays connected, and fail with [`StreamError::ShuttingDown`] when
+    /// the server stops. Called again to change the deadline. The default does nothing (the
+    /// request deadline keeps counting).
+    fn upgraded(&mut self, _read_deadline_ms: Option<u64>) {}
+    /// The driver's clock in milliseconds, if it has one.
+    fn now_ms(&mut self) -> Option<u64>;
+    /// Complete at `deadline_ms` on the driver's clock; [`StreamError::ShuttingDown`]
+    /// (possibly early) when the server is stopping; [`StreamError::Unsupported`] without a
+    /// clock.
+    fn poll_sleep_until(
+        &mut self,
+        cx: &mut Context<'_>,
+        deadline_ms: u64,
+    ) -> Poll<Result<(), StreamError>>;
+}
+
+/// What a [`crate::Responder`] reaches the driver through while a handler runs: the request
+/// body's bytes (decoded by the core) and the raw output. Implemented by the core's link.
+pub(crate) trait Channel {
+    /// See [`Wire::is_blocking`].
+    fn is_blocking(&self) -> bool;
+    /// Make decoded body bytes available, reading more if none are here; with none at the
+    /// end of the body.
+    fn poll_fill_body(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), StreamError>>;
+    /// Hand the connection to another protocol (after a `101` response): from now on the
+    /// body is every byte the peer sends until it closes, starting with those already
+    /// received after the request. False if the request has a body that streams (its end is
+    /// not known) or the driver has no way to move bytes.
+    fn upgrade(&mut self) -> bool;
+    /// The decoded body bytes not taken yet.
+    fn available_body(&self) -> &[u8];
+    /// On an upgraded connection: reads wait until this deadline (see [`Wire::upgraded`]).
+    fn set_read_deadline(&mut self, deadline_ms: Option<u64>);
+    /// [`Channel::available_body`], to decode in place.
+    #[cfg(feature = "ws")]
+    fn available_body_mut(&mut self) -> &mut [u8];
+    /// The handler took `n` bytes of [`Channel::available_body`].
+    fn consume_body(&mut self, n: usize);
+    /// Whether the whole body is here (decoded, perhaps not taken), so the connection can
+    /// go on after the response without reading more.
+    fn body_complete(&mut self) -> bool;
+    /// Send some of `bytes` as they are.
+    fn poll_send(&mut self, cx: &mut Context<'_>, bytes: &[u8])
+        -> Poll<Result<usize, StreamError>>;
+    /// The driver's clock.
+    fn now_ms(&mut self) -> Option<u64>;
+    /// Wait until `deadline_ms`, unless the server stops.
+    fn poll_sleep_until(
+        &mut self,
+        cx: &mut Context<'_>,
+        deadline_ms: u64,
+    ) -> Poll<Result<(), StreamError>>;
+}
+
+/// The core's side of a driver's [`Wire`] while a handler runs: the request body decoded in
+/// the receive buffer, `100 Continue` on the first read that needs the peer, and the raw
+/// output.
+pub(super) struct Link<'x, 'w> {
+    pub(super) wire: &'w mut dyn Wire,
+    pub(super) body: Option<BodyIn<'x>>,
+    /// Without a streamed body: the receive buffer after the request and how much of it has
+    /// arrived, for an upgrade to read from.
+    pub(super) spare: Option<(&'x mut [u8], usize)>,
+    /// The connection carries another protocol now: `body` is its raw input.
+    pub(super) upgraded: bool,
+    pub(super) send_continue: bool,
+    /// Bytes of `100 Continue` sent so far.
+    pub(super) continue_sent: usize,
+    /// The transport failed or the body broke its framing: the connection must close.
+    pub(super) broken: bool,
+}
+
+impl Channel for Link<'_, '_> {
+    fn is_blocking(&self) -> bool {
+        self.wire.is_blocking()
+    }
+
+    fn poll_fill_body(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), StreamError>> {
+        let Some(body) = self.body.as_mut() else {
+            return Poll::Ready(Ok(()));
+        };
+        loop {
+            if let Err(e) = body.decode() {
+                self.broken = true;
+                return Poll::Ready(Err(StreamError::Body(e)));
+            }
+            if !body.available().is_empty() || body.is_complete() {
+                return Poll::Ready(Ok(()));
+            }
+            while self.send_continue && self.continue_sent < CONTINUE.len() {
+                match self.wire.poll_write(cx, &CONTINUE[self.continue_sent..]) {
+                    Poll::Ready(Ok(n)) => self.continue_sent += n.max(1),
+                    Poll::Ready(Err(e)) => {
+                        self.broken = true;
+                        return Poll::Ready(Err(e));
+                    }
+                    Poll::Pending => return Poll::Pending,
+                }
+            }
+            match self.wire.poll_read(cx, body.read_space()) {
+                Poll::Ready(Ok(0)) if body.end_of_stream() => return Poll::Ready(Ok(())),
+                Poll::Ready(Ok(0)) => {
+                    self.broken = true;
+                    return Poll::Ready(Err(StreamError::Body(Error::Incomplete)));
+                }
+                Poll::Ready(Ok(n)) => body.received(n),
+                Poll::Ready(Err(e)) => {
+                    self.broken = true;
+                    return Poll::Ready(Err(e));
+                }
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+
+    fn upgrade(&mut self) -> bool {
+        if self.upgraded || self.body.is_some() {
+            return self.upgraded;
+        }
+        let Some((rest, received)) = self.spare.take() else {
+            return false;
+        };
+        self.body = Some(BodyIn::new(rest, 0, received, Decoding::Raw, u64::MAX));
+        self.upgraded = true;
+        self.wire.upgraded(None);
+        true
+    }
+
+    fn available_body(&self) -> &[u8] {
+        self.body.as_ref().map_or(&[], BodyIn::available)
+    }
+
+    fn set_read_deadline(&mut self, deadline_ms: Option<u64>) {
+        if self.upgraded {
+            self.wire.upgraded(deadline_ms);
+        }
+    }
+
+    #[cfg(feature = "ws")]
+    fn available_body_mut(&mut self) -> &mut [u8] {
+        self.body.as_mut().map_or(&mut [], BodyIn::available_mut)
+    }
+
+    fn consume_body(&mut self, n: usize) {
+        if let Some(body) = self.body.as_mut() {
+            body.consume(n);
+        }
+    }
+
+    fn body_complete(&mut self) -> bool {
+        match self.body.as_mut() {
+            None => true,
+            Some(body) => body.decode().is_ok() && body.is_complete(),
+        }
+    }
+
+    fn poll_send(
+        &mut self,
+        cx: &mut Context<'_>,
+        bytes: &[u8],
+    ) -> Poll<Result<usize, StreamError>> {
+        let result = self.wire.poll_write(cx, bytes);
+        if let Poll::Ready(Err(_)) = result {
+            self.broken = true;
+        }
+        result
+    }
+
+    fn now_ms(&mut self) -> Option<u64> {
+        self.wire.now_ms()
+    }
+
+    fn poll_sleep_until(
+        &mut self,
+        cx: &mut Context<'_>,
+        deadline_ms: u64,
+    ) -> Poll<Result<(), StreamError>> {
+        self.wire.poll_sleep_until(cx, deadline_ms)
+    }
+}
