@@ -66,6 +66,103 @@ pub trait Wire {
     ) -> Poll<Result<(), StreamError>>;
 }
 
+/// Not known yet, or no deadline: the largest time.
+const NEVER: u64 = u64::MAX;
+
+/// When a read on a transport lent to a handler must end, from the times the driver passes
+/// in: the request's deadline while its body is read (counted from the request's first
+/// bytes, or from the first body read if the driver did not say), or, once the connection is
+/// upgraded, the new protocol's own deadline and the server's stop. Both drivers ask it
+/// before each read and keep only how they wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ReadDeadlines {
+    /// When the request's first bytes were seen ([`NEVER`]: not known yet).
+    started_ms: u64,
+    /// Another protocol has the connection: reads wait without the request deadline.
+    upgraded: bool,
+    /// An upgraded connection's read deadline ([`NEVER`]: as long as the peer stays).
+    until_ms: u64,
+}
+
+/// How the next read on a lent transport may wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ReadWait {
+    /// At most this many milliseconds (`u64::MAX`: no limit); `None` without a clock.
+    pub timeout_ms: Option<u64>,
+    /// A transport read that times out is no answer yet: ask again (the deadline, or the stop
+    /// check, decides).
+    pub recheck: bool,
+}
+
+impl ReadDeadlines {
+    /// Before the handler runs: nothing known.
+    pub(crate) const fn new() -> Self {
+        ReadDeadlines {
+            started_ms: NEVER,
+            upgraded: false,
+            until_ms: NEVER,
+        }
+    }
+
+    /// See [`Wire::request_started_at`].
+    pub(crate) fn request_started_at(&mut self, started_ms: Option<u64>) {
+        self.started_ms = started_ms.unwrap_or(NEVER);
+    }
+
+    /// See [`Wire::upgraded`].
+    pub(crate) fn upgraded(&mut self, read_deadline_ms: Option<u64>) {
+        self.upgraded = true;
+        self.until_ms = read_deadline_ms.unwrap_or(NEVER);
+    }
+
+    /// How the next read may wait at `now_ms` (`None`: the driver has no clock), or why it
+    /// must not: [`StreamError::TimedOut`] past the deadline, [`StreamError::ShuttingDown`]
+    /// when the server of an upgraded connection is `stopping`. An upgraded connection wakes
+    /// every `check_ms` (if given) to look at `stopping` again; a body read has `request_ms`
+    /// from the request's start.
+    pub(crate) fn next_read(
+        &mut self,
+        now_ms: Option<u64>,
+        request_ms: u64,
+        stopping: bool,
+        check_ms: Option<u64>,
+    ) -> Result<ReadWait, StreamError> {
+        if self.upgraded {
+            if stopping {
+                return Err(StreamError::ShuttingDown);
+            }
+            let mut wait = check_ms.unwrap_or(u64::MAX);
+            if let Some(now) = now_ms.filter(|_| self.until_ms != NEVER) {
+                if self.until_ms <= now {
+                    return Err(StreamError::TimedOut);
+                }
+                wait = wait.min(self.until_ms - now);
+            }
+            return Ok(ReadWait {
+                timeout_ms: Some(wait),
+                recheck: wait < u64::MAX,
+            });
+        }
+        let Some(now) = now_ms else {
+            return Ok(ReadWait {
+                timeout_ms: None,
+                recheck: false,
+            });
+        };
+        if self.started_ms == NEVER {
+            self.started_ms = now;
+        }
+        let due = self.started_ms.saturating_add(request_ms);
+        if due <= now {
+            return Err(StreamError::TimedOut);
+        }
+        Ok(ReadWait {
+            timeout_ms: Some(due - now),
+            recheck: true,
+        })
+    }
+}
+
 /// What a [`crate::Responder`] reaches the driver through while a handler runs: the request
 /// body's bytes (decoded by the core) and the raw output. Implemented by the core's link.
 pub(crate) trait Channel {
@@ -228,5 +325,93 @@ impl Channel for Link<'_, '_> {
         deadline_ms: u64,
     ) -> Poll<Result<(), StreamError>> {
         self.wire.poll_sleep_until(cx, deadline_ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_body_read_has_what_is_left_of_the_request_deadline() {
+        let mut d = ReadDeadlines::new();
+        d.request_started_at(Some(100));
+        let wait = d.next_read(Some(300), 1_000, true, Some(50)).unwrap();
+        // Neither the stop nor the check interval matters to a body read.
+        assert_eq!(
+            wait,
+            ReadWait {
+                timeout_ms: Some(800),
+                recheck: true
+            }
+        );
+        assert_eq!(
+            d.next_read(Some(1_100), 1_000, false, None),
+            Err(StreamError::TimedOut)
+        );
+        // Unknown start: it counts from the first read; no clock: the transport's own wait.
+        let mut d = ReadDeadlines::new();
+        assert_eq!(
+            d.next_read(Some(5), 10, false, None).unwrap().timeout_ms,
+            Some(10)
+        );
+        assert_eq!(
+            d.next_read(Some(9), 10, false, None).unwrap().timeout_ms,
+            Some(6)
+        );
+        let wait = ReadDeadlines::new()
+            .next_read(None, 10, false, None)
+            .unwrap();
+        assert_eq!(
+            wait,
+            ReadWait {
+                timeout_ms: None,
+                recheck: false
+            }
+        );
+    }
+
+    #[test]
+    fn an_upgraded_read_waits_for_its_own_deadline_and_the_stop() {
+        let mut d = ReadDeadlines::new();
+        d.request_started_at(Some(0));
+        d.upgraded(None);
+        // No request deadline any more; wake to check for the stop, or never.
+        let wait = d.next_read(Some(1_000_000), 10, false, Some(100)).unwrap();
+        assert_eq!(
+            wait,
+            ReadWait {
+                timeout_ms: Some(100),
+                recheck: true
+            }
+        );
+        let wait = d.next_read(Some(1_000_000), 10, false, None).unwrap();
+        assert_eq!(
+            wait,
+            ReadWait {
+                timeout_ms: Some(u64::MAX),
+                recheck: false
+            }
+        );
+        assert_eq!(
+            d.next_read(Some(0), 10, true, None),
+            Err(StreamError::ShuttingDown)
+        );
+        d.upgraded(Some(500));
+        assert_eq!(
+            d.next_read(Some(450), 10, false, Some(100))
+                .unwrap()
+                .timeout_ms,
+            Some(50)
+        );
+        assert_eq!(
+            d.next_read(Some(500), 10, false, None),
+            Err(StreamError::TimedOut)
+        );
+        // Without a clock the protocol's deadline cannot be told: the check interval alone.
+        assert_eq!(
+            d.next_read(None, 10, false, Some(100)).unwrap().timeout_ms,
+            Some(100)
+        );
     }
 }

@@ -37,8 +37,8 @@ mod writing;
 #[cfg(feature = "async")]
 pub(crate) use exchange::Open;
 pub use exchange::{Next, Pending};
-pub(crate) use link::Channel;
 pub use link::Wire;
+pub(crate) use link::{Channel, ReadDeadlines};
 #[cfg(test)]
 pub(crate) use writing::ResponseContext;
 pub(crate) use writing::{Outbox, Outgoing, Sent};

@@ -24,7 +24,7 @@ use embedded_io_async::{Read, Write};
 
 use super::blocking::stream_error;
 use super::{Hooks, ServeError};
-use crate::connection::{Action, Connection, Next, Timeouts, Wire};
+use crate::connection::{Action, Connection, Next, ReadDeadlines, Timeouts, Wire};
 use crate::error::StreamError;
 use crate::handler::AsyncHandler;
 
@@ -127,7 +127,7 @@ where
                 hooks.head_received();
                 let watch = Cell::new(NO_DEADLINE);
                 let mut wire = AsyncWire {
-                    started_ms: NO_DEADLINE,
+                    deadlines: ReadDeadlines::new(),
                     io: &mut *io,
                     timer,
                     timeouts: &timeouts,
@@ -135,7 +135,6 @@ where
                     write_deadline: NO_DEADLINE,
                     hooks: &*hooks,
                     check_stop: check_ms.is_some(),
-                    upgraded: None,
                 };
                 // The handler's future is moved into `select`, not kept beside it.
                 let handled = match pending.handle_async(app, &mut wire) {
@@ -221,18 +220,14 @@ struct AsyncWire<'w, T: ?Sized, C: ?Sized, O: ?Sized> {
     timer: &'w C,
     timeouts: &'w Timeouts,
     watch: &'w Cell<u64>,
-    /// When the request's first bytes were seen: its deadline counts from there
-    /// ([`NO_DEADLINE`]: from the first body read).
-    started_ms: u64,
+    /// How long each read may wait (the core's arithmetic, for both drivers).
+    deadlines: ReadDeadlines,
     /// When the piece being written must be out whole ([`NO_DEADLINE`]: no write).
     write_deadline: u64,
     /// For [`Hooks::stopping`].
     hooks: &'w O,
     /// Check for stopping while sleeping (a host that can stop).
     check_stop: bool,
-    /// Another protocol has the connection: reads wait without the request deadline, until
-    /// this one if any.
-    upgraded: Option<Option<u64>>,
 }
 
 impl<T: ?Sized, C: Timer + ?Sized, O: ?Sized> AsyncWire<'_, T, C, O> {
@@ -264,7 +259,7 @@ where
     }
 
     fn request_started_at(&mut self, started_ms: Option<u64>) {
-        self.started_ms = started_ms.unwrap_or(NO_DEADLINE);
+        self.deadlines.request_started_at(started_ms);
     }
 
     fn poll_read(
@@ -273,32 +268,19 @@ where
         buf: &mut [u8],
     ) -> Poll<Result<usize, StreamError>> {
         let now = self.timer.now_ms();
-        let deadline = if let Some(until) = self.upgraded {
-            // Until `until` or as long as the peer stays; waking to see whether the server
-            // stops.
-            if self.hooks.stopping() {
-                return Poll::Ready(Err(StreamError::ShuttingDown));
-            }
-            let until = until.unwrap_or(NO_DEADLINE);
-            if until <= now {
-                return Poll::Ready(Err(StreamError::TimedOut));
-            }
-            if self.check_stop {
-                until.min(now.saturating_add(GIVE_WAY_CHECK_MS))
-            } else {
-                until
-            }
-        } else {
-            if self.started_ms == NO_DEADLINE {
-                self.started_ms = now;
-            }
-            let deadline = self.started_ms.saturating_add(self.timeouts.request_ms);
-            if deadline <= now {
-                return Poll::Ready(Err(StreamError::TimedOut));
-            }
-            deadline
+        let check_ms = self.check_stop.then_some(GIVE_WAY_CHECK_MS);
+        let wait = self.deadlines.next_read(
+            Some(now),
+            self.timeouts.request_ms,
+            self.hooks.stopping(),
+            check_ms,
+        );
+        let wait = match wait {
+            Ok(wait) => wait.timeout_ms.unwrap_or(u64::MAX),
+            Err(e) => return Poll::Ready(Err(e)),
         };
-        self.arm(cx, deadline, now);
+        // The task wakes then, and the read looks at the time again.
+        self.arm(cx, now.saturating_add(wait), now);
         let read = core::pin::pin!(self.io.read(buf));
         read.poll(cx).map_err(stream_error)
     }
@@ -331,7 +313,7 @@ where
     }
 
     fn upgraded(&mut self, read_deadline_ms: Option<u64>) {
-        self.upgraded = Some(read_deadline_ms);
+        self.deadlines.upgraded(read_deadline_ms);
     }
 
     fn now_ms(&mut self) -> Option<u64> {

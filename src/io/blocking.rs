@@ -9,7 +9,7 @@ use core::task::{Context, Poll};
 use embedded_io::{Error as _, ErrorKind, Read, Write};
 
 use super::{Hooks, ServeError};
-use crate::connection::{Action, Connection, Next, Wire};
+use crate::connection::{Action, Connection, Next, ReadDeadlines, Wire};
 use crate::error::StreamError;
 use crate::handler::Handler;
 
@@ -17,14 +17,11 @@ use crate::handler::Handler;
 struct DriverWire<'d, T: ?Sized, O: ?Sized> {
     io: &'d mut T,
     hooks: &'d mut O,
-    /// When the request's first bytes were seen: its deadline counts from there.
-    started_ms: Option<u64>,
-    /// Another protocol has the connection: reads wait without the request deadline, until
-    /// this one if any.
-    upgraded: Option<Option<u64>>,
+    /// How long each read may wait (the core's arithmetic, for both drivers).
+    deadlines: ReadDeadlines,
 }
 
-/// Blocking IO, always ready: the wire of [`crate::stream::Wire`]'s blocking side.
+/// Blocking IO, always ready: the wire of [`Wire`]'s blocking side.
 impl<T, O> Wire for DriverWire<'_, T, O>
 where
     T: Read + Write + ?Sized,
@@ -35,7 +32,7 @@ where
     }
 
     fn request_started_at(&mut self, started_ms: Option<u64>) {
-        self.started_ms = started_ms;
+        self.deadlines.request_started_at(started_ms);
     }
 
     fn poll_read(
@@ -43,28 +40,26 @@ where
         _cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<Result<usize, StreamError>> {
-        if let Some(deadline) = self.upgraded {
-            return Poll::Ready(self.read_upgraded(buf, deadline));
-        }
         loop {
-            let mut deadline = None;
-            if let Some(now) = self.hooks.now_ms() {
-                let started = *self.started_ms.get_or_insert(now);
-                let due = started.saturating_add(self.hooks.timeouts().request_ms);
-                if due <= now {
-                    return Poll::Ready(Err(StreamError::TimedOut));
-                }
-                self.hooks.set_read_timeout(due - now);
-                deadline = Some(due);
+            let hooks = &mut *self.hooks;
+            let wait = self.deadlines.next_read(
+                hooks.now_ms(),
+                hooks.timeouts().request_ms,
+                hooks.stopping(),
+                hooks.check_interval_ms(),
+            );
+            let wait = match wait {
+                Ok(wait) => wait,
+                Err(e) => return Poll::Ready(Err(e)),
+            };
+            if let Some(ms) = wait.timeout_ms {
+                hooks.set_read_timeout(ms);
             }
-            self.hooks.will_read(false);
+            hooks.will_read(false);
             match self.io.read(buf) {
-                // A transport that wakes before the deadline has not timed out yet.
-                Err(e) if e.kind() == ErrorKind::TimedOut => {
-                    if !before(deadline, self.hooks.now_ms()) {
-                        return Poll::Ready(Err(StreamError::TimedOut));
-                    }
-                }
+                // A transport that wakes before the deadline (or to let the hooks look for
+                // shutdown) has not timed out yet: ask again.
+                Err(e) if e.kind() == ErrorKind::TimedOut && wait.recheck => {}
                 result => return Poll::Ready(result.map_err(stream_error)),
             }
         }
@@ -96,7 +91,7 @@ where
     }
 
     fn upgraded(&mut self, read_deadline_ms: Option<u64>) {
-        self.upgraded = Some(read_deadline_ms);
+        self.deadlines.upgraded(read_deadline_ms);
     }
 
     fn now_ms(&mut self) -> Option<u64> {
@@ -112,40 +107,6 @@ where
             return Poll::Ready(Err(StreamError::Unsupported));
         };
         Poll::Ready(self.hooks.sleep_ms(deadline_ms.saturating_sub(now)))
-    }
-}
-
-impl<T, O> DriverWire<'_, T, O>
-where
-    T: Read + Write + ?Sized,
-    O: Hooks + ?Sized,
-{
-    /// A read on an upgraded connection: until `deadline` or as long as the peer stays,
-    /// waking every check interval (if the hooks have one) to see whether the server stops.
-    fn read_upgraded(
-        &mut self,
-        buf: &mut [u8],
-        deadline: Option<u64>,
-    ) -> Result<usize, StreamError> {
-        let check = self.hooks.check_interval_ms();
-        loop {
-            if self.hooks.stopping() {
-                return Err(StreamError::ShuttingDown);
-            }
-            let mut wait = check.unwrap_or(u64::MAX);
-            if let (Some(deadline), Some(now)) = (deadline, self.hooks.now_ms()) {
-                if deadline <= now {
-                    return Err(StreamError::TimedOut);
-                }
-                wait = wait.min(deadline - now);
-            }
-            self.hooks.set_read_timeout(wait);
-            self.hooks.will_read(false);
-            match self.io.read(buf) {
-                Err(e) if e.kind() == ErrorKind::TimedOut && wait < u64::MAX => {}
-                result => return result.map_err(stream_error),
-            }
-        }
     }
 }
 
@@ -244,8 +205,7 @@ where
             Next::Request(pending) if STREAM => {
                 hooks.head_received();
                 let mut wire = DriverWire {
-                    started_ms: None,
-                    upgraded: None,
+                    deadlines: ReadDeadlines::new(),
                     io: &mut *io,
                     hooks: &mut *hooks,
                 };
