@@ -81,16 +81,16 @@
 //! ```
 //!
 //! Captured state and servers: firmware's blocking loop can capture anything (`&Cell<T>`);
-//! `tokio_server` makes an app per connection on one thread (`Rc<Cell<T>>`, statics,
-//! atomics); `std_server` runs a thread per connection, so its app factory is `Sync`
+//! `host::tokio_server` makes an app per connection on one thread (`Rc<Cell<T>>`, statics,
+//! atomics); `host::std_server` runs a thread per connection, so its app factory is `Sync`
 //! (atomics, `Mutex`, `Arc`; a `&Cell<T>` does not compile). See the README's table.
 //!
 //! ## Features
 //!
 //! | feature | default | adds |
 //! |---|---|---|
-//! | `std` | yes | `host`: `std_server` (threads) and what both host servers share |
-//! | `tokio` | yes | `tokio_server` (tasks on one thread, the recommended host server); implies `std`, `async` |
+//! | `std` | yes | `host`: `host::std_server` (threads) and what both host servers share |
+//! | `tokio` | yes | `host::tokio_server` (tasks on one thread, the recommended host server); implies `std`, `async` |
 //! | `ws` | yes | `ws`: WebSocket (RFC 6455) over [`Responder::upgrade`] (`sha1`, `base64`) |
 //! | `json` | yes | `json`: `Request::json`, `Responder::json` (`serde`, `serde-json-core`) |
 //! | `auth` | yes | `auth`: HTTP Basic authentication (`base64`, constant-time comparison) |

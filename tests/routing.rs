@@ -145,6 +145,26 @@ fn nesting_mounting_and_any_handler_as_fallback() {
 }
 
 #[test]
+fn a_nested_handler_sees_the_rest_as_its_path_and_the_whole_target() {
+    let inner = Router::new().route(
+        "/leds",
+        get(|req, res| {
+            let (path, route_path, target) = (req.path(), req.route_path(), req.target());
+            res.start(Status::OK).body_with(|w| {
+                for part in [path, " ", route_path, " ", target] {
+                    w.push_str(part);
+                }
+            })
+        }),
+    );
+    let mut app = Router::new().nest("/api", inner);
+    assert_eq!(
+        serve_all(&mut app, &["GET /api/leds?x=1"]),
+        vec![(200, "/leds /leds /api/leds?x=1".into())]
+    );
+}
+
+#[test]
 fn a_named_handler_with_a_parameter_and_put() {
     let mut app = Router::new().route(
         params("/v/{n:i32}"),

@@ -1,21 +1,32 @@
 //! The per-connection state machine, without IO: bytes in, actions out.
 //!
+//! Owns: the connection's buffers and where it is in its byte stream ([`Connection`]), the
+//! reading half (`reading.rs`), the hand-over from reading to writing (`exchange.rs`), a
+//! request body read as it arrives (`incoming.rs`), the link to a driver while a handler runs
+//! and the read deadlines both drivers share (`link.rs`), the writing half (`writing.rs`);
+//! deadlines computed from times the driver passes in ([`Timeouts`]), [`Limits`], and the
+//! error -> status mapping of a refused request. Everything that changes the state machine
+//! lives in this folder.
+//!
+//! Never does: touch a socket or a clock, know about routers, handlers' types or drivers, or
+//! frame bytes itself (the wire's codecs do).
+//!
 //! # Theory of operation
 //!
 //! A driver loops on [`Connection::step`] and does what it is told: read into
 //! [`Connection::read_buf`] and report with [`Connection::received`] (0 at end of stream) or
 //! [`Connection::timed_out`]; write a [`Transmit`]'s bytes; close. When a request's head is
 //! whole, `step` hands out a [`Pending`] request instead, which the handler layer runs (with
-//! the driver's [`crate::stream::Wire`] when the body or the response streams), and which
-//! yields the next action.
+//! the driver's [`Wire`] when the body or the response streams), and which yields the next
+//! action.
 //!
 //! The machine has two halves, as hyper's and h11's do:
 //! - reading (`reading.rs`): waiting for a head, then for a body taken whole (by length, or
 //!   chunked and decoded in place), or handing the body to the handler as it arrives
-//!   (`body_in.rs`); or closing;
-//! - writing: the response staged in the transmit buffer ([`crate::Responder`]), or
-//!   streamed while the handler runs ([`crate::ResponseStream`]: chunked, by declared
-//!   length, or until close).
+//!   (`incoming.rs`); or closing;
+//! - writing (`writing.rs`): the response staged in the transmit buffer, or streamed while
+//!   the handler runs (chunked, by declared length, or until close), written through the
+//!   outbox the exchange lends the handler layer.
 //!
 //! Invariants:
 //! - `rx[start..filled]` holds the bytes not yet consumed: the current request from its

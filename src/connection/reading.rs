@@ -1,7 +1,25 @@
 //! The reading half of the state machine: finding the end of a request head (however it is
-//! split across reads), validating it, and waiting for a body that is taken whole, in the
-//! receive buffer (Content-Length, or chunked and decoded in place). A body that is streamed
-//! is read by the exchange half instead (`exchange.rs`, through `body_in.rs`).
+//! split across reads) and waiting for a body that is taken whole, in the receive buffer
+//! (Content-Length, or chunked and decoded in place). A body that streams is read through
+//! the exchange's link instead (`incoming.rs`).
+//!
+//! # Theory of operation
+//!
+//! States (`State`, in `mod.rs`): `Head` (scanning for the blank line; the scanner resumes
+//! where it stopped, so a head that arrives a byte at a time is never rescanned), `Body` (a
+//! valid head and a Content-Length body not all here), `Chunked` (a valid head and a chunked
+//! body decoded in place as it arrives), `Closing` (nothing more is read). From `Head`, a
+//! complete head goes to the exchange (`exchange.rs`), which validates it and either hands
+//! the request out or comes back here to wait for its body ([`buffer`]).
+//!
+//! Invariants:
+//! - every byte of the current request lies in `rx[start..filled]`, head first; a chunked
+//!   body's decoded bytes follow the head contiguously, then the bytes not yet decoded;
+//! - a body taken whole never passes `Limits::max_body` or the buffer: 413 as soon as that is
+//!   known (from the declared length, or from the decoded length of a chunked body);
+//! - `100 Continue` goes out once, on the first read that needs the peer's body;
+//! - between requests, a timeout or the peer's close is a silent close; mid-request it is
+//!   408 or 400 and a close.
 
 use super::incoming::Decoding;
 use super::{fail, Action, Connection, Cursor, Limits, State, Transmit, MAX_EMPTY_LINES};

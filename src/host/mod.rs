@@ -1,6 +1,8 @@
 //! Host servers (feature `std`), and the policy they share, written once here: the
-//! configuration, the clock and timeouts a connection runs with, the per-request log line, the
-//! lingering close's bounds, and shutdown.
+//! configuration, the clock and timeouts a connection runs with, admission at the connection
+//! cap (`admission.rs`), the per-request log line (`log.rs`), the lingering close's bounds,
+//! and shutdown. Never does: protocol decisions (the drivers run the core), a reactor of its
+//! own (threads, or tokio), or naming the application layer (any [`crate::Handler`] serves).
 //!
 //! - [`tokio_server`] (feature `tokio`, on by default): connections are tasks on tokio's
 //!   current-thread runtime, running the async driver. The recommended host server: cheap

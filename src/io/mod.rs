@@ -1,6 +1,13 @@
-//! Drivers: thin loops that move bytes between a transport and a [`crate::Connection`].
-//! They make no protocol decisions of their own; both take the same [`Hooks`] and stop with
-//! the same [`ServeError`].
+//! Drivers: thin loops that move bytes between a transport and a [`crate::Connection`]:
+//! [`blocking`] over `embedded_io::{Read, Write}`, `asynch` (feature `async`) over
+//! `embedded_io_async`. Both take the same [`Hooks`] and stop with the same [`ServeError`];
+//! a driver of your own is written against [`Action`], [`Transmit`], [`Next`], [`Pending`]
+//! and [`Wire`].
+//!
+//! Owns: moving bytes, waiting (a transport's timeout, a timer), and the hooks that bring a
+//! clock, a log and shutdown in. Never does: protocol decisions (the connection makes them:
+//! if the two drivers ever need different fixes, the core is wrong), or naming the
+//! application layer.
 
 pub use crate::connection::{Action, Next, Pending, Transmit, Wire};
 

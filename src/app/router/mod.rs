@@ -350,8 +350,8 @@ impl<R: Routes, F: Handler> Router<R, F> {
     }
 
     /// Hand every path under `prefix/` to `handler` (a [`Router`], usually), which sees the
-    /// rest, from its `/`, as the path it routes ([`Request::route_path`]; [`Request::path`]
-    /// stays whole). `prefix` is literal, without a trailing `/`; the prefix alone (`/api`)
+    /// rest, from its `/`, as the path it routes: [`Request::path`] and [`Request::route_path`]
+    /// both give the rest, and the whole target is in [`Request::target`]. `prefix` is literal, without a trailing `/`; the prefix alone (`/api`)
     /// is not under it (route it here if it should answer). Nested routers rank with
     /// prefix routes: after this router's literal and parameter routes.
     ///
