@@ -3,9 +3,9 @@
 //! responses (ignoring interim `100 Continue`, which depends on when the body arrives).
 #![no_main]
 
+use demo_app as demo;
 use embedded_io::{ErrorType, Read, Write};
 use embedded_responder::io::blocking;
-use demo_app as demo;
 use embedded_responder::Connection;
 use libfuzzer_sys::fuzz_target;
 
@@ -28,7 +28,10 @@ impl Read for Scripted<'_> {
         self.reads += 1;
         // Every read must make progress or end the stream: a connection that keeps asking
         // after end of stream would loop forever.
-        assert!(self.reads <= self.input.len() + 2 * self.cuts.len() + 4, "read loop");
+        assert!(
+            self.reads <= self.input.len() + 2 * self.cuts.len() + 4,
+            "read loop"
+        );
         while self.cuts.get(self.next_cut).is_some_and(|&c| c <= self.pos) {
             self.next_cut += 1;
         }
@@ -91,7 +94,11 @@ fuzz_target!(|data: &[u8]| {
     };
     let whole = run(input, Vec::new());
     assert!(whole.is_empty() || whole.starts_with(b"HTTP/1.1 "));
-    assert_eq!(whole, run(input, (1..input.len()).collect()), "byte at a time");
+    assert_eq!(
+        whole,
+        run(input, (1..input.len()).collect()),
+        "byte at a time"
+    );
     let cut = usize::from(split) % (input.len() + 1);
     assert_eq!(whole, run(input, vec![cut]), "split at {cut}");
 });

@@ -24,9 +24,9 @@
 //! body: its length and CRC-32 then `ok`, or 413 when it is above the route's limit.
 #![no_main]
 
+use demo_app as demo;
 use embedded_io::{ErrorType, Read, Write};
 use embedded_responder::io::blocking;
-use demo_app as demo;
 use embedded_responder::{get, post, Connection, Router};
 use libfuzzer_sys::fuzz_target;
 

@@ -3,9 +3,9 @@
 //! connection future from rustc's type-size report for a Cortex-M4F target.
 #![no_std]
 
+use demo_app as demo;
 use embedded_io_async::{ErrorKind, ErrorType, Read, Write};
 use embedded_responder::io::asynch::{self, NoTimer};
-use demo_app as demo;
 use embedded_responder::Connection;
 
 /// Stands in for a network socket (embassy-net's `TcpSocket` is a pointer-sized handle).

@@ -9,9 +9,9 @@
 //! examples, the tests, the firmware — serves the same bytes, and the library users depend
 //! on carries none of it.
 
-use embedded_responder::{get, post, Handler, Request, Responded, Responder, Router, Status};
 use embedded_responder::sse::{decimal, Event};
 use embedded_responder::StreamError;
+use embedded_responder::{get, post, Handler, Request, Responded, Responder, Router, Status};
 
 use core::sync::atomic::{AtomicU32, AtomicU8, Ordering};
 
@@ -411,9 +411,7 @@ pub fn async_app() -> impl embedded_responder::AsyncHandler {
 
 /// [`async_app`] with another password for `GET /admin`.
 #[cfg(feature = "async")]
-pub fn async_app_with(
-    admin_password: &'static str,
-) -> impl embedded_responder::AsyncHandler {
+pub fn async_app_with(admin_password: &'static str) -> impl embedded_responder::AsyncHandler {
     AsyncDemo {
         router: app_with(admin_password),
     }

@@ -34,10 +34,10 @@ use embassy_sync::blocking_mutex::raw::CriticalSectionRawMutex;
 use embassy_sync::watch::Watch;
 use embassy_time::{with_timeout, Duration, Instant, Ticker};
 use embedded_responder::io::asynch;
-use embedded_responder::AsyncHandler;
 use embedded_responder::io::Hooks;
 use embedded_responder::sse::{decimal, Event};
 use embedded_responder::ws::Handshake;
+use embedded_responder::AsyncHandler;
 use embedded_responder::{
     get, post, Connection, Exchange, Handler, Limits, Method, Request, Responded, Responder,
     Status, Timeouts,
