@@ -168,9 +168,14 @@ impl ReadDeadlines {
 pub(crate) trait Channel {
     /// See [`Wire::is_blocking`].
     fn is_blocking(&self) -> bool;
-    /// Make decoded body bytes available, reading more if none are here; with none at the
-    /// end of the body.
-    fn poll_fill_body(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), StreamError>>;
+    /// Make at least `wanted` decoded body bytes available, reading more while fewer are
+    /// here (the available ones stay, and what is read is decoded after them); fewer at the
+    /// end of the body, or when the receive buffer is full of available bytes.
+    fn poll_fill_body(
+        &mut self,
+        cx: &mut Context<'_>,
+        wanted: usize,
+    ) -> Poll<Result<(), StreamError>>;
     /// Hand the connection to another protocol (after a `101` response): from now on the
     /// body is every byte the peer sends until it closes, starting with those already
     /// received after the request. False if the request has a body that streams (its end is
@@ -224,7 +229,11 @@ impl Channel for Link<'_, '_> {
         self.wire.is_blocking()
     }
 
-    fn poll_fill_body(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), StreamError>> {
+    fn poll_fill_body(
+        &mut self,
+        cx: &mut Context<'_>,
+        wanted: usize,
+    ) -> Poll<Result<(), StreamError>> {
         let Some(body) = self.body.as_mut() else {
             return Poll::Ready(Ok(()));
         };
@@ -233,7 +242,7 @@ impl Channel for Link<'_, '_> {
                 self.broken = true;
                 return Poll::Ready(Err(StreamError::Body(e)));
             }
-            if !body.available().is_empty() || body.is_complete() {
+            if body.available().len() >= wanted || body.is_complete() {
                 return Poll::Ready(Ok(()));
             }
             while self.send_continue && self.continue_sent < CONTINUE.len() {
@@ -246,7 +255,12 @@ impl Channel for Link<'_, '_> {
                     Poll::Pending => return Poll::Pending,
                 }
             }
-            match self.wire.poll_read(cx, body.read_space()) {
+            let space = body.read_space();
+            if space.is_empty() {
+                // Every byte of the buffer is available and not taken: nowhere to read to.
+                return Poll::Ready(Ok(()));
+            }
+            match self.wire.poll_read(cx, space) {
                 Poll::Ready(Ok(0)) if body.end_of_stream() => return Poll::Ready(Ok(())),
                 Poll::Ready(Ok(0)) => {
                     self.broken = true;

@@ -71,25 +71,55 @@ impl<'r> RequestBody<'r> {
     /// The next decoded bytes, waiting for the peer if none are here; empty at the end of
     /// the body. Call [`RequestBody::consume`] with what you used.
     pub async fn fill_async(&mut self) -> Result<&[u8], StreamError> {
+        self.fill_to_async(1).await
+    }
+
+    /// [`RequestBody::fill_async`] for blocking handlers.
+    pub fn fill(&mut self) -> Result<&[u8], StreamError> {
+        self.fill_to(1)
+    }
+
+    /// The bytes not taken yet and more after them, waiting for the peer: at least one byte
+    /// more than were available, unless the body ends first or the receive buffer is full of
+    /// bytes not taken (then what is there). For a parser that must see what follows before
+    /// it takes the bytes it has (a multipart boundary split across reads).
+    pub async fn fill_more_async(&mut self) -> Result<&[u8], StreamError> {
+        let wanted = self.available().len() + 1;
+        self.fill_to_async(wanted).await
+    }
+
+    /// [`RequestBody::fill_more_async`] for blocking handlers.
+    pub fn fill_more(&mut self) -> Result<&[u8], StreamError> {
+        let wanted = self.available().len() + 1;
+        self.fill_to(wanted)
+    }
+
+    /// The bytes not taken yet, without waiting.
+    pub fn available(&self) -> &[u8] {
+        match &self.source {
+            Source::Buffered(rest) => rest,
+            Source::Streamed(channel) => channel.available_body(),
+        }
+    }
+
+    /// At least `wanted` bytes, as far as the body and the buffer go.
+    async fn fill_to_async(&mut self, wanted: usize) -> Result<&[u8], StreamError> {
         match &mut self.source {
             Source::Buffered(rest) => Ok(rest),
             Source::Streamed(channel) => {
-                poll_fn(|cx| channel.poll_fill_body(cx)).await?;
+                poll_fn(|cx| channel.poll_fill_body(cx, wanted)).await?;
                 Ok(channel.available_body())
             }
         }
     }
 
-    /// [`RequestBody::fill_async`] for blocking handlers.
-    pub fn fill(&mut self) -> Result<&[u8], StreamError> {
+    /// [`RequestBody::fill_to_async`] for blocking handlers.
+    fn fill_to(&mut self, wanted: usize) -> Result<&[u8], StreamError> {
         if let Source::Streamed(channel) = &mut self.source {
             let blocking = channel.is_blocking();
-            block(blocking, poll_fn(|cx| channel.poll_fill_body(cx)))?;
+            block(blocking, poll_fn(|cx| channel.poll_fill_body(cx, wanted)))?;
         }
-        Ok(match &self.source {
-            Source::Buffered(rest) => rest,
-            Source::Streamed(channel) => channel.available_body(),
-        })
+        Ok(self.available())
     }
 
     /// Mark `n` bytes of [`RequestBody::fill`] as used.
