@@ -172,3 +172,44 @@ pub mod _internals {
 #[cfg(all(doctest, feature = "async"))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
+
+/// The code blocks of the reference in `docs/`, compiled and run as doc tests like the README's.
+#[cfg(all(doctest, feature = "async"))]
+#[doc = include_str!("../docs/limits.md")]
+struct LimitsDoctests;
+
+#[cfg(all(doctest, feature = "async"))]
+#[doc = include_str!("../docs/streaming.md")]
+struct StreamingDoctests;
+
+#[cfg(all(doctest, feature = "async"))]
+#[doc = include_str!("../docs/app-layer.md")]
+struct AppLayerDoctests;
+
+#[cfg(all(doctest, feature = "async"))]
+#[doc = include_str!("../docs/websocket.md")]
+struct WebsocketDoctests;
+
+#[cfg(all(doctest, feature = "async"))]
+#[doc = include_str!("../docs/firmware.md")]
+struct FirmwareDoctests;
+
+#[cfg(all(doctest, feature = "async"))]
+#[doc = include_str!("../docs/footprint.md")]
+struct FootprintDoctests;
+
+#[cfg(all(doctest, feature = "async"))]
+#[doc = include_str!("../docs/performance.md")]
+struct PerformanceDoctests;
+
+#[cfg(all(doctest, feature = "async"))]
+#[doc = include_str!("../docs/hostile-load.md")]
+struct HostileLoadDoctests;
+
+#[cfg(all(doctest, feature = "async"))]
+#[doc = include_str!("../docs/testing.md")]
+struct TestingDoctests;
+
+#[cfg(all(doctest, feature = "async"))]
+#[doc = include_str!("../docs/layout.md")]
+struct LayoutDoctests;

@@ -22,12 +22,12 @@ qemu_pid=
 stop() { [ -z "$qemu_pid" ] || { kill "$qemu_pid" 2>/dev/null || true; wait "$qemu_pid" 2>/dev/null || true; qemu_pid=; }; }
 trap stop EXIT
 
-# The README's embassy quick start is the firmware's code: every block that starts with
+# docs/firmware.md's embassy firmware is the firmware's code: every block that starts with
 # `// examples/firmware/src/bin/embassy.rs` holds items (split at blank lines) found verbatim there.
-check "README: the embassy quick start is verbatim from src/bin/embassy.rs" yes "$(python3 - <<'PY'
+check "docs/firmware.md: the embassy firmware's code is verbatim from src/bin/embassy.rs" yes "$(python3 - <<'PY'
 import re
-readme, code = open("../../README.md").read(), open("src/bin/embassy.rs").read()
-blocks = re.findall(r"```rust,ignore\n// examples/firmware/src/bin/embassy\.rs\n(.*?)```", readme, re.S)
+doc, code = open("../../docs/firmware.md").read(), open("src/bin/embassy.rs").read()
+blocks = re.findall(r"```rust,ignore\n// examples/firmware/src/bin/embassy\.rs\n(.*?)```", doc, re.S)
 missing = [item[:60] for block in blocks for item in block.strip("\n").split("\n\n") if item not in code]
 print("yes" if blocks and not missing else f"no: {len(blocks)} blocks, not in the code: {missing}")
 PY
