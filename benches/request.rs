@@ -6,6 +6,7 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use demo_app as demo;
+use embedded_responder::io::blocking::Polled;
 use embedded_responder::io::Action;
 use embedded_responder::Connection;
 
@@ -39,7 +40,7 @@ fn bench(c: &mut Criterion) {
     group.bench_function("Connection: read, parse, check, route, respond", |b| {
         let (mut rx, mut tx) = (vec![0u8; 4096], vec![0u8; 1024]);
         let mut conn = Connection::new(&mut rx, &mut tx);
-        let mut app = demo::app();
+        let mut app = Polled(demo::app());
         b.iter(|| {
             // The bytes a socket read would bring.
             let buf = conn.read_buf();

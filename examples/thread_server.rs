@@ -15,6 +15,7 @@ mod cli;
 
 use demo_app as demo;
 use embedded_responder::host::std_server::Server;
+use embedded_responder::io::blocking::Polled;
 
 fn main() {
     let (addr, config) = cli::parse("thread_server");
@@ -30,7 +31,7 @@ fn main() {
         Ok(local) => println!("listening on http://{local}/"),
         Err(e) => cli::say(&format!("listening (address unknown: {e})")),
     }
-    if let Err(e) = server.serve(|| demo::app_with(cli::admin_password())) {
+    if let Err(e) = server.serve(|| Polled(demo::app_with(cli::admin_password()))) {
         cli::say(&format!("server error: {e}"));
         std::process::exit(1);
     }

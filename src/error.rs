@@ -183,6 +183,20 @@ pub enum Failure {
     /// A `101` response could not take the connection: the request was HTTP/1.0, its body
     /// was still arriving, or the driver cannot move bytes while the handler runs.
     Upgrade,
+    /// A blocking handler called a blocking method that moves bytes (streaming a body in or
+    /// out, an upgraded connection) on the async driver, which cannot run it: the response is
+    /// a 500 that says so ([`Failure::BLOCKING_ON_ASYNC`]).
+    BlockingOnAsync,
+    /// The handler returned without a response: its future was dropped before it finished
+    /// (an async handler that awaited something other than the connection, polled on the
+    /// blocking driver by `io::blocking::Polled`).
+    NoResponse,
+}
+
+impl Failure {
+    /// What [`Failure::BlockingOnAsync`] says, in the log line and in the 500's body.
+    pub const BLOCKING_ON_ASYNC: &'static str =
+        "a blocking handler cannot stream on the async driver: make it async";
 }
 
 impl core::fmt::Display for Failure {
@@ -215,6 +229,11 @@ impl core::fmt::Display for Failure {
             }
             Failure::Upgrade => f.write_str(
                 "connection could not be upgraded (HTTP/1.0, a body still arriving, or no driver)",
+            ),
+            Failure::BlockingOnAsync => f.write_str(Failure::BLOCKING_ON_ASYNC),
+            Failure::NoResponse => f.write_str(
+                "the handler returned no response (an async handler awaited something other \
+                 than the connection on the blocking driver)",
             ),
         }
     }

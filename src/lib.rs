@@ -146,17 +146,29 @@ pub use app::auth;
 #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
 pub use app::json;
 pub use app::router::{delete, get, on, patch, post, put, Router};
+#[cfg(feature = "async")]
+#[cfg_attr(docsrs, doc(cfg(feature = "async")))]
+pub use app::router::{delete_async, get_async, patch_async, post_async, put_async};
 #[cfg(feature = "ws")]
 #[cfg_attr(docsrs, doc(cfg(feature = "ws")))]
 pub use app::ws;
 pub use app::{assets, cookie, form, path, sse, target};
 
 /// What a route is built from, besides [`Router`] and [`get`] and its siblings: the method
-/// chain a path's handlers form ([`router::OnMethod`]), and the traits that name a router's
-/// type in a signature (`Router<impl router::Routes, impl Handler>`), sealed: they are
-/// implemented by the types the router's methods build, not by hand.
+/// chain a path's handlers form ([`router::OnMethod`]), what a route can hold
+/// ([`router::Endpoint`]: closures, `fn`s and async ones, routers, assets, protected
+/// handlers; a [`Handler`] or [`AsyncHandler`] type of your own behind [`router::Blocking`]
+/// or `router::Async`), and the traits that name a router's type in a signature
+/// (`Router<impl router::Routes, impl Handler>`). The traits are sealed: implemented by the
+/// types the router's methods build, not by hand.
 pub mod router {
-    pub use crate::app::router::{MethodRoutes, NotFound, OnMethod, Routes};
+    #[cfg(feature = "async")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
+    pub use crate::app::router::Async;
+    pub use crate::app::router::{
+        Blocking, BlockingEndpoint, BlockingRoutes, Endpoint, MethodRoutes, NotFound, OnMethod,
+        Routes,
+    };
 }
 
 /// The sans-IO codecs as the fuzz targets and benchmarks drive them: the head scanner and

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use demo_app as demo;
 use embedded_responder::host::{std_server::Server, Config};
+use embedded_responder::io::blocking::Polled;
 
 struct Counting;
 
@@ -89,7 +90,7 @@ fn no_allocation_per_request_in_steady_state() {
     let server = Server::bind("127.0.0.1:0", config.clone()).unwrap();
     let addr = server.local_addr().unwrap();
     let handle = server.shutdown_handle();
-    let thread = std::thread::spawn(move || server.serve(demo::app));
+    let thread = std::thread::spawn(move || server.serve(|| Polled(demo::app())));
     let threaded = allocations_for_1000_requests(addr);
     handle.shutdown();
     thread.join().unwrap().unwrap();
@@ -104,7 +105,7 @@ fn no_allocation_per_request_in_steady_state() {
         let server = tokio_server::Server::bind("127.0.0.1:0", config).unwrap();
         let addr = server.local_addr().unwrap();
         let handle = server.shutdown_handle();
-        let thread = std::thread::spawn(move || server.run(demo::async_app));
+        let thread = std::thread::spawn(move || server.run(demo::app));
         let tasks = allocations_for_1000_requests(addr);
         handle.shutdown();
         thread.join().unwrap().unwrap();

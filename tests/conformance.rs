@@ -188,7 +188,7 @@ fn chunked_body_then_pipelined_requests_in_one_read() {
 /// a transport may give way only when nothing would be lost.
 #[test]
 fn will_read_says_when_a_connection_is_between_requests() {
-    use embedded_responder::io::blocking::serve_with_hooks;
+    use embedded_responder::io::blocking::{serve_with_hooks, Polled};
     use embedded_responder::io::Hooks;
     use embedded_responder::Connection;
 
@@ -206,7 +206,7 @@ fn will_read_says_when_a_connection_is_between_requests() {
     let (mut rx, mut tx) = ([0u8; 1024], [0u8; 512]);
     let mut conn = Connection::new(&mut rx, &mut tx);
     let mut hooks = Record(Vec::new());
-    serve_with_hooks(&mut io, &mut conn, &mut demo::app(), &mut hooks).unwrap();
+    serve_with_hooks(&mut io, &mut conn, &mut Polled(demo::app()), &mut hooks).unwrap();
     assert_eq!(hooks.0, [true, false, true, true]);
     let statuses: Vec<u16> = parse_responses(&io.output, &[false, false])
         .iter()

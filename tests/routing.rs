@@ -10,6 +10,7 @@ mod common;
 use common::{parse_responses, Scripted};
 use demo_app as demo;
 use embedded_responder::io::blocking::serve;
+use embedded_responder::io::blocking::Polled;
 use embedded_responder::path::params;
 use embedded_responder::{
     get, put, Connection, Handler, Request, Responded, Responder, Router, Status,
@@ -42,7 +43,7 @@ fn led<'a>(req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
     }
 }
 
-fn api() -> impl Handler {
+fn api() -> impl embedded_responder::router::BlockingEndpoint {
     Router::new()
         .route(params("/leds/{id:u8}"), get(led).put(led))
         .route("/leds", get(|_req, res| res.text("all leds")))
@@ -190,7 +191,7 @@ fn a_named_handler_with_a_parameter_and_put() {
 #[cfg(feature = "json")]
 #[test]
 fn the_demo_led_api() {
-    let mut app = demo::app();
+    let mut app = Polled(demo::app());
     let put = |id: &str, ct: &str, body: &str| {
         format!(
             "PUT /api/leds/{id} HTTP/1.1\r\nHost: x\r\nContent-Type: {ct}\r\nContent-Length: {}\r\n\r\n{body}",

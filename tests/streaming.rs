@@ -9,7 +9,9 @@ mod common;
 use common::Scripted;
 use demo_app as demo;
 use embedded_responder::io::blocking::serve_with_hooks;
+use embedded_responder::io::blocking::Polled;
 use embedded_responder::io::Hooks;
+use embedded_responder::post_async;
 use embedded_responder::{
     get, post, Connection, Exchange, Failure, Handler, Request, Responded, Responder, Router,
     Status, StreamError,
@@ -183,7 +185,7 @@ fn uploads_larger_than_the_receive_buffer_at_every_split() {
                 if cuts.len() > 1 && cut % 37 != 0 {
                     continue;
                 }
-                let (out, _) = serve_cut(&mut demo::app(), input, cuts, 128, 256);
+                let (out, _) = serve_cut(&mut Polled(demo::app()), input, cuts, 128, 256);
                 let r = replies(&out, &[]);
                 assert_eq!(r.len(), 2, "cut {cut}: {}", String::from_utf8_lossy(&out));
                 assert_eq!(r[0].status, 200, "cut {cut}");
@@ -198,57 +200,59 @@ fn uploads_larger_than_the_receive_buffer_at_every_split() {
 /// A router with a 100-byte streamed upload, a handler that refuses without reading, and
 /// handlers that break their streams in each way.
 fn strict_app() -> impl Handler {
-    Router::new()
-        .route("/upload", post(demo::upload).stream_body(100))
-        .route(
-            "/refuse",
-            post(|_req, res| res.status(Status::UNAUTHORIZED)).stream_body(u64::MAX),
-        )
-        .route(
-            "/long",
-            get(|_req, res| {
-                let mut s = res.start(Status::OK).stream_length(5);
-                assert_eq!(s.write(b"abc"), Ok(()));
-                assert_eq!(s.flush(), Ok(()));
-                assert_eq!(s.write(b"def"), Err(StreamError::TooLong));
-                s.finish()
-            }),
-        )
-        .route(
-            "/short",
-            get(|_req, res| {
-                let mut s = res.start(Status::OK).stream_length(5);
-                let _ = s.write(b"abc");
-                s.finish()
-            }),
-        )
-        .route(
-            "/abort-early",
-            get(|_req, res| {
-                let mut s = res.start(Status::OK).stream();
-                let _ = s.write(b"not sent yet");
-                s.abort()
-            }),
-        )
-        .route(
-            "/abort-late",
-            get(|_req, res| {
-                res.start(Status::OK).stream_with(|s| {
-                    s.write(b"sent")?;
-                    s.flush()?;
-                    Err(StreamError::Unsupported)
-                })
-            }),
-        )
-        .route(
-            "/exact",
-            get(|_req, res| {
-                let mut s = res.start(Status::OK).stream_length(6);
-                let _ = s.write(b"abc");
-                let _ = s.write(b"def");
-                s.finish()
-            }),
-        )
+    Polled(
+        Router::new()
+            .route("/upload", post_async(demo::upload).stream_body(100))
+            .route(
+                "/refuse",
+                post(|_req, res| res.status(Status::UNAUTHORIZED)).stream_body(u64::MAX),
+            )
+            .route(
+                "/long",
+                get(|_req, res| {
+                    let mut s = res.start(Status::OK).stream_length(5);
+                    assert_eq!(s.write(b"abc"), Ok(()));
+                    assert_eq!(s.flush(), Ok(()));
+                    assert_eq!(s.write(b"def"), Err(StreamError::TooLong));
+                    s.finish()
+                }),
+            )
+            .route(
+                "/short",
+                get(|_req, res| {
+                    let mut s = res.start(Status::OK).stream_length(5);
+                    let _ = s.write(b"abc");
+                    s.finish()
+                }),
+            )
+            .route(
+                "/abort-early",
+                get(|_req, res| {
+                    let mut s = res.start(Status::OK).stream();
+                    let _ = s.write(b"not sent yet");
+                    s.abort()
+                }),
+            )
+            .route(
+                "/abort-late",
+                get(|_req, res| {
+                    res.start(Status::OK).stream_with(|s| {
+                        s.write(b"sent")?;
+                        s.flush()?;
+                        Err(StreamError::Unsupported)
+                    })
+                }),
+            )
+            .route(
+                "/exact",
+                get(|_req, res| {
+                    let mut s = res.start(Status::OK).stream_length(6);
+                    let _ = s.write(b"abc");
+                    let _ = s.write(b"def");
+                    s.finish()
+                }),
+            ),
+    )
 }
 
 fn one(app: &mut impl Handler, input: &[u8]) -> (Vec<Reply>, Clock, Vec<u8>) {
@@ -359,7 +363,7 @@ fn streamed_responses_chunked_close_delimited_and_head() {
     input.extend_from_slice(b"GET /stream?bytes=5000 HTTP/1.0\r\n\r\n");
     input.extend_from_slice(PIPELINED);
     for tx in [100, 256, 2048, 8192] {
-        let (out, clock) = serve_cut(&mut demo::app(), &input, vec![], 1024, tx);
+        let (out, clock) = serve_cut(&mut Polled(demo::app()), &input, vec![], 1024, tx);
         let r = replies(&out, &[false, true, false, false]);
         assert_eq!(
             r.len(),
@@ -382,7 +386,7 @@ fn streamed_responses_chunked_close_delimited_and_head() {
             .all(|(status, failure, _)| *status == 200 && failure.is_none()));
     }
     let (out, _) = serve_cut(
-        &mut demo::app(),
+        &mut Polled(demo::app()),
         b"GET /stream?bytes=0 HTTP/1.1\r\nHost: x\r\n\r\nGET /stream?bytes=1x HTTP/1.1\r\nHost: x\r\n\r\nGET /stream HTTP/1.1\r\nHost: x\r\n\r\n",
         vec![],
         1024,
@@ -466,7 +470,7 @@ fn body_with_that_overflows_says_why_in_the_log() {
 fn events_are_sent_one_by_one_and_continue_after_last_event_id() {
     let input =
         b"GET /events?interval_ms=250&count=3 HTTP/1.1\r\nHost: x\r\nLast-Event-ID: 41\r\n\r\n";
-    let (out, clock) = serve_cut(&mut demo::app(), input, vec![], 256, 256);
+    let (out, clock) = serve_cut(&mut Polled(demo::app()), input, vec![], 256, 256);
     let r = replies(&out, &[]);
     assert_eq!(r[0].header("content-type"), Some("text/event-stream"));
     assert_eq!(r[0].header("cache-control"), Some("no-cache"));
@@ -479,7 +483,7 @@ fn events_are_sent_one_by_one_and_continue_after_last_event_id() {
     );
     assert_eq!(clock.now, 500);
     let (out, _) = serve_cut(
-        &mut demo::app(),
+        &mut Polled(demo::app()),
         b"GET /events?count=1&interval_ms=x HTTP/1.1\r\nHost: x\r\n\r\n",
         vec![],
         256,
@@ -527,7 +531,7 @@ fn a_client_that_vanishes_ends_its_event_stream_at_the_next_event() {
     let (mut rx, mut tx) = ([0u8; 256], [0u8; 256]);
     let mut conn = Connection::new(&mut rx, &mut tx);
     let mut clock = Clock::default();
-    let result = serve_with_hooks(&mut io, &mut conn, &mut demo::app(), &mut clock);
+    let result = serve_with_hooks(&mut io, &mut conn, &mut Polled(demo::app()), &mut clock);
     // The head with the first event, two more; the fourth write fails and the endless
     // stream ends there.
     assert!(result.is_ok(), "{result:?}");
@@ -638,7 +642,7 @@ mod over_the_async_driver {
                 .into_iter()
                 .filter(|&c| c < input.len())
                 .collect();
-            let out = serve_cut(&mut demo::async_app(), &input, cuts, 128, 256);
+            let out = serve_cut(&mut demo::app(), &input, cuts, 128, 256);
             let r = replies(&out, &[]);
             assert_eq!(r.len(), 2, "cut {cut}: {}", String::from_utf8_lossy(&out));
             assert_eq!(r[0].body, crc_json(&body).as_bytes(), "cut {cut}");
@@ -658,7 +662,7 @@ mod over_the_async_driver {
         input.extend_from_slice(b"HEAD /stream?bytes=50000 HTTP/1.1\r\nHost: x\r\n\r\n");
         input.extend_from_slice(b"GET /stream?bytes=50000 HTTP/1.0\r\n\r\n");
         for tx in [100, 2048] {
-            let out = serve_cut(&mut demo::async_app(), &input, vec![], 1024, tx);
+            let out = serve_cut(&mut demo::app(), &input, vec![], 1024, tx);
             let r = replies(&out, &[false, true, false]);
             assert_eq!(r.len(), 3);
             assert!(r[0].complete);
@@ -673,12 +677,8 @@ mod over_the_async_driver {
     fn events_are_paced_by_the_timer() {
         let input =
             b"GET /events?interval_ms=250&count=3 HTTP/1.1\r\nHost: x\r\nLast-Event-ID: 41\r\n\r\n";
-        let (io, _, elapsed) = serve_io(
-            &mut demo::async_app(),
-            Scripted::cut_at(input, vec![]),
-            256,
-            256,
-        );
+        let (io, _, elapsed) =
+            serve_io(&mut demo::app(), Scripted::cut_at(input, vec![]), 256, 256);
         let r = replies(&io.output, &[]);
         assert!(r[0].complete);
         assert_eq!(
@@ -735,7 +735,7 @@ mod over_the_async_driver {
             writes_left: 10,
             stall_writes: false,
         };
-        let (io, result, elapsed) = serve_io(&mut demo::async_app(), io, 128, 256);
+        let (io, result, elapsed) = serve_io(&mut demo::app(), io, 128, 256);
         assert_eq!(elapsed, 2_000, "the request deadline");
         let r = replies(&io.input.output, &[]);
         assert_eq!(r[0].status, 408);
@@ -753,7 +753,7 @@ mod over_the_async_driver {
             writes_left: 3,
             stall_writes: false,
         };
-        let (_, result, elapsed) = serve_io(&mut demo::async_app(), io, 256, 256);
+        let (_, result, elapsed) = serve_io(&mut demo::app(), io, 256, 256);
         assert_eq!((result.as_str(), elapsed), ("Ok(())", 3_000));
         // Not reading: the fourth write never completes; the write timeout ends it.
         let io = Stalling {
@@ -761,7 +761,7 @@ mod over_the_async_driver {
             writes_left: 3,
             stall_writes: true,
         };
-        let (_, result, elapsed) = serve_io(&mut demo::async_app(), io, 256, 256);
+        let (_, result, elapsed) = serve_io(&mut demo::app(), io, 256, 256);
         assert_eq!((result.as_str(), elapsed), ("Ok(())", 4_000));
     }
 }
@@ -788,7 +788,7 @@ mod fuzz_regressions {
     }
 
     fn limited() -> impl Handler {
-        Router::new().route("/upload", post(demo::upload).stream_body(10))
+        Polled(Router::new().route("/upload", post_async(demo::upload).stream_body(10)))
     }
 
     #[test]
@@ -813,7 +813,7 @@ mod fuzz_regressions {
     #[test]
     fn a_broken_body_gets_the_same_answer_whoever_finds_it() {
         let input = b"POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n";
-        let [whole, cut, bytewise] = three_ways(demo::app, input, 512);
+        let [whole, cut, bytewise] = three_ways(|| Polled(demo::app()), input, 512);
         assert!(String::from_utf8_lossy(&whole).contains("invalid chunked encoding"));
         assert_eq!((&whole, &whole), (&cut, &bytewise));
     }
@@ -827,14 +827,14 @@ mod fuzz_regressions {
         input.extend_from_slice(head);
         input.extend_from_slice(&chunked(b"0123456789", 4));
         let rx = get.len() + head.len();
-        let [whole, cut, bytewise] = three_ways(demo::app, &input, rx);
+        let [whole, cut, bytewise] = three_ways(|| Polled(demo::app()), &input, rx);
         let r = replies(&whole, &[]);
         assert_eq!(r[1].body, crc_json(b"0123456789").as_bytes());
         assert_eq!((&whole, &whole), (&cut, &bytewise));
         // A head that fills the whole buffer leaves no room at all: 413, however it arrives.
         let mut input = head.to_vec();
         input.extend_from_slice(&chunked(b"0123456789", 4));
-        let [whole, cut, bytewise] = three_ways(demo::app, &input, head.len());
+        let [whole, cut, bytewise] = three_ways(|| Polled(demo::app()), &input, head.len());
         assert!(
             whole.starts_with(b"HTTP/1.1 413"),
             "{}",
@@ -853,7 +853,8 @@ fn a_limit_passed_before_broken_framing_is_413_however_the_body_arrives() {
     input.extend_from_slice(b"10\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n");
     let head_end = input.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
     for cuts in [vec![], vec![head_end], (1..input.len()).collect()] {
-        let mut app = Router::new().route("/upload", post(demo::upload).stream_body(13));
+        let mut app =
+            Polled(Router::new().route("/upload", post_async(demo::upload).stream_body(13)));
         let (out, _) = serve_cut(&mut app, &input, cuts, 85, 256);
         assert!(
             out.starts_with(b"HTTP/1.1 413"),
@@ -863,7 +864,8 @@ fn a_limit_passed_before_broken_framing_is_413_however_the_body_arrives() {
     }
     // Within the limit, the framing error is what is answered, again however it arrives.
     for cuts in [vec![], vec![head_end], (1..input.len()).collect()] {
-        let mut app = Router::new().route("/upload", post(demo::upload).stream_body(100));
+        let mut app =
+            Polled(Router::new().route("/upload", post_async(demo::upload).stream_body(100)));
         let (out, _) = serve_cut(&mut app, &input, cuts, 85, 256);
         assert!(
             out.starts_with(b"HTTP/1.1 400"),

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use demo_app as demo;
 use embedded_responder::host::{Config, ShutdownHandle};
+use embedded_responder::io::blocking::Polled;
 
 /// Which host server.
 #[derive(Debug, Clone, Copy)]
@@ -38,7 +39,7 @@ impl Running {
                     embedded_responder::host::std_server::Server::bind("127.0.0.1:0", config)
                         .expect("bind");
                 let (addr, handle) = (server.local_addr().unwrap(), server.shutdown_handle());
-                let thread = std::thread::spawn(move || server.serve(demo::app));
+                let thread = std::thread::spawn(move || server.serve(|| Polled(demo::app())));
                 Running {
                     addr,
                     handle,
@@ -50,7 +51,7 @@ impl Running {
                     embedded_responder::host::tokio_server::Server::bind("127.0.0.1:0", config)
                         .expect("bind");
                 let (addr, handle) = (server.local_addr().unwrap(), server.shutdown_handle());
-                let thread = std::thread::spawn(move || server.run(demo::async_app));
+                let thread = std::thread::spawn(move || server.run(demo::app));
                 Running {
                     addr,
                     handle,

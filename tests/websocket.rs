@@ -8,7 +8,7 @@ mod common;
 
 use common::Scripted;
 use demo_app as demo;
-use embedded_responder::io::blocking::{serve, serve_buffered};
+use embedded_responder::io::blocking::{serve, serve_buffered, Polled};
 use embedded_responder::{get, Connection, Router};
 
 const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
@@ -115,7 +115,7 @@ fn handshake_bytes_follow_rfc_6455() {
     let mut io = Scripted::stepped(&upgrade("/ws"), 1 << 20);
     let (mut rx, mut tx) = ([0u8; 512], [0u8; 256]);
     let mut conn = Connection::new(&mut rx, &mut tx);
-    let _ = serve(&mut io, &mut conn, &mut demo::app());
+    let _ = serve(&mut io, &mut conn, &mut Polled(demo::app()));
     let (head, frames) = parse(&io.output);
     assert!(
         head.starts_with("HTTP/1.1 101 Switching Protocols\r\n"),
@@ -139,7 +139,7 @@ fn echo_at_every_split_over_the_blocking_driver() {
         let mut io = Scripted::cut_at(&input, vec![cut]);
         let (mut rx, mut tx) = ([0u8; 320], [0u8; 256]);
         let mut conn = Connection::new(&mut rx, &mut tx);
-        let _ = serve(&mut io, &mut conn, &mut demo::app());
+        let _ = serve(&mut io, &mut conn, &mut Polled(demo::app()));
         let (head, frames) = parse(&io.output);
         assert!(head.starts_with("HTTP/1.1 101"), "cut {cut}: {head}");
         assert!(frames.contains(&(10, true, b"ping!".to_vec())), "cut {cut}");
@@ -165,7 +165,7 @@ fn violations_close_with_their_code_and_end_the_connection() {
         let mut io = Scripted::stepped(&input, 4096);
         let (mut rx, mut tx) = ([0u8; 4096], [0u8; 4096]);
         let mut conn = Connection::new(&mut rx, &mut tx);
-        let _ = serve(&mut io, &mut conn, &mut demo::app());
+        let _ = serve(&mut io, &mut conn, &mut Polled(demo::app()));
         let (_, out) = parse(&io.output);
         assert_eq!(messages(&out), (vec![], Some(code)));
     }
@@ -177,7 +177,7 @@ fn an_upgrade_without_a_driver_or_over_http_1_0_is_never_a_101() {
     let mut io = Scripted::stepped(&upgrade("/ws"), 1 << 20);
     let (mut rx, mut tx) = ([0u8; 512], [0u8; 256]);
     let mut conn = Connection::new(&mut rx, &mut tx);
-    let _ = serve_buffered(&mut io, &mut conn, &mut demo::app(), &mut ());
+    let _ = serve_buffered(&mut io, &mut conn, &mut Polled(demo::app()), &mut ());
     let out = String::from_utf8_lossy(&io.output).to_string();
     assert!(out.starts_with("HTTP/1.1 500"), "{out}");
     // A handler that upgrades without checking: HTTP/1.0 cannot switch (RFC 9110 §7.8).
@@ -254,7 +254,7 @@ mod over_the_async_driver {
         let (input, expected) = echo_input();
         for cut in 1..input.len() {
             let cuts = [cut, cut + 37].into_iter().filter(|&c| c < input.len());
-            let out = serve_cut(&mut demo::async_app(), &input, cuts.collect());
+            let out = serve_cut(&mut demo::app(), &input, cuts.collect());
             let (head, frames) = parse(&out);
             assert!(head.starts_with("HTTP/1.1 101"), "cut {cut}: {head}");
             assert_eq!(

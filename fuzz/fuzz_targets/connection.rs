@@ -5,7 +5,7 @@
 
 use demo_app as demo;
 use embedded_io::{ErrorType, Read, Write};
-use embedded_responder::io::blocking;
+use embedded_responder::io::blocking::{self, Polled};
 use embedded_responder::Connection;
 use libfuzzer_sys::fuzz_target;
 
@@ -64,7 +64,7 @@ fn run(input: &[u8], cuts: Vec<usize>) -> Vec<u8> {
     let mut rx = [0u8; 512];
     let mut tx = [0u8; 256];
     let mut conn = Connection::new(&mut rx, &mut tx);
-    let mut app = demo::app();
+    let mut app = Polled(demo::app());
     let mut io = Scripted {
         input,
         cuts,

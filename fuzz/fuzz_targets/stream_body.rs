@@ -26,8 +26,8 @@
 
 use demo_app as demo;
 use embedded_io::{ErrorType, Read, Write};
-use embedded_responder::io::blocking;
-use embedded_responder::{get, post, Connection, Router};
+use embedded_responder::io::blocking::{self, Polled};
+use embedded_responder::{get, post_async, Connection, Router};
 use libfuzzer_sys::fuzz_target;
 
 thread_local! {
@@ -101,9 +101,11 @@ fn serve(input: &[u8], cuts: Vec<usize>, rx_len: usize, limit: u64) -> Vec<u8> {
     let mut rx = vec![0u8; rx_len];
     let mut tx = [0u8; 256];
     let mut conn = Connection::new(&mut rx, &mut tx);
-    let mut app = Router::new()
-        .route("/", get(|_, res| res.html("ok")))
-        .route("/upload", post(demo::upload).stream_body(limit));
+    let mut app = Polled(
+        Router::new()
+            .route("/", get(|_, res| res.html("ok")))
+            .route("/upload", post_async(demo::upload).stream_body(limit)),
+    );
     let mut io = Scripted {
         input,
         cuts,

@@ -39,6 +39,7 @@
 
 use base64::Engine;
 
+use crate::app::router::sealed::{Answer, AnswerBlocking};
 use crate::handler::{Handler, Responded, Responder};
 use crate::wire::{Request, Status};
 
@@ -142,7 +143,7 @@ impl<'c> BasicAuth<'c> {
     /// `handler` (a [`crate::Router`], a named `fn`, any [`Handler`]) behind these
     /// credentials: requests without them get [`BasicAuth::challenge`]'s 401 and never reach
     /// it. For a closure, [`BasicAuth::protect_fn`] infers its argument types.
-    pub fn protect<H: Handler>(&self, handler: H) -> Protected<'c, H> {
+    pub fn protect<H>(&self, handler: H) -> Protected<'c, H> {
         Protected {
             auth: *self,
             handler,
@@ -179,6 +180,42 @@ impl<H: Handler> Handler for Protected<'_, H> {
     /// than refused with 413 for not fitting the receive buffer.
     fn stream_limit(&self, req: &Request<'_>) -> Option<u64> {
         self.handler.stream_limit(req)
+    }
+}
+
+impl<H: Answer> Answer for Protected<'_, H> {
+    fn stream_limit(&self, req: &Request<'_>) -> Option<u64> {
+        self.handler.stream_limit(req)
+    }
+    fn answer_now<'a, 's>(
+        &mut self,
+        req: &Request<'a>,
+        res: Responder<'a, 's>,
+    ) -> Result<Responded, Responder<'a, 's>> {
+        if self.auth.check(req) {
+            self.handler.answer_now(req, res)
+        } else {
+            Ok(self.auth.challenge(res))
+        }
+    }
+    /// Only after [`Answer::answer_now`] let the request through.
+    #[cfg(feature = "async")]
+    fn answer_later<'x, 'r, 'a, 's>(
+        &'x mut self,
+        req: &'r Request<'a>,
+        res: Responder<'a, 's>,
+    ) -> impl core::future::Future<Output = Responded> {
+        self.handler.answer_later(req, res)
+    }
+}
+
+impl<H: AnswerBlocking> AnswerBlocking for Protected<'_, H> {
+    fn answer<'a>(&mut self, req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
+        if self.auth.check(req) {
+            self.handler.answer(req, res)
+        } else {
+            self.auth.challenge(res)
+        }
     }
 }
 

@@ -7,12 +7,14 @@
 //!
 //! Which handler runs, and how, is the handler layer's business (`crate::handler`).
 
+use core::cell::Cell;
+
 use super::incoming::{BodyIn, Decoding};
 use super::link::{Link, Wire};
 use super::reading::{buffer, decode_chunks, Unread};
 use super::writing::{Outbox, Outgoing, ResponseContext, Sent};
 use super::{fail, Action, Connection, Cursor, Exchange, Limits, State, Transmit};
-use crate::error::Error;
+use crate::error::{Error, Failure};
 use crate::wire::body_in::{ChunkedDecoder, Framing};
 use crate::wire::request_head::{parse_head, HeadScanner};
 use crate::wire::{Method, Request};
@@ -299,6 +301,8 @@ impl<'c> Pending<'c> {
                 send_continue: streamed.is_some_and(|(unread, _)| unread.expect_continue),
                 continue_sent: 0,
                 broken: false,
+                sent: false,
+                blocked: Cell::new(false),
             },
         })
     }
@@ -417,6 +421,24 @@ impl<'c, 'w> Open<'c, 'w> {
             mut link,
             ..
         } = self;
+        if link.blocked.get() && !link.sent {
+            // A blocking handler tried to stream on the async driver: say so, in the
+            // response too (the handler's own answer, if any, was written for a stream that
+            // could not be).
+            out = Outgoing::blocking_on_async(tx, out.error);
+        } else if out.sent == Sent::Nothing && out.failure.is_none() {
+            // The handler left without answering: its future was dropped half-way (an async
+            // handler that awaited something else than the connection, polled on the
+            // blocking driver).
+            out = match link.sent {
+                true => Outgoing {
+                    sent: Sent::Streamed,
+                    failure: Some(Failure::NoResponse),
+                    ..Outgoing::NONE
+                },
+                false => Outgoing::fallback_500(tx, Some(Failure::NoResponse)),
+            };
+        }
         let skipped = match &mut link.body {
             // Another protocol had the connection: it ends with it.
             Some(_) if link.upgraded => {

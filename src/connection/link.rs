@@ -7,6 +7,7 @@
 //! The deadline arithmetic of reads on a lent transport ([`ReadDeadlines`]) is here once, for
 //! both drivers: they keep only how they wait.
 
+use core::cell::Cell;
 use core::task::{Context, Poll};
 
 use super::incoming::{BodyIn, Decoding};
@@ -166,8 +167,10 @@ impl ReadDeadlines {
 /// What a [`crate::Responder`] reaches the driver through while a handler runs: the request
 /// body's bytes (decoded by the core) and the raw output. Implemented by the core's link.
 pub(crate) trait Channel {
-    /// See [`Wire::is_blocking`].
-    fn is_blocking(&self) -> bool;
+    /// A blocking method of the handler layer is about to move bytes: whether it can (the
+    /// driver is blocking, see [`Wire::is_blocking`]). On the async driver it cannot, and the
+    /// link remembers that a blocking handler tried, for the response and the log line.
+    fn blocking_call(&self) -> bool;
     /// Make at least `wanted` decoded body bytes available, reading more while fewer are
     /// here (the available ones stay, and what is read is decoded after them); fewer at the
     /// end of the body, or when the receive buffer is full of available bytes.
@@ -222,11 +225,19 @@ pub(super) struct Link<'x, 'w> {
     pub(super) continue_sent: usize,
     /// The transport failed or the body broke its framing: the connection must close.
     pub(super) broken: bool,
+    /// Some of the response went out through the link.
+    pub(super) sent: bool,
+    /// A blocking method was called on the async driver.
+    pub(super) blocked: Cell<bool>,
 }
 
 impl Channel for Link<'_, '_> {
-    fn is_blocking(&self) -> bool {
-        self.wire.is_blocking()
+    fn blocking_call(&self) -> bool {
+        let blocking = self.wire.is_blocking();
+        if !blocking {
+            self.blocked.set(true);
+        }
+        blocking
     }
 
     fn poll_fill_body(
@@ -323,8 +334,10 @@ impl Channel for Link<'_, '_> {
         bytes: &[u8],
     ) -> Poll<Result<usize, StreamError>> {
         let result = self.wire.poll_write(cx, bytes);
-        if let Poll::Ready(Err(_)) = result {
-            self.broken = true;
+        match result {
+            Poll::Ready(Err(_)) => self.broken = true,
+            Poll::Ready(Ok(n)) => self.sent |= n > 0,
+            Poll::Pending => {}
         }
         result
     }

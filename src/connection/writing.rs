@@ -31,7 +31,7 @@
 
 use super::link::Channel;
 use crate::error::{Error, Failure};
-use crate::wire::response_head::stage_fallback_500;
+use crate::wire::response_head::{stage_fallback_500, stage_text_500};
 use crate::wire::{Status, Version};
 
 /// What the request asked of the response, fixed before the handler runs.
@@ -98,6 +98,24 @@ impl Outgoing<'_> {
             },
             failure,
             ..Outgoing::NONE
+        }
+    }
+
+    /// The 500 for a blocking handler that tried to stream on the async driver, whose body
+    /// says so (or the plain fallback, or nothing, if it does not fit).
+    pub fn blocking_on_async<'a>(tx: &mut [u8], error: Option<Error>) -> Outgoing<'a> {
+        let failure = Some(Failure::BlockingOnAsync);
+        match stage_text_500(tx, Failure::BLOCKING_ON_ASYNC) {
+            0 => Outgoing {
+                error,
+                ..Outgoing::fallback_500(tx, failure)
+            },
+            n => Outgoing {
+                sent: Sent::Staged(n),
+                failure,
+                error,
+                ..Outgoing::NONE
+            },
         }
     }
 

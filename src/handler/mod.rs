@@ -166,7 +166,7 @@ pub(crate) fn poll_once<T>(fut: impl Future<Output = T>) -> Option<T> {
 
 #[cfg(feature = "async")]
 #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
-pub use async_handlers::{async_fn, AsyncFn, AsyncHandler};
+pub use async_handlers::{async_fn, AsyncFn, AsyncHandler, Polled};
 
 /// Handlers that await (feature `async`).
 #[cfg(feature = "async")]
@@ -174,11 +174,13 @@ mod async_handlers {
     use super::{Handler, Responded, Responder};
     use crate::wire::Request;
 
-    /// Something that answers requests and may await while doing so.
+    /// Something that answers requests and may await while doing so: what the async driver
+    /// serves.
     ///
-    /// Every [`Handler`] is an `AsyncHandler`; for an async closure use [`async_fn`]. An app
-    /// with one async endpoint can implement this trait and delegate the other paths to a
-    /// [`crate::Router`].
+    /// A [`crate::Router`] is one, whatever its routes (blocking handlers answer at once,
+    /// async ones are awaited), and so are closures and `fn`s of the handler shape, the
+    /// async ones [`async_fn`] wraps, assets and protected handlers. A [`Handler`] type of
+    /// your own becomes one behind `router::Blocking`.
     #[allow(async_fn_in_trait)] // single-threaded executors (embassy) need no Send bound
     pub trait AsyncHandler {
         /// Answer `req` through `res`.
@@ -191,21 +193,33 @@ mod async_handlers {
         }
     }
 
-    impl<H: Handler + ?Sized> AsyncHandler for H {
-        async fn handle<'a>(&mut self, req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
-            Handler::handle(self, req, res)
+    /// An [`AsyncHandler`] served by the blocking driver: a [`crate::Router`] with async
+    /// routes, on `std_server`'s threads or a blocking firmware. On the blocking driver every
+    /// operation on the connection (reading the body, writing a stream, an upgraded
+    /// connection, a sleep through the hooks) completes at once, so an async handler that
+    /// awaits only the connection completes in the one poll this gives it. One that awaits
+    /// something else (a channel, a timer of its own) is dropped where it waits: the
+    /// response is then a 500 whose reason the log shows ([`crate::Failure::NoResponse`]),
+    /// or, after part of a stream went out, a close. Without this wrapper, a router with
+    /// async routes does not compile on the blocking driver.
+    #[derive(Debug, Clone, Copy, Default)]
+    pub struct Polled<A>(pub A);
+
+    impl<A: AsyncHandler> Handler for Polled<A> {
+        fn handle<'a>(&mut self, req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
+            super::poll_once(self.0.handle(req, res)).unwrap_or(Responded(()))
         }
 
         fn stream_limit(&self, req: &Request<'_>) -> Option<u64> {
-            Handler::stream_limit(self, req)
+            self.0.stream_limit(req)
         }
     }
 
     /// An [`AsyncHandler`] made from an async closure; see [`async_fn`].
     #[derive(Debug, Clone, Copy)]
     pub struct AsyncFn<F> {
-        f: F,
-        stream_limit: Option<u64>,
+        pub(crate) f: F,
+        pub(crate) stream_limit: Option<u64>,
     }
 
     /// Make an [`AsyncHandler`] from an async closure:
@@ -226,19 +240,6 @@ mod async_handlers {
         pub fn stream_body(mut self, limit: u64) -> Self {
             self.stream_limit = Some(limit);
             self
-        }
-    }
-
-    impl<F> AsyncHandler for AsyncFn<F>
-    where
-        F: for<'r, 'a, 's> AsyncFnMut(&'r Request<'a>, Responder<'a, 's>) -> Responded,
-    {
-        async fn handle<'a>(&mut self, req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
-            (self.f)(req, res).await
-        }
-
-        fn stream_limit(&self, _req: &Request<'_>) -> Option<u64> {
-            self.stream_limit
         }
     }
 }

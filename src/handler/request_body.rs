@@ -116,7 +116,7 @@ impl<'r> RequestBody<'r> {
     /// [`RequestBody::fill_to_async`] for blocking handlers.
     fn fill_to(&mut self, wanted: usize) -> Result<&[u8], StreamError> {
         if let Source::Streamed(channel) = &mut self.source {
-            let blocking = channel.is_blocking();
+            let blocking = channel.blocking_call();
             block(blocking, poll_fn(|cx| channel.poll_fill_body(cx, wanted)))?;
         }
         Ok(self.available())

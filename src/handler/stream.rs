@@ -304,9 +304,13 @@ impl<'a, 's> ResponseStream<'a, 's> {
     }
 
     /// Whether the blocking methods may be used: no driver (everything is staged), or a
-    /// blocking one.
+    /// blocking one. Called by the blocking methods only (on the async driver, the link
+    /// remembers the attempt: the response becomes a 500 that says why).
     pub(crate) fn is_blocking(&self) -> bool {
-        self.outbox.link.as_deref().is_none_or(Channel::is_blocking)
+        self.outbox
+            .link
+            .as_deref()
+            .is_none_or(Channel::blocking_call)
     }
 
     /// Write a string.

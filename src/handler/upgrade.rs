@@ -154,8 +154,12 @@ impl<'a, 's> Upgraded<'a, 's> {
         }
     }
 
+    /// Whether the blocking methods may be used (a blocking driver); called by them only.
     pub(crate) fn is_blocking(&self) -> bool {
-        self.outbox.link.as_deref().is_some_and(|l| l.is_blocking())
+        self.outbox
+            .link
+            .as_deref()
+            .is_some_and(|l| l.blocking_call())
     }
 
     /// The free end of the transmit buffer, to queue output into (then [`Upgraded::queue`]).
@@ -235,7 +239,7 @@ impl<'a, 's> Upgraded<'a, 's> {
         self.flush_async().await?;
         let channel = self.channel()?;
         if channel.available_body().is_empty() {
-            poll_fn(|cx| channel.poll_fill_body(cx)).await?;
+            poll_fn(|cx| channel.poll_fill_body(cx, 1)).await?;
         }
         Ok(channel.available_body())
     }

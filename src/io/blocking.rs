@@ -12,6 +12,9 @@ use super::{Hooks, ServeError};
 use crate::connection::{Action, Connection, Next, ReadDeadlines, Wire};
 use crate::error::StreamError;
 use crate::handler::Handler;
+#[cfg(feature = "async")]
+#[cfg_attr(docsrs, doc(cfg(feature = "async")))]
+pub use crate::handler::Polled;
 
 /// The transport and the hooks, lent to the core while a handler runs.
 struct DriverWire<'d, T: ?Sized, O: ?Sized> {

@@ -39,6 +39,22 @@ pub(crate) fn stage_fallback_500(tx: &mut [u8]) -> usize {
     }
 }
 
+/// Stage a 500 whose plain-text body is `text` and a line feed, with `Connection: close`:
+/// its length, or 0 if it does not fit.
+pub(crate) fn stage_text_500(tx: &mut [u8], text: &str) -> usize {
+    let status = Status::INTERNAL_SERVER_ERROR;
+    let mut head = HeadWriter::start(tx, status, status.reason());
+    head.push(tx, b"Content-Type: text/plain; charset=utf-8\r\n");
+    head.content_length(tx, text.len() as u64 + 1);
+    head.end(tx, true, Version::Http11);
+    head.push(tx, text.as_bytes());
+    head.push(tx, b"\n");
+    match head.failure() {
+        None => head.len(),
+        Some(_) => 0,
+    }
+}
+
 /// Whether a header value is visible ASCII, space or tab (RFC 9110 §5.5): no CR, LF, NUL or
 /// other control byte, which could split the response.
 pub(crate) fn is_field_value(value: &str) -> bool {

@@ -5,6 +5,7 @@
 use super::Scripted;
 use demo_app as demo;
 use embedded_responder::io::blocking;
+use embedded_responder::io::blocking::Polled;
 use embedded_responder::Connection;
 
 pub struct Case {
@@ -307,7 +308,7 @@ pub fn serve(mut io: Scripted) -> Scripted {
     let mut rx = [0u8; RX];
     let mut tx = [0u8; TX];
     let mut conn = Connection::new(&mut rx, &mut tx);
-    let mut app = demo::app();
+    let mut app = Polled(demo::app());
     let _ = blocking::serve(&mut io, &mut conn, &mut app);
     io
 }

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use common::cases::{cases, final_responses, serve, RX, TX};
 use common::{parse_responses, Scripted};
+use embedded_responder::io::blocking::Polled;
 use embedded_responder::host::{std_server::Server, Config};
 use demo_app as demo;
 use embedded_responder::{Limits};
@@ -37,7 +38,7 @@ impl Running {
             let server = embedded_responder::host::tokio_server::Server::bind(addr, config).expect("bind");
             let addr = server.local_addr().unwrap();
             let handle = server.shutdown_handle();
-            let thread = std::thread::spawn(move || server.run(demo::async_app));
+            let thread = std::thread::spawn(move || server.run(demo::app));
             return Running {
                 addr,
                 shutdown: Box::new(move || handle.shutdown()),
@@ -47,7 +48,7 @@ impl Running {
         let server = Server::bind(addr, config).expect("bind");
         let addr = server.local_addr().unwrap();
         let handle = server.shutdown_handle();
-        let thread = std::thread::spawn(move || server.serve(demo::app));
+        let thread = std::thread::spawn(move || server.serve(|| Polled(demo::app())));
         Running {
             addr,
             shutdown: Box::new(move || handle.shutdown()),

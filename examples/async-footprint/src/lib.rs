@@ -1,12 +1,15 @@
-//! Instantiates the async driver for a typical firmware app (the demo router: a page, an
-//! echo, a 404 page) over a socket type, so that `measure.sh` can read the size of the
-//! connection future from rustc's type-size report for a Cortex-M4F target.
+//! Instantiates the async driver over a socket type for two apps, so that `measure.sh` can
+//! read the size of the connection future from rustc's type-size report for a Cortex-M4F
+//! target: a typical firmware router of blocking handlers (a page, an echo, a 404 page:
+//! `serve_connection`), and the demo app's one router with its async streaming routes
+//! (upload, download, Server-Sent Events: `serve_demo`), whose largest handler future it
+//! holds.
 #![no_std]
 
 use demo_app as demo;
 use embedded_io_async::{ErrorKind, ErrorType, Read, Write};
 use embedded_responder::io::asynch::{self, NoTimer};
-use embedded_responder::Connection;
+use embedded_responder::{get, post, Connection, Router};
 
 /// Stands in for a network socket (embassy-net's `TcpSocket` is a pointer-sized handle).
 pub struct Socket<'a>(&'a mut [u8]);
@@ -36,6 +39,16 @@ impl Write for Socket<'_> {
 /// Serve one connection: this async fn's future is the one measured (`ServeConnection`).
 pub async fn serve_connection(socket: &mut Socket<'_>, rx: &mut [u8], tx: &mut [u8]) {
     let mut conn: Connection<'_> = Connection::new(rx, tx);
+    let mut app = Router::new()
+        .route("/", get(|_req, res| res.html(demo::PAGE)))
+        .route("/echo", post(demo::echo))
+        .fallback(demo::not_found);
+    let _ = asynch::serve(socket, &mut conn, &mut app, &NoTimer, &mut ()).await;
+}
+
+/// Serve one connection with the demo app (`ServeDemo`).
+pub async fn serve_demo(socket: &mut Socket<'_>, rx: &mut [u8], tx: &mut [u8]) {
+    let mut conn: Connection<'_> = Connection::new(rx, tx);
     let mut app = demo::app();
     let _ = asynch::serve(socket, &mut conn, &mut app, &NoTimer, &mut ()).await;
 }
@@ -43,4 +56,9 @@ pub async fn serve_connection(socket: &mut Socket<'_>, rx: &mut [u8], tx: &mut [
 /// The size in bytes of [`serve_connection`]'s future, for a firmware to report.
 pub fn connection_future_size(socket: &mut Socket<'_>, rx: &mut [u8], tx: &mut [u8]) -> usize {
     core::mem::size_of_val(&serve_connection(socket, rx, tx))
+}
+
+/// The size in bytes of [`serve_demo`]'s future.
+pub fn demo_future_size(socket: &mut Socket<'_>, rx: &mut [u8], tx: &mut [u8]) -> usize {
+    core::mem::size_of_val(&serve_demo(socket, rx, tx))
 }

@@ -1,4 +1,6 @@
 #![no_std]
+// Without `async` the streaming routes (and the helpers only they use) are not built.
+#![cfg_attr(not(feature = "async"), allow(dead_code, unused_imports))]
 //! The demo application served by `examples/server.rs`, the tests and the firmware examples:
 //! the classic "Hello, World" page at `/`, an echo at `/echo`, an HTML 404 elsewhere, and
 //! the streaming routes: `POST /upload` (a body of any size, answered with its length and
@@ -9,9 +11,12 @@
 //! examples, the tests, the firmware — serves the same bytes, and the library users depend
 //! on carries none of it.
 
-use embedded_responder::sse::{decimal, Event};
-use embedded_responder::StreamError;
-use embedded_responder::{get, post, Handler, Request, Responded, Responder, Router, Status};
+use embedded_responder::sse::decimal;
+#[cfg(feature = "async")]
+use embedded_responder::{get, get_async, post, post_async, AsyncHandler, Router};
+#[cfg(feature = "async")]
+use embedded_responder::{sse::Event, StreamError};
+use embedded_responder::{Request, Responded, Responder, Status};
 
 use core::sync::atomic::{AtomicU32, AtomicU8, Ordering};
 
@@ -44,7 +49,8 @@ pub const NOT_FOUND_PAGE: &str = "<!DOCTYPE html>
 /// `GET /` answers [`PAGE`]; `POST /echo` answers the request body with the request's
 /// Content-Type (`application/octet-stream` if none); other paths answer 404 with
 /// [`NOT_FOUND_PAGE`]; other methods on these paths answer 405 with `Allow`.
-pub fn app() -> impl Handler {
+#[cfg(feature = "async")]
+pub fn app() -> impl AsyncHandler {
     app_with(ADMIN_PASSWORD)
 }
 
@@ -53,19 +59,20 @@ pub fn app() -> impl Handler {
 pub const ADMIN_PASSWORD: &str = "admin";
 
 /// [`app`] with another password for `GET /admin` (user `admin`).
-pub fn app_with(admin_password: &'static str) -> impl Handler {
+#[cfg(feature = "async")]
+pub fn app_with(admin_password: &'static str) -> impl AsyncHandler {
     let _ = admin_password; // without feature `auth` there is no /admin
     let router = Router::new()
         .route("/", get(|_req, res| res.html(PAGE)))
         .route("/echo", post(echo))
-        .route("/upload", post(upload).stream_body(u64::MAX))
-        .route("/stream", get(stream))
-        .route("/events", get(events))
+        .route("/upload", post_async(upload).stream_body(u64::MAX))
+        .route("/stream", get_async(stream))
+        .route("/events", get_async(events))
         .route("/live", get(|_req, res| res.html(LIVE_PAGE)));
     #[cfg(feature = "ws")]
     let router = router
-        .route("/ws", get(ws_echo))
-        .route("/ws/ticks", get(ws_ticks))
+        .route("/ws", get_async(ws_echo))
+        .route("/ws/ticks", get_async(ws_ticks))
         .route("/ws/page", get(|_req, res| res.html(WS_PAGE)));
     #[cfg(feature = "json")]
     let router = router.route("/api/leds", get(leds)).route(
@@ -180,22 +187,14 @@ pub const LIVE_PAGE: &str = r#"<!DOCTYPE html>
 </html>
 "#;
 
+#[cfg(feature = "async")]
 /// The CRC-32 of zlib, PNG and Python's `zlib.crc32` (a kept crate, one 1 KiB table).
 const CRC32: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
 
 /// Read the whole body, whatever its size or framing, through the connection's buffers;
 /// answer `{"bytes":N,"crc32":"xxxxxxxx"}`.
-pub fn upload<'a>(_req: &Request<'a>, mut res: Responder<'a, '_>) -> Responded {
-    let mut crc = CRC32.digest();
-    match res.request_body().for_each(|piece| crc.update(piece)) {
-        Ok(total) => upload_answer(res, total, crc.finalize()),
-        Err(e) => res.error(e),
-    }
-}
-
-/// [`upload`] for async drivers.
 #[cfg(feature = "async")]
-pub async fn upload_async<'a>(_req: &Request<'a>, mut res: Responder<'a, '_>) -> Responded {
+pub async fn upload<'a>(_req: &Request<'a>, mut res: Responder<'a, '_>) -> Responded {
     let mut crc = CRC32.digest();
     match res
         .request_body()
@@ -207,6 +206,7 @@ pub async fn upload_async<'a>(_req: &Request<'a>, mut res: Responder<'a, '_>) ->
     }
 }
 
+#[cfg(feature = "async")]
 fn upload_answer<'a>(res: Responder<'a, '_>, total: u64, crc: u32) -> Responded {
     res.start(Status::OK)
         .header("Content-Type", "application/json")
@@ -223,6 +223,7 @@ fn upload_answer<'a>(res: Responder<'a, '_>, total: u64, crc: u32) -> Responded 
         })
 }
 
+#[cfg(feature = "async")]
 /// The 16-byte pattern of `/stream`, repeated over 16 KiB: written a block at a time, every
 /// block starts on the pattern's boundary.
 static PATTERN: [u8; 16 * 1024] = {
@@ -235,41 +236,24 @@ static PATTERN: [u8; 16 * 1024] = {
     block
 };
 
+#[cfg(feature = "async")]
 /// Most bytes `/stream` generates: 2^40 (1 TiB).
 pub const MAX_STREAM_BYTES: u64 = 1 << 40;
 
+#[cfg(feature = "async")]
 /// The length `/stream` was asked for.
 fn stream_length(req: &Request<'_>) -> Option<u64> {
     query_number(req, "bytes").filter(|&n| n <= MAX_STREAM_BYTES)
 }
 
+#[cfg(feature = "async")]
 const STREAM_USAGE: &str = "bytes=N (0 to 2^40) is required\n";
 
 /// `bytes=N`: exactly N bytes of `0123456789abcdef` repeated, streamed (chunked to HTTP/1.1
 /// clients, close-delimited to HTTP/1.0 ones) without a buffer of size N; 400 if N is
 /// missing, malformed or above [`MAX_STREAM_BYTES`].
-pub fn stream<'a>(req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
-    let Some(mut left) = stream_length(req) else {
-        return bad_request(res, STREAM_USAGE);
-    };
-    let mut out = res
-        .start(Status::OK)
-        .header("Content-Type", "application/octet-stream")
-        .stream();
-    while left > 0 && !out.is_discarded() {
-        let n = left.min(PATTERN.len() as u64);
-        // `n` is at most the pattern's length.
-        if out.write(&PATTERN[..n as usize]).is_err() {
-            return out.abort();
-        }
-        left -= n;
-    }
-    out.finish()
-}
-
-/// [`stream`] for async drivers.
 #[cfg(feature = "async")]
-pub async fn stream_async<'a>(req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
+pub async fn stream<'a>(req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
     let Some(mut left) = stream_length(req) else {
         return bad_request(res, STREAM_USAGE);
     };
@@ -287,6 +271,7 @@ pub async fn stream_async<'a>(req: &Request<'a>, res: Responder<'a, '_>) -> Resp
     out.finish_async().await
 }
 
+#[cfg(feature = "async")]
 /// What `/events` was asked for.
 struct Ticks {
     interval_ms: u64,
@@ -294,6 +279,7 @@ struct Ticks {
     first: u64,
 }
 
+#[cfg(feature = "async")]
 impl Ticks {
     fn of(req: &Request<'_>) -> Result<Ticks, &'static str> {
         let interval_ms = match query_field(req, "interval_ms") {
@@ -329,6 +315,7 @@ impl Ticks {
     }
 }
 
+#[cfg(feature = "async")]
 /// An event's data: `{"seq":<seq>,"uptime_ms":<uptime>}`.
 fn tick_data(seq: u64, uptime_ms: u64) -> heapless::String<64> {
     let (mut seq_digits, mut uptime_digits) = ([0u8; 20], [0u8; 20]);
@@ -349,36 +336,8 @@ fn tick_data(seq: u64, uptime_ms: u64) -> heapless::String<64> {
 /// `interval_ms=M` (default 1000, at least 10) and `count=K` (default: until the client
 /// leaves or the server stops): one `tick` event every M ms, `id` from 1 (or from n+1 after
 /// `Last-Event-ID: n`), data `{"seq":<id>,"uptime_ms":<driver clock>}`.
-pub fn events<'a>(req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
-    let ticks = match Ticks::of(req) {
-        Ok(ticks) => ticks,
-        Err(why) => return bad_request(res, why),
-    };
-    let mut events = res.event_stream();
-    for (wait, seq) in ticks.seqs() {
-        if wait {
-            match events.sleep_ms(ticks.interval_ms) {
-                Ok(()) => {}
-                Err(StreamError::ShuttingDown | StreamError::Unsupported) => break,
-                Err(_) => return events.abort(),
-            }
-        }
-        let data = tick_data(seq, events.now_ms().unwrap_or(0));
-        let mut id = [0u8; 20];
-        if events
-            .send(&Event::new(&data).event("tick").id(decimal(seq, &mut id)))
-            .is_err()
-        {
-            // The client left: nobody to finish for.
-            return events.abort();
-        }
-    }
-    events.finish()
-}
-
-/// [`events`] for async drivers.
 #[cfg(feature = "async")]
-pub async fn events_async<'a>(req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
+pub async fn events<'a>(req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
     let ticks = match Ticks::of(req) {
         Ok(ticks) => ticks,
         Err(why) => return bad_request(res, why),
@@ -400,47 +359,6 @@ pub async fn events_async<'a>(req: &Request<'a>, res: Responder<'a, '_>) -> Resp
         }
     }
     events.finish_async().await
-}
-
-/// The demo app for the async driver: [`app`]'s routes, with `/upload`, `/stream` and
-/// `/events` served by their async twins (a blocking handler cannot stream there).
-#[cfg(feature = "async")]
-pub fn async_app() -> impl embedded_responder::AsyncHandler {
-    async_app_with(ADMIN_PASSWORD)
-}
-
-/// [`async_app`] with another password for `GET /admin`.
-#[cfg(feature = "async")]
-pub fn async_app_with(admin_password: &'static str) -> impl embedded_responder::AsyncHandler {
-    AsyncDemo {
-        router: app_with(admin_password),
-    }
-}
-
-#[cfg(feature = "async")]
-struct AsyncDemo<R> {
-    router: R,
-}
-
-#[cfg(feature = "async")]
-impl<R: Handler> embedded_responder::AsyncHandler for AsyncDemo<R> {
-    async fn handle<'a>(&mut self, req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
-        use embedded_responder::Method::{Get, Head, Post};
-        match (req.method(), req.path()) {
-            (Post, "/upload") => upload_async(req, res).await,
-            (Get | Head, "/stream") => stream_async(req, res).await,
-            (Get | Head, "/events") => events_async(req, res).await,
-            #[cfg(feature = "ws")]
-            (Get, "/ws") => ws_echo_async(req, res).await,
-            #[cfg(feature = "ws")]
-            (Get, "/ws/ticks") => ws_ticks_async(req, res).await,
-            _ => self.router.handle(req, res),
-        }
-    }
-
-    fn stream_limit(&self, req: &Request<'_>) -> Option<u64> {
-        self.router.stream_limit(req)
-    }
 }
 
 fn bad_request<'a>(res: Responder<'a, '_>, why: &'static str) -> Responded {
@@ -492,37 +410,6 @@ pub fn not_found<'a>(_req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
 #[cfg(feature = "ws")]
 pub const WS_MAX_MESSAGE: u64 = 64 * 1024;
 
-/// The demo's WebSocket handlers move messages a piece of this size at a time (on the stack).
-#[cfg(feature = "ws")]
-const WS_PIECE: usize = 1024;
-
-/// `GET /ws`: a WebSocket echo; every text or binary message comes back unchanged (in frames
-/// of at most 1 KiB), up to [`WS_MAX_MESSAGE`] bytes.
-#[cfg(feature = "ws")]
-pub fn ws_echo<'a>(req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
-    ws_echo_within(req, res, WS_MAX_MESSAGE)
-}
-
-/// [`ws_echo`] with another message limit.
-#[cfg(feature = "ws")]
-pub fn ws_echo_within<'a>(req: &Request<'a>, res: Responder<'a, '_>, max: u64) -> Responded {
-    let mut ws = match ws_open(req, res, max) {
-        Ok(ws) => ws,
-        Err(refused) => return refused,
-    };
-    let mut piece = [0u8; WS_PIECE];
-    while let Ok(part) = ws.receive_part(&mut piece) {
-        let data = &piece[..part.len];
-        if ws
-            .send_part(part.text, data, part.first, part.last)
-            .is_err()
-        {
-            break;
-        }
-    }
-    ws.finish()
-}
-
 /// The WebSocket of a demo route: the handshake accepted with messages up to `max` bytes, or
 /// the refusal answered.
 #[cfg(feature = "ws")]
@@ -550,7 +437,8 @@ enum TickStep {
     Stop,
 }
 
-/// `/ws/ticks`' bookkeeping, shared by the blocking and the async handler.
+/// `/ws/ticks`' bookkeeping: when the next tick is due, its number, and whether an echo is
+/// half-sent.
 #[cfg(feature = "ws")]
 struct Ticker {
     interval: u64,
@@ -617,59 +505,22 @@ fn ws_tick(seq: u64) -> heapless::String<32> {
     text
 }
 
-/// `GET /ws/ticks?interval_ms=M`: a WebSocket that sends a text message `{"seq":<n>}`
-/// (n from 1) every M ms (default 1000, at least 10) and echoes what it receives, as
-/// [`ws_echo`] does. A tick due while an echoed message is half-sent waits for its end.
-#[cfg(feature = "ws")]
-pub fn ws_ticks<'a>(req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
-    ws_ticks_within(req, res, WS_MAX_MESSAGE)
-}
-
-/// [`ws_ticks`] with another message limit.
-#[cfg(feature = "ws")]
-pub fn ws_ticks_within<'a>(req: &Request<'a>, res: Responder<'a, '_>, max: u64) -> Responded {
-    let interval = match ws_interval(req) {
-        Ok(ms) => ms,
-        Err(why) => return bad_request(res, why),
-    };
-    let mut ws = match ws_open(req, res, max) {
-        Ok(ws) => ws,
-        Err(refused) => return refused,
-    };
-    let mut piece = [0u8; WS_PIECE];
-    let mut ticker = Ticker::new(interval, ws.connection().now_ms());
-    loop {
-        let sent = match ticker.step(ws.receive_part_until(&mut piece, ticker.due)) {
-            TickStep::Echo(part) => {
-                let data = &piece[..part.len];
-                ws.send_part(part.text, data, part.first, part.last)
-            }
-            TickStep::Tick(tick) => ws.send_text(&tick),
-            TickStep::Wait => Ok(()),
-            TickStep::Stop => break,
-        };
-        if sent.is_err() {
-            break;
-        }
-    }
-    ws.finish()
-}
-
-/// The async demo's WebSocket pieces on hosts: 4 KiB (fewer, larger frames: about 1.7 times
-/// the echo rate of 1 KiB pieces for 16 KiB messages on loopback).
+/// The demo's WebSocket pieces on hosts: 4 KiB (fewer, larger frames: about 1.7 times the
+/// echo rate of 1 KiB pieces for 16 KiB messages on loopback).
 #[cfg(all(feature = "ws", feature = "async"))]
 const WS_PIECE_HOST: usize = 4096;
 
-/// [`ws_echo`] for the async driver (4 KiB pieces, [`WS_MAX_MESSAGE`]).
+/// `GET /ws`: a WebSocket echo; every text or binary message comes back unchanged (in frames
+/// of at most 4 KiB), up to [`WS_MAX_MESSAGE`] bytes.
 #[cfg(all(feature = "ws", feature = "async"))]
-pub async fn ws_echo_async<'a>(req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
-    ws_echo_async_within::<WS_PIECE_HOST>(req, res, WS_MAX_MESSAGE).await
+pub async fn ws_echo<'a>(req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
+    ws_echo_within::<WS_PIECE_HOST>(req, res, WS_MAX_MESSAGE).await
 }
 
-/// [`ws_echo_async`] moving `PIECE` bytes at a time (in the handler's future: firmware picks
-/// a small one) with messages up to `max` bytes.
+/// [`ws_echo`] moving `PIECE` bytes at a time (in the handler's future: firmware picks a
+/// small one) with messages up to `max` bytes.
 #[cfg(all(feature = "ws", feature = "async"))]
-pub async fn ws_echo_async_within<'a, const PIECE: usize>(
+pub async fn ws_echo_within<'a, const PIECE: usize>(
     req: &Request<'a>,
     res: Responder<'a, '_>,
     max: u64,
@@ -692,15 +543,18 @@ pub async fn ws_echo_async_within<'a, const PIECE: usize>(
     ws.finish_async().await
 }
 
-/// [`ws_ticks`] for the async driver (4 KiB pieces, [`WS_MAX_MESSAGE`]).
+/// `GET /ws/ticks?interval_ms=M`: a WebSocket that sends a text message `{"seq":<n>}`
+/// (n from 1) every M ms (default 1000, at least 10) and echoes what it receives, as
+/// [`ws_echo`] does (4 KiB pieces, [`WS_MAX_MESSAGE`]). A tick due while an echoed message is
+/// half-sent waits for its end.
 #[cfg(all(feature = "ws", feature = "async"))]
-pub async fn ws_ticks_async<'a>(req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
-    ws_ticks_async_within::<WS_PIECE_HOST>(req, res, WS_MAX_MESSAGE).await
+pub async fn ws_ticks<'a>(req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
+    ws_ticks_within::<WS_PIECE_HOST>(req, res, WS_MAX_MESSAGE).await
 }
 
-/// [`ws_ticks_async`] moving `PIECE` bytes at a time, with messages up to `max` bytes.
+/// [`ws_ticks`] moving `PIECE` bytes at a time, with messages up to `max` bytes.
 #[cfg(all(feature = "ws", feature = "async"))]
-pub async fn ws_ticks_async_within<'a, const PIECE: usize>(
+pub async fn ws_ticks_within<'a, const PIECE: usize>(
     req: &Request<'a>,
     res: Responder<'a, '_>,
     max: u64,

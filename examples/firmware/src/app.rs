@@ -8,8 +8,8 @@ use core::sync::atomic::{AtomicU32, Ordering};
 
 use demo_app::{self as demo, PAGE};
 use embedded_responder::io::Hooks;
-use embedded_responder::router::Routes;
-use embedded_responder::{get, post, Exchange, Handler, Router, Status, StreamError, Timeouts};
+use embedded_responder::router::{BlockingEndpoint, BlockingRoutes};
+use embedded_responder::{get, post, Exchange, Router, Status, StreamError, Timeouts};
 
 use crate::{clock, stack};
 
@@ -143,7 +143,7 @@ impl<W: Wait> Hooks for FirmwareHooks<'_, W> {
 
 /// `GET /`, `POST /echo`, `GET /stats`, 404 elsewhere. A router, so that a firmware can
 /// add routes of its own (`.route(..)` after the fallback works).
-pub fn app(stats: &Stats) -> Router<impl Routes + '_, impl Handler> {
+pub fn app(stats: &Stats) -> Router<impl BlockingRoutes + '_, impl BlockingEndpoint> {
     Router::new()
         .route("/", get(|_req, res| res.html(PAGE)))
         .route("/echo", post(demo::echo))

@@ -325,6 +325,8 @@ impl Handler for Assets {
     }
 }
 
+crate::app::router::blocking_endpoint!(impl[] Assets);
+
 /// The `Content-Type` for a file name extension (without the dot, any case):
 /// `text/html; charset=utf-8` for `html`, `text/javascript; charset=utf-8` for `js` (RFC
 /// 9239), and so on for the types a web UI is built from; `application/octet-stream` for

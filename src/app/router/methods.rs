@@ -1,48 +1,22 @@
 //! A path's handlers by method: the chain [`get`], [`post`] and their siblings build
-//! ([`OnMethod`] in front of [`NoMethods`]), a handler for every method ([`AnyMethod`],
-//! `Router::mount`), a handler that takes its body as a stream ([`Streamed`]), and the method
-//! sets that `Allow` headers list.
+//! ([`OnMethod`] in front of [`NoMethods`]), blocking or async ([`get_async`] and its
+//! siblings), a handler for every method ([`AnyMethod`], `Router::mount`), a handler that
+//! takes its body as a stream ([`Streamed`]), and the method sets that `Allow` headers list.
 
-use super::sealed::MethodChain;
-use crate::handler::{Handler, Responded, Responder};
+#[cfg(feature = "async")]
+use core::future::{ready, Future};
+
+#[cfg(feature = "async")]
+use futures_util::future::Either;
+
+use super::endpoint::Endpoint;
+use super::sealed::{
+    Answer, AnswerBlocking, BlockingMethodChain, MethodChain, MethodSet, Step,
+};
+#[cfg(feature = "async")]
+use crate::handler::{async_fn, AsyncFn};
+use crate::handler::{Responded, Responder};
 use crate::wire::{Method, Request, Status};
-
-/// A set of methods, one bit per [`Method`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct MethodSet(u16);
-
-impl MethodSet {
-    /// Whether `method` is in the set.
-    pub const fn contains(self, method: Method) -> bool {
-        self.0 & method.bit() != 0
-    }
-
-    /// The set with `method` added.
-    pub const fn with(self, method: Method) -> MethodSet {
-        MethodSet(self.0 | method.bit())
-    }
-
-    /// The methods of both sets.
-    pub const fn union(self, other: MethodSet) -> MethodSet {
-        MethodSet(self.0 | other.0)
-    }
-
-    /// The value of an `Allow` header: the set plus `HEAD` where `GET` is present and
-    /// `OPTIONS`, which the router always answers.
-    pub fn allow_header(self) -> heapless::String<64> {
-        let mut set = self.with(Method::Options);
-        if set.contains(Method::Get) {
-            set = set.with(Method::Head);
-        }
-        let mut value = heapless::String::new();
-        for method in Method::ALL.into_iter().filter(|&m| set.contains(m)) {
-            // Every method name joined with ", " fits 64 bytes (the longest list is 50).
-            let _ = value.push_str(if value.is_empty() { "" } else { ", " });
-            let _ = value.push_str(method.as_str());
-        }
-        value
-    }
-}
 
 /// The handlers of one path, by method: what [`get`], [`post`] and the rest build, chained as
 /// `get(show).post(update)`. Sealed: implemented by the types those functions make.
@@ -61,6 +35,27 @@ impl MethodChain for NoMethods {
     fn stream_limit(&self, _method: Method, _req: &Request<'_>) -> Option<u64> {
         None
     }
+    fn answer_now<'a, 's>(
+        &mut self,
+        _method: Method,
+        _req: &Request<'a>,
+        res: Responder<'a, 's>,
+    ) -> Step<'a, 's> {
+        Step::Miss(res)
+    }
+    #[cfg(feature = "async")]
+    fn answer_later<'x, 'r, 'a, 's>(
+        &'x mut self,
+        _method: Method,
+        _req: &'r Request<'a>,
+        res: Responder<'a, 's>,
+    ) -> impl Future<Output = Responded> {
+        // Not reached (`answer_now` found the handler); a 500 rather than a panic.
+        ready(res.status(Status::INTERNAL_SERVER_ERROR))
+    }
+}
+
+impl BlockingMethodChain for NoMethods {
     fn call<'a, 's>(
         &mut self,
         _method: Method,
@@ -79,7 +74,7 @@ pub struct OnMethod<H, Next> {
     next: Next,
 }
 
-impl<H: Handler, Next: MethodChain> MethodChain for OnMethod<H, Next> {
+impl<H: Answer, Next: MethodChain> MethodChain for OnMethod<H, Next> {
     fn methods(&self) -> MethodSet {
         self.next.methods().with(self.method)
     }
@@ -90,6 +85,36 @@ impl<H: Handler, Next: MethodChain> MethodChain for OnMethod<H, Next> {
             self.next.stream_limit(method, req)
         }
     }
+    fn answer_now<'a, 's>(
+        &mut self,
+        method: Method,
+        req: &Request<'a>,
+        res: Responder<'a, 's>,
+    ) -> Step<'a, 's> {
+        if method != self.method {
+            return self.next.answer_now(method, req, res);
+        }
+        match self.handler.answer_now(req, res) {
+            Ok(done) => Step::Done(done),
+            Err(res) => Step::Later(0, method, res),
+        }
+    }
+    #[cfg(feature = "async")]
+    fn answer_later<'x, 'r, 'a, 's>(
+        &'x mut self,
+        method: Method,
+        req: &'r Request<'a>,
+        res: Responder<'a, 's>,
+    ) -> impl Future<Output = Responded> {
+        if method == self.method {
+            Either::Left(self.handler.answer_later(req, res))
+        } else {
+            Either::Right(self.next.answer_later(method, req, res))
+        }
+    }
+}
+
+impl<H: AnswerBlocking, Next: BlockingMethodChain> BlockingMethodChain for OnMethod<H, Next> {
     fn call<'a, 's>(
         &mut self,
         method: Method,
@@ -97,16 +122,17 @@ impl<H: Handler, Next: MethodChain> MethodChain for OnMethod<H, Next> {
         res: Responder<'a, 's>,
     ) -> Result<Responded, Responder<'a, 's>> {
         if method == self.method {
-            Ok(self.handler.handle(req, res))
+            Ok(self.handler.answer(req, res))
         } else {
             self.next.call(method, req, res)
         }
     }
 }
 
-/// Route `method` to a handler; [`get`] and friends are shortcuts that also let closures
-/// infer their argument types.
-pub fn on<H: Handler>(method: Method, handler: H) -> OnMethod<H, NoMethods> {
+/// Route `method` to any [`Endpoint`]: a closure or `fn` (for those, [`get`] and friends
+/// also infer the closure's argument types), an async one from [`crate::async_fn`], a
+/// protected handler, assets, a router.
+pub fn on<H: Endpoint>(method: Method, handler: H) -> OnMethod<H, NoMethods> {
     OnMethod {
         method,
         handler,
@@ -115,38 +141,58 @@ pub fn on<H: Handler>(method: Method, handler: H) -> OnMethod<H, NoMethods> {
 }
 
 macro_rules! method_shortcuts {
-    ($($name:ident => $method:ident),* $(,)?) => {
+    ($($name:ident, $name_async:ident => $method:ident),* $(,)?) => {
         $(
-            #[doc = concat!("Route `", stringify!($method), "` requests to a closure or function.")]
+            #[doc = concat!("Route `", stringify!($method), "` requests to a blocking closure or `fn`.")]
             pub fn $name<F>(handler: F) -> OnMethod<F, NoMethods>
             where
                 F: for<'r, 'a, 's> FnMut(&'r Request<'a>, Responder<'a, 's>) -> Responded,
             {
                 on(Method::$method, handler)
             }
+
+            #[doc = concat!("Route `", stringify!($method), "` requests to an async closure or `async fn` (feature `async`; the router then serves on the async driver).")]
+            #[cfg(feature = "async")]
+            #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
+            pub fn $name_async<F>(handler: F) -> OnMethod<AsyncFn<F>, NoMethods>
+            where
+                F: for<'r, 'a, 's> AsyncFnMut(&'r Request<'a>, Responder<'a, 's>) -> Responded,
+            {
+                on(Method::$method, async_fn(handler))
+            }
         )*
 
         impl<H, Next> OnMethod<H, Next> {
-            /// Also route `method` on this path, to any [`Handler`].
-            pub fn on<H2: Handler>(self, method: Method, handler: H2) -> OnMethod<H2, Self> {
+            /// Also route `method` on this path, to any [`Endpoint`].
+            pub fn on<H2: Endpoint>(self, method: Method, handler: H2) -> OnMethod<H2, Self> {
                 OnMethod { method, handler, next: self }
             }
 
             /// The handler added last reads its request body as a stream, up to `limit`
             /// bytes: bodies larger than the receive buffer reach it as they arrive (see
-            /// [`Handler::stream_limit`] and [`Responder::request_body`]); a larger declared
-            /// length is refused with 413 before the handler runs.
-                        pub fn stream_body(self, limit: u64) -> OnMethod<Streamed<H>, Next> {
+            /// [`crate::Handler::stream_limit`] and [`Responder::request_body`]); a larger
+            /// declared length is refused with 413 before the handler runs.
+            pub fn stream_body(self, limit: u64) -> OnMethod<Streamed<H>, Next> {
                 let OnMethod { method, handler, next } = self;
                 OnMethod { method, handler: Streamed { handler, limit }, next }
             }
             $(
-                #[doc = concat!("Also route `", stringify!($method), "` on this path.")]
+                #[doc = concat!("Also route `", stringify!($method), "` on this path, to a blocking closure or `fn`.")]
                 pub fn $name<F>(self, handler: F) -> OnMethod<F, Self>
                 where
                     F: for<'r, 'a, 's> FnMut(&'r Request<'a>, Responder<'a, 's>) -> Responded,
                 {
                     self.on(Method::$method, handler)
+                }
+
+                #[doc = concat!("Also route `", stringify!($method), "` on this path, to an async closure or `async fn`.")]
+                #[cfg(feature = "async")]
+                #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
+                pub fn $name_async<F>(self, handler: F) -> OnMethod<AsyncFn<F>, Self>
+                where
+                    F: for<'r, 'a, 's> AsyncFnMut(&'r Request<'a>, Responder<'a, 's>) -> Responded,
+                {
+                    self.on(Method::$method, async_fn(handler))
                 }
             )*
         }
@@ -154,11 +200,11 @@ macro_rules! method_shortcuts {
 }
 
 method_shortcuts! {
-    get => Get,
-    post => Post,
-    put => Put,
-    delete => Delete,
-    patch => Patch,
+    get, get_async => Get,
+    post, post_async => Post,
+    put, put_async => Put,
+    delete, delete_async => Delete,
+    patch, patch_async => Patch,
 }
 
 /// A handler that reads its request body as a stream, up to `limit` bytes: made by
@@ -169,22 +215,39 @@ pub struct Streamed<H> {
     limit: u64,
 }
 
-impl<H: Handler> Handler for Streamed<H> {
-    fn handle<'a>(&mut self, req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
-        self.handler.handle(req, res)
-    }
-
+impl<H: Answer> Answer for Streamed<H> {
     fn stream_limit(&self, _req: &Request<'_>) -> Option<u64> {
         Some(self.limit)
     }
+    fn answer_now<'a, 's>(
+        &mut self,
+        req: &Request<'a>,
+        res: Responder<'a, 's>,
+    ) -> Result<Responded, Responder<'a, 's>> {
+        self.handler.answer_now(req, res)
+    }
+    #[cfg(feature = "async")]
+    fn answer_later<'x, 'r, 'a, 's>(
+        &'x mut self,
+        req: &'r Request<'a>,
+        res: Responder<'a, 's>,
+    ) -> impl Future<Output = Responded> {
+        self.handler.answer_later(req, res)
+    }
 }
 
-/// Any [`Handler`] answering every method of a path ([`Router::mount`]): it decides what
-/// each method gets.
+impl<H: AnswerBlocking> AnswerBlocking for Streamed<H> {
+    fn answer<'a>(&mut self, req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
+        self.handler.answer(req, res)
+    }
+}
+
+/// Any [`Endpoint`] answering every method of a path ([`super::Router::mount`]): it decides
+/// what each method gets.
 #[derive(Debug, Clone, Copy)]
 pub struct AnyMethod<H>(pub(super) H);
 
-impl<H: Handler> MethodChain for AnyMethod<H> {
+impl<H: Answer> MethodChain for AnyMethod<H> {
     fn methods(&self) -> MethodSet {
         Method::ALL
             .into_iter()
@@ -193,13 +256,36 @@ impl<H: Handler> MethodChain for AnyMethod<H> {
     fn stream_limit(&self, _method: Method, req: &Request<'_>) -> Option<u64> {
         self.0.stream_limit(req)
     }
+    fn answer_now<'a, 's>(
+        &mut self,
+        method: Method,
+        req: &Request<'a>,
+        res: Responder<'a, 's>,
+    ) -> Step<'a, 's> {
+        match self.0.answer_now(req, res) {
+            Ok(done) => Step::Done(done),
+            Err(res) => Step::Later(0, method, res),
+        }
+    }
+    #[cfg(feature = "async")]
+    fn answer_later<'x, 'r, 'a, 's>(
+        &'x mut self,
+        _method: Method,
+        req: &'r Request<'a>,
+        res: Responder<'a, 's>,
+    ) -> impl Future<Output = Responded> {
+        self.0.answer_later(req, res)
+    }
+}
+
+impl<H: AnswerBlocking> BlockingMethodChain for AnyMethod<H> {
     fn call<'a, 's>(
         &mut self,
         _method: Method,
         req: &Request<'a>,
         res: Responder<'a, 's>,
     ) -> Result<Responded, Responder<'a, 's>> {
-        Ok(self.0.handle(req, res))
+        Ok(self.0.answer(req, res))
     }
 }
 

@@ -1,68 +1,37 @@
 //! Routing: method + path to handler, with the answers HTTP expects for everything else (the
 //! user-facing account is [`Router`]'s). The chain of routes is built at compile time, one
 //! type per route (`Route`, `Nested`, in front of `NoRoutes`); each path's handlers by method
-//! are `methods.rs`'s. The traits that walk the chains are sealed.
+//! are `methods.rs`'s, what a route can hold `endpoint.rs`'s. The traits that walk the chains
+//! are sealed (`sealed.rs`, which also says how one chain serves blocking and async handlers).
 
+mod endpoint;
 mod methods;
+pub(crate) mod sealed;
 
+pub(crate) use endpoint::blocking_endpoint;
+#[cfg(feature = "async")]
+pub use endpoint::Async;
+pub use endpoint::{Blocking, BlockingEndpoint, Endpoint, NotFound};
 pub use methods::{delete, get, on, patch, post, put, MethodRoutes, OnMethod};
+#[cfg(feature = "async")]
+pub use methods::{delete_async, get_async, patch_async, post_async, put_async};
 
-use methods::AnyMethod;
+#[cfg(feature = "async")]
+use core::future::{ready, Future};
+
+#[cfg(feature = "async")]
+use futures_util::future::Either;
 
 use super::path::{Pattern, Specificity};
 use crate::handler::{Handler, Responded, Responder};
-use crate::wire::{Method, Request, Status};
-use methods::{answer_with_allow, MethodSet};
-use sealed::{MethodChain, RouteChain};
-
-/// The plumbing behind [`Routes`] and [`MethodRoutes`]: public traits in a private module,
-/// so that the router's types implement them and no one else can (picoserve's habit).
-pub(crate) mod sealed {
-    use super::methods::MethodSet;
-    use crate::app::path::Specificity;
-    use crate::handler::{Responded, Responder};
-    use crate::wire::{Method, Request};
-
-    /// How a path's method chain answers.
-    pub trait MethodChain {
-        /// The methods with a handler.
-        fn methods(&self) -> MethodSet;
-        /// The stream limit of the handler for `method` (see [`Handler::stream_limit`]).
-        fn stream_limit(&self, method: Method, req: &Request<'_>) -> Option<u64>;
-        /// Run the handler for `method`, or give the responder back if there is none.
-        fn call<'a, 's>(
-            &mut self,
-            method: Method,
-            req: &Request<'a>,
-            res: Responder<'a, 's>,
-        ) -> Result<Responded, Responder<'a, 's>>;
-    }
-
-    /// How a chain of routes answers.
-    pub trait RouteChain {
-        /// Some route has parameters, or a router is nested: dispatch in passes.
-        const PASSES: bool;
-        /// All methods any route answers (for `OPTIONS *`).
-        fn methods(&self) -> MethodSet;
-        /// The stream limit of the route that would answer `req` among routes of `pass`'s
-        /// specificity (`None`: any route, in the order added): `None` if none matches its path, `Some(None)` if it takes whole bodies.
-        fn stream_limit_in(
-            &self,
-            req: &Request<'_>,
-            path: &str,
-            pass: Option<Specificity>,
-        ) -> Option<Option<u64>>;
-        /// Answer `req` if a route of `pass`'s specificity (`None`: any, in the order added)
-        /// matches its path, else give the responder back.
-        fn dispatch_in<'a, 's>(
-            &mut self,
-            req: &Request<'a>,
-            res: Responder<'a, 's>,
-            path: &str,
-            pass: Option<Specificity>,
-        ) -> Result<Responded, Responder<'a, 's>>;
-    }
-}
+#[cfg(feature = "async")]
+use crate::wire::Status;
+use crate::wire::{Method, Request};
+use methods::{answer_with_allow, AnyMethod};
+use sealed::{
+    Answer, AnswerBlocking, BlockingMethodChain, BlockingRouteChain, Later, MethodChain,
+    MethodSet, RouteChain, Step,
+};
 
 /// The routes of a [`Router`], for naming a router's type in a signature:
 /// `Router<impl Routes, impl Handler>`. Sealed: implemented by the types [`Router::route`],
@@ -71,15 +40,11 @@ pub trait Routes: RouteChain {}
 
 impl<T: RouteChain> Routes for T {}
 
-/// The default fallback: `404 Not Found` with a plain-text body.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NotFound;
+/// [`Routes`] whose handlers are all blocking: a router of them serves on the blocking
+/// driver (it is a [`Handler`]). Sealed.
+pub trait BlockingRoutes: BlockingRouteChain {}
 
-impl Handler for NotFound {
-    fn handle<'a>(&mut self, _req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
-        res.status(Status::NOT_FOUND)
-    }
-}
+impl<T: BlockingRouteChain> BlockingRoutes for T {}
 
 /// The passes of a dispatch, most specific first.
 const PASSES: [Specificity; 3] = [
@@ -94,6 +59,7 @@ pub struct NoRoutes;
 
 impl RouteChain for NoRoutes {
     const PASSES: bool = false;
+    const LEN: usize = 0;
     fn methods(&self) -> MethodSet {
         MethodSet::default()
     }
@@ -105,6 +71,29 @@ impl RouteChain for NoRoutes {
     ) -> Option<Option<u64>> {
         None
     }
+    fn answer_now_in<'a, 's>(
+        &mut self,
+        _req: &Request<'a>,
+        res: Responder<'a, 's>,
+        _path: &str,
+        _pass: Option<Specificity>,
+    ) -> Step<'a, 's> {
+        Step::Miss(res)
+    }
+    #[cfg(feature = "async")]
+    fn answer_later_at<'x, 'r, 'a, 's>(
+        &'x mut self,
+        _route: usize,
+        _method: Method,
+        _req: &'r Request<'a>,
+        res: Responder<'a, 's>,
+    ) -> impl Future<Output = Responded> {
+        // Not reached (the synchronous step named a route of the chain); a 500, not a panic.
+        ready(res.status(Status::INTERNAL_SERVER_ERROR))
+    }
+}
+
+impl BlockingRouteChain for NoRoutes {
     fn dispatch_in<'a, 's>(
         &mut self,
         _req: &Request<'a>,
@@ -131,8 +120,9 @@ impl<Prev, M, P: Pattern> Route<Prev, M, P> {
     }
 }
 
-impl<Prev: RouteChain, M: MethodChain, P: Pattern> RouteChain for Route<Prev, M, P> {
+impl<Prev: RouteChain, M: MethodChain, P: Pattern + Later> RouteChain for Route<Prev, M, P> {
     const PASSES: bool = Prev::PASSES || P::PARAMS;
+    const LEN: usize = Prev::LEN + 1;
     fn methods(&self) -> MethodSet {
         self.prev.methods().union(self.methods.methods())
     }
@@ -158,6 +148,56 @@ impl<Prev: RouteChain, M: MethodChain, P: Pattern> RouteChain for Route<Prev, M,
         })
     }
 
+    fn answer_now_in<'a, 's>(
+        &mut self,
+        req: &Request<'a>,
+        res: Responder<'a, 's>,
+        path: &str,
+        pass: Option<Specificity>,
+    ) -> Step<'a, 's> {
+        // Earlier routes first: the first matching route wins.
+        let res = match self.prev.answer_now_in(req, res, path, pass) {
+            Step::Miss(res) => res,
+            found => return found,
+        };
+        if !self.answers(path, pass) {
+            return Step::Miss(res);
+        }
+        let routed = self.path.route(req);
+        let req = routed.as_ref().unwrap_or(req);
+        let method = req.method();
+        let step = match self.methods.answer_now(method, req, res) {
+            Step::Miss(res) if method == Method::Head => {
+                self.methods.answer_now(Method::Get, req, res)
+            }
+            step => step,
+        };
+        match step {
+            Step::Miss(res) => Step::Done(answer_with_allow(res, method, self.methods.methods())),
+            Step::Later(_, method, res) => Step::Later(Prev::LEN, method, res),
+            done => done,
+        }
+    }
+
+    #[cfg(feature = "async")]
+    fn answer_later_at<'x, 'r, 'a, 's>(
+        &'x mut self,
+        route: usize,
+        method: Method,
+        req: &'r Request<'a>,
+        res: Responder<'a, 's>,
+    ) -> impl Future<Output = Responded> {
+        if route == Prev::LEN {
+            Either::Left(self.path.later(&mut self.methods, method, req, res))
+        } else {
+            Either::Right(self.prev.answer_later_at(route, method, req, res))
+        }
+    }
+}
+
+impl<Prev: BlockingRouteChain, M: BlockingMethodChain, P: Pattern + Later> BlockingRouteChain
+    for Route<Prev, M, P>
+{
     fn dispatch_in<'a, 's>(
         &mut self,
         req: &Request<'a>,
@@ -191,7 +231,7 @@ impl<Prev: RouteChain, M: MethodChain, P: Pattern> RouteChain for Route<Prev, M,
 
 /// One pass over the routes, out of line: the chain's code is there once, not once a pass.
 #[inline(never)]
-fn dispatch_pass<'a, 's, R: RouteChain>(
+fn dispatch_pass<'a, 's, R: BlockingRouteChain>(
     routes: &mut R,
     req: &Request<'a>,
     res: Responder<'a, 's>,
@@ -219,10 +259,19 @@ impl<Prev, H> Nested<Prev, H> {
             .starts_with('/')
             .then_some(self.prefix.len())
     }
+
+    /// The length of the prefix `path` is under, in `pass` (`None`: any pass).
+    fn under(&self, path: &str, pass: Option<Specificity>) -> Option<usize> {
+        match pass {
+            None | Some(Specificity::Prefix) => self.inner(path),
+            _ => None,
+        }
+    }
 }
 
-impl<Prev: RouteChain, H: Handler> RouteChain for Nested<Prev, H> {
+impl<Prev: RouteChain, H: Answer> RouteChain for Nested<Prev, H> {
     const PASSES: bool = true;
+    const LEN: usize = Prev::LEN + 1;
     fn methods(&self) -> MethodSet {
         self.prev.methods()
     }
@@ -236,14 +285,51 @@ impl<Prev: RouteChain, H: Handler> RouteChain for Nested<Prev, H> {
         if let Some(limit) = self.prev.stream_limit_in(req, path, pass) {
             return Some(limit);
         }
-        match (pass, self.inner(path)) {
-            (None | Some(Specificity::Prefix), Some(len)) => {
-                Some(self.handler.stream_limit(&req.nested(len)))
-            }
-            _ => None,
+        let len = self.under(path, pass)?;
+        Some(self.handler.stream_limit(&req.nested(len)))
+    }
+
+    fn answer_now_in<'a, 's>(
+        &mut self,
+        req: &Request<'a>,
+        res: Responder<'a, 's>,
+        path: &str,
+        pass: Option<Specificity>,
+    ) -> Step<'a, 's> {
+        let res = match self.prev.answer_now_in(req, res, path, pass) {
+            Step::Miss(res) => res,
+            found => return found,
+        };
+        let Some(len) = self.under(path, pass) else {
+            return Step::Miss(res);
+        };
+        match self.handler.answer_now(&req.nested(len), res) {
+            Ok(done) => Step::Done(done),
+            Err(res) => Step::Later(Prev::LEN, req.method(), res),
         }
     }
 
+    #[cfg(feature = "async")]
+    fn answer_later_at<'x, 'r, 'a, 's>(
+        &'x mut self,
+        route: usize,
+        method: Method,
+        req: &'r Request<'a>,
+        res: Responder<'a, 's>,
+    ) -> impl Future<Output = Responded> {
+        if route == Prev::LEN {
+            // The nested handler sees the rest of the path: a request of its own, which the
+            // future keeps.
+            let nested = req.nested(self.inner(req.route_path()).unwrap_or(0));
+            let handler = &mut self.handler;
+            Either::Left(async move { handler.answer_later(&nested, res).await })
+        } else {
+            Either::Right(self.prev.answer_later_at(route, method, req, res))
+        }
+    }
+}
+
+impl<Prev: BlockingRouteChain, H: AnswerBlocking> BlockingRouteChain for Nested<Prev, H> {
     fn dispatch_in<'a, 's>(
         &mut self,
         req: &Request<'a>,
@@ -255,11 +341,9 @@ impl<Prev: RouteChain, H: Handler> RouteChain for Nested<Prev, H> {
             Ok(done) => return Ok(done),
             Err(res) => res,
         };
-        match (pass, self.inner(path)) {
-            (None | Some(Specificity::Prefix), Some(len)) => {
-                Ok(self.handler.handle(&req.nested(len), res))
-            }
-            _ => Err(res),
+        match self.under(path, pass) {
+            Some(len) => Ok(self.handler.answer(&req.nested(len), res)),
+            None => Err(res),
         }
     }
 }
@@ -316,7 +400,7 @@ impl Default for Router {
     }
 }
 
-impl<R: Routes, F: Handler> Router<R, F> {
+impl<R: Routes, F: Endpoint> Router<R, F> {
     /// Add a route: a pattern (see [`crate::path`]: `"/a/b"`, `"/a/*"`,
     /// `path::params("/a/{id:u8}")`) and its handlers by method.
     pub fn route<M: MethodRoutes, P: Pattern>(
@@ -339,9 +423,9 @@ impl<R: Routes, F: Handler> Router<R, F> {
         }
     }
 
-    /// Answer every method of a pattern with any [`Handler`] (it decides what each method
+    /// Answer every method of a pattern with any [`Endpoint`] (it decides what each method
     /// gets: no 405 from the router).
-    pub fn mount<H: Handler, P: Pattern>(
+    pub fn mount<H: Endpoint, P: Pattern>(
         self,
         path: P,
         handler: H,
@@ -367,7 +451,7 @@ impl<R: Routes, F: Handler> Router<R, F> {
     ///     .nest("/api", api);
     /// # let _ = app; }
     /// ```
-    pub fn nest<H: Handler>(self, prefix: &'static str, handler: H) -> Router<Nested<R, H>, F> {
+    pub fn nest<H: Endpoint>(self, prefix: &'static str, handler: H) -> Router<Nested<R, H>, F> {
         debug_assert!(
             !prefix.ends_with('/'),
             "nest(\"{prefix}\"): no trailing slash"
@@ -390,8 +474,9 @@ impl<R: Routes, F: Handler> Router<R, F> {
         self.fallback_to(handler)
     }
 
-    /// Answer unmatched paths with any [`Handler`] (a router, a named function, a type).
-    pub fn fallback_to<G: Handler>(self, handler: G) -> Router<R, G> {
+    /// Answer unmatched paths with any [`Endpoint`] (a router, a named function, assets, an
+    /// async handler).
+    pub fn fallback_to<G: Endpoint>(self, handler: G) -> Router<R, G> {
         Router {
             routes: self.routes,
             fallback: handler,
@@ -399,29 +484,36 @@ impl<R: Routes, F: Handler> Router<R, F> {
     }
 }
 
-impl<R: Routes, F: Handler> Handler for Router<R, F> {
-    fn handle<'a>(&mut self, req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
+impl<R: RouteChain, F> Router<R, F> {
+    /// The synchronous step over every pass, most specific first (see `sealed.rs`);
+    /// `Step::Miss` for the fallback.
+    fn find<'a, 's>(&mut self, req: &Request<'a>, res: Responder<'a, 's>) -> Step<'a, 's> {
         if req.path() == "*" {
             // Only OPTIONS gets this far with `*` (the request layer refuses the rest).
-            return answer_with_allow(res, Method::Options, self.routes.methods());
+            return Step::Done(answer_with_allow(
+                res,
+                Method::Options,
+                self.routes.methods(),
+            ));
         }
         if !R::PASSES {
-            // `&str` routes only: one pass, first match first.
-            return match self.routes.dispatch_in(req, res, req.route_path(), None) {
-                Ok(done) => done,
-                Err(res) => self.fallback.handle(req, res),
-            };
+            return self.routes.answer_now_in(req, res, req.route_path(), None);
         }
         let mut res = res;
         for pass in PASSES {
-            res = match dispatch_pass(&mut self.routes, req, res, req.route_path(), Some(pass)) {
-                Ok(done) => return done,
-                Err(res) => res,
+            res = match self
+                .routes
+                .answer_now_in(req, res, req.route_path(), Some(pass))
+            {
+                Step::Miss(res) => res,
+                found => return found,
             };
         }
-        self.fallback.handle(req, res)
+        Step::Miss(res)
     }
+}
 
+impl<R: RouteChain, F: Answer> Answer for Router<R, F> {
     fn stream_limit(&self, req: &Request<'_>) -> Option<u64> {
         let found = if R::PASSES {
             PASSES.into_iter().find_map(|pass| {
@@ -432,6 +524,98 @@ impl<R: Routes, F: Handler> Handler for Router<R, F> {
             self.routes.stream_limit_in(req, req.route_path(), None)
         };
         found.unwrap_or_else(|| self.fallback.stream_limit(req))
+    }
+
+    fn answer_now<'a, 's>(
+        &mut self,
+        req: &Request<'a>,
+        res: Responder<'a, 's>,
+    ) -> Result<Responded, Responder<'a, 's>> {
+        match self.find(req, res) {
+            Step::Done(done) => Ok(done),
+            Step::Later(_, _, res) => Err(res),
+            Step::Miss(res) => self.fallback.answer_now(req, res),
+        }
+    }
+
+    #[cfg(feature = "async")]
+    fn answer_later<'x, 'r, 'a, 's>(
+        &'x mut self,
+        req: &'r Request<'a>,
+        res: Responder<'a, 's>,
+    ) -> impl Future<Output = Responded> {
+        // The same route as the synchronous step found (it stopped there without calling a
+        // handler, since the handler is async).
+        match self.find(req, res) {
+            Step::Later(route, method, res) => {
+                Either::Left(self.routes.answer_later_at(route, method, req, res))
+            }
+            Step::Miss(res) => Either::Right(Either::Left(self.fallback.answer_later(req, res))),
+            Step::Done(done) => Either::Right(Either::Right(ready(done))),
+        }
+    }
+
+    #[cfg(feature = "async")]
+    fn answer_async<'x, 'r, 'a, 's>(
+        &'x mut self,
+        req: &'r Request<'a>,
+        res: Responder<'a, 's>,
+    ) -> impl Future<Output = Responded> {
+        self.answer_once(req, res)
+    }
+}
+
+impl<R: RouteChain, F: Answer> Router<R, F> {
+    /// [`Answer::answer`] for the router: its route found once.
+    #[cfg(feature = "async")]
+    fn answer_once<'x, 'r, 'a, 's>(
+        &'x mut self,
+        req: &'r Request<'a>,
+        res: Responder<'a, 's>,
+    ) -> impl Future<Output = Responded> + use<'x, 'r, 'a, 's, R, F> {
+        match self.find(req, res) {
+            Step::Done(done) => Either::Left(ready(done)),
+            Step::Later(route, method, res) => Either::Right(Either::Left(
+                self.routes.answer_later_at(route, method, req, res),
+            )),
+            Step::Miss(res) => Either::Right(Either::Right(self.fallback.answer_async(req, res))),
+        }
+    }
+}
+
+impl<R: BlockingRouteChain, F: AnswerBlocking> AnswerBlocking for Router<R, F> {
+    fn answer<'a>(&mut self, req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
+        if req.path() == "*" {
+            // Only OPTIONS gets this far with `*` (the request layer refuses the rest).
+            return answer_with_allow(res, Method::Options, self.routes.methods());
+        }
+        if !R::PASSES {
+            // `&str` routes only: one pass, first match first.
+            return match self.routes.dispatch_in(req, res, req.route_path(), None) {
+                Ok(done) => done,
+                Err(res) => self.fallback.answer(req, res),
+            };
+        }
+        let mut res = res;
+        for pass in PASSES {
+            res = match dispatch_pass(&mut self.routes, req, res, req.route_path(), Some(pass)) {
+                Ok(done) => return done,
+                Err(res) => res,
+            };
+        }
+        self.fallback.answer(req, res)
+    }
+}
+
+/// A router of blocking handlers serves on the blocking driver. (Every router serves on the
+/// async driver: it is an [`crate::AsyncHandler`].)
+impl<R: BlockingRouteChain, F: AnswerBlocking> Handler for Router<R, F> {
+    fn handle<'a>(&mut self, req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
+        self.answer(req, res)
+    }
+
+    fn stream_limit(&self, req: &Request<'_>) -> Option<u64> {
+        Answer::stream_limit(self, req)
     }
 }
 

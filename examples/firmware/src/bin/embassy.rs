@@ -39,7 +39,7 @@ use embedded_responder::sse::{decimal, Event};
 use embedded_responder::ws::Handshake;
 use embedded_responder::AsyncHandler;
 use embedded_responder::{
-    get, post, Connection, Exchange, Handler, Limits, Method, Request, Responded, Responder,
+    get, get_async, post_async, Connection, Exchange, Limits, Request, Responded, Responder,
     Status, Timeouts,
 };
 use firmware::app::{self, Stats};
@@ -165,7 +165,7 @@ async fn server(stack: Stack<'static>) -> ! {
     let mut socket = TcpSocket::new(stack, &mut socket_rx, &mut socket_tx);
     socket.set_timeout(Some(TCP_TIMEOUT));
     let mut conn = Connection::<HEADERS>::with_limits(&mut rx, &mut tx, Limits::DEFAULT);
-    let mut app = FirmwareApp::new();
+    let mut app = firmware_app();
     SERVE_FUTURE_ROUTER.store(
         router_future_size(&mut socket, &mut conn),
         Ordering::Relaxed,
@@ -247,46 +247,26 @@ impl Hooks for TaskHooks {
     }
 }
 
-/// The app: the routes every binary serves (a router), plus the routes that await.
-struct FirmwareApp<R> {
-    router: R,
-}
-
-impl FirmwareApp<()> {
-    /// The router knows every path (for 404, 405 with `Allow`, and `/upload`'s streamed
-    /// body); the awaiting routes are answered in [`AsyncHandler::handle`] before it.
-    fn new() -> FirmwareApp<impl Handler> {
-        let awaited =
-            |_req: &Request<'_>, res: Responder<'_, '_>| res.status(Status::INTERNAL_SERVER_ERROR);
-        let router = app::app(&STATS)
-            .route("/upload", post(awaited).stream_body(UPLOAD_LIMIT))
-            .route("/events", get(awaited))
-            .route("/sensor", get(awaited))
-            .route("/ws", get(awaited))
-            .route("/ws/ticks", get(awaited))
-            .route("/ws/sensor", get(awaited))
-            .route("/stats/async", get(async_stats));
-        FirmwareApp { router }
-    }
-}
-
-impl<R: Handler> AsyncHandler for FirmwareApp<R> {
-    async fn handle<'a>(&mut self, req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
-        use Method::{Get, Head, Post};
-        match (req.method(), req.path()) {
-            (Post, "/upload") => demo::upload_async(req, res).await,
-            (Get | Head, "/events") => demo::events_async(req, res).await,
-            (Get | Head, "/sensor") => sensor_events(req, res).await,
-            (Get, "/ws") => demo::ws_echo_async_within::<WS_PIECE>(req, res, WS_LIMIT).await,
-            (Get, "/ws/ticks") => demo::ws_ticks_async_within::<WS_PIECE>(req, res, WS_LIMIT).await,
-            (Get, "/ws/sensor") => ws_sensor(req, res).await,
-            _ => self.router.handle(req, res),
-        }
-    }
-
-    fn stream_limit(&self, req: &Request<'_>) -> Option<u64> {
-        self.router.stream_limit(req)
-    }
+/// The app: the routes every binary serves (blocking handlers), and the ones that await, in
+/// one router.
+fn firmware_app() -> impl AsyncHandler {
+    app::app(&STATS)
+        .route(
+            "/upload",
+            post_async(demo::upload).stream_body(UPLOAD_LIMIT),
+        )
+        .route("/events", get_async(demo::events))
+        .route("/sensor", get_async(sensor_events))
+        .route(
+            "/ws",
+            get_async(async |req, res| demo::ws_echo_within::<WS_PIECE>(req, res, WS_LIMIT).await),
+        )
+        .route(
+            "/ws/ticks",
+            get_async(async |req, res| demo::ws_ticks_within::<WS_PIECE>(req, res, WS_LIMIT).await),
+        )
+        .route("/ws/sensor", get_async(ws_sensor))
+        .route("/stats/async", get(async_stats))
 }
 
 /// `{"seq":<n>,"uptime_ms":<ms>}`.

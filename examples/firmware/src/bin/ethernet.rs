@@ -23,8 +23,8 @@ use core::cell::RefCell;
 
 use cortex_m_rt::entry;
 use demo_app as demo;
-use embedded_responder::io::blocking::serve_with_hooks;
-use embedded_responder::{get, post, Connection, Limits, Timeouts};
+use embedded_responder::io::blocking::{serve_with_hooks, Polled};
+use embedded_responder::{get_async, post_async, Connection, Limits, Timeouts};
 use firmware::app::{self, FirmwareHooks, ReadState, Stats};
 use firmware::enet::Enet;
 use firmware::net::{Net, TcpIo};
@@ -47,6 +47,9 @@ const SILENT_MS: u64 = 5_000;
 const UPLOAD_LIMIT: u64 = u64::MAX;
 /// The largest WebSocket message `/ws` and `/ws/ticks` take (larger: close 1009).
 const WS_LIMIT: u64 = 1024;
+/// The WebSocket handlers move messages a piece of this size at a time (on the stack, in the
+/// handler's future the blocking driver polls).
+const WS_PIECE: usize = 1024;
 
 #[link_section = ".vector_table.interrupts"]
 #[no_mangle]
@@ -82,17 +85,28 @@ fn main() -> ! {
     let mut rx = [0u8; RX];
     let mut tx = [0u8; TX];
     let mut conn = Connection::<HEADERS>::with_limits(&mut rx, &mut tx, Limits::DEFAULT);
-    let mut app = app::app(&stats)
-        .route("/upload", post(demo::upload).stream_body(UPLOAD_LIMIT))
-        .route("/events", get(demo::events))
-        .route(
-            "/ws",
-            get(|req, res| demo::ws_echo_within(req, res, WS_LIMIT)),
-        )
-        .route(
-            "/ws/ticks",
-            get(|req, res| demo::ws_ticks_within(req, res, WS_LIMIT)),
-        );
+    // The streaming routes are the demo's async handlers: the blocking driver polls them
+    // (every operation on the connection completes at once on it).
+    let mut app = Polled(
+        app::app(&stats)
+            .route(
+                "/upload",
+                post_async(demo::upload).stream_body(UPLOAD_LIMIT),
+            )
+            .route("/events", get_async(demo::events))
+            .route(
+                "/ws",
+                get_async(async |req, res| {
+                    demo::ws_echo_within::<WS_PIECE>(req, res, WS_LIMIT).await
+                }),
+            )
+            .route(
+                "/ws/ticks",
+                get_async(async |req, res| {
+                    demo::ws_ticks_within::<WS_PIECE>(req, res, WS_LIMIT).await
+                }),
+            ),
+    );
     let mut hooks = FirmwareHooks {
         read: &read,
         stats: &stats,
