@@ -153,6 +153,9 @@ pub use app::router::{delete_async, get_async, patch_async, post_async, put_asyn
 #[cfg_attr(docsrs, doc(cfg(feature = "ws")))]
 pub use app::ws;
 pub use app::{assets, cookie, form, path, sse, target};
+#[cfg(feature = "layers")]
+#[cfg_attr(docsrs, doc(cfg(feature = "layers")))]
+pub use app::{cors, layer};
 
 /// What a route is built from, besides [`Router`] and [`get`] and its siblings: the method
 /// chain a path's handlers form ([`router::OnMethod`]), what a route can hold

@@ -5,7 +5,8 @@
 //! `path.rs`), percent-decoding and normalised paths (`target.rs`), query and form fields
 //! (`form.rs`), cookies (`cookie.rs`), JSON bodies and answers (`json.rs`, feature `json`),
 //! HTTP Basic authentication (`auth.rs`, feature `auth`), static assets with ETag, gzip and
-//! ranges (`assets/`), Server-Sent Events streams (`sse.rs`) and WebSocket sessions (`ws/`,
+//! ranges (`assets/`), layers that see every response and CORS (`layer.rs`, `cors.rs`, feature
+//! `layers`), Server-Sent Events streams (`sse.rs`) and WebSocket sessions (`ws/`,
 //! feature `ws`).
 //!
 //! Never does: protocol framing (the wire and the connection decide every byte on the wire)
@@ -15,9 +16,13 @@ pub mod assets;
 #[cfg(feature = "auth")]
 pub mod auth;
 pub mod cookie;
+#[cfg(feature = "layers")]
+pub mod cors;
 pub mod form;
 #[cfg(feature = "json")]
 pub mod json;
+#[cfg(feature = "layers")]
+pub mod layer;
 pub mod path;
 pub mod router;
 pub mod sse;

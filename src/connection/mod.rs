@@ -412,7 +412,7 @@ fn fail<'t>(
     request: Option<&Request<'t>>,
 ) -> Action<'t> {
     *state = State::Closing;
-    let staged = error_response(tx, error, false);
+    let staged = error_response(tx, error, false, 0);
     if staged == 0 {
         return Action::Close;
     }

@@ -72,6 +72,15 @@ pub(crate) struct Outgoing<'a> {
     pub request_body: &'a [u8],
     /// The protocol error this response answers, for the log.
     pub error: Option<Error>,
+    /// Bytes of header fields written at the front of the transmit buffer before the
+    /// response began (by a layer, or `Responder::with_header`), which the response's head
+    /// carries behind its status line (feature `layers`).
+    #[cfg(feature = "layers")]
+    pub fields: usize,
+    /// Bytes of default header fields after them, each left out if the response sets a
+    /// header of the same name.
+    #[cfg(feature = "layers")]
+    pub defaults: usize,
 }
 
 impl Outgoing<'_> {
@@ -84,6 +93,10 @@ impl Outgoing<'_> {
         failure: None,
         request_body: &[],
         error: None,
+        #[cfg(feature = "layers")]
+        fields: 0,
+        #[cfg(feature = "layers")]
+        defaults: 0,
     };
 
     /// The fallback 500 staged at the front of `tx` (or nothing, if it does not fit), for
@@ -117,6 +130,14 @@ impl Outgoing<'_> {
                 ..Outgoing::NONE
             },
         }
+    }
+
+    /// Bytes of header fields written before the response began (see [`Outgoing::fields`]).
+    pub fn pre_written(&self) -> usize {
+        #[cfg(feature = "layers")]
+        return self.fields + self.defaults;
+        #[cfg(not(feature = "layers"))]
+        0
     }
 
     /// The bytes staged at the front of the transmit buffer.

@@ -14,6 +14,8 @@
 //! Never does: protocol framing (the wire's encoders and the connection decide every byte),
 //! routing, or IO.
 
+#[cfg(feature = "layers")]
+mod fields;
 mod request_body;
 mod responder;
 mod stream;

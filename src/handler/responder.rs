@@ -54,12 +54,19 @@ impl<'a, 's> Responder<'a, 's> {
     /// not change how `start` is compiled into firmware that does not use it.)
     #[inline(always)]
     pub(crate) fn start_with(self, status: Status, reason: &str) -> ResponseHead<'a, 's> {
-        let head = if status.code() < 200 {
+        let pre = self.outbox.out.pre_written();
+        #[allow(unused_mut)]
+        let mut head = if status.code() < 200 {
             // An interim status would leave the client waiting for a final one.
             HeadWriter::failed(Failure::InterimStatus)
         } else {
-            HeadWriter::start(self.outbox.tx, status, reason)
+            HeadWriter::start_after(self.outbox.tx, status, reason, pre)
         };
+        #[cfg(feature = "layers")]
+        if let Some(failure) = self.outbox.out.failure {
+            // A field written before the response did not fit or was refused.
+            head.refuse(failure);
+        }
         ResponseHead {
             head,
             status,
@@ -125,7 +132,7 @@ impl<'a, 's> Responder<'a, 's> {
     /// response): its status, its text, and a close.
     pub(crate) fn protocol_error(self, error: Error) -> Responded {
         let Outbox { tx, out, ctx, .. } = self.outbox;
-        let staged = error_response(tx, error, ctx.head_only);
+        let staged = error_response(tx, error, ctx.head_only, out.pre_written());
         *out = Outgoing {
             sent: if staged == 0 {
                 Sent::Nothing
@@ -183,6 +190,10 @@ impl<'a, 's> ResponseHead<'a, 's> {
                 .split(|&b| b == b',')
                 .any(|o| o.trim_ascii().eq_ignore_ascii_case(b"close"));
             return self;
+        }
+        #[cfg(feature = "layers")]
+        if self.r.outbox.out.defaults > 0 {
+            self.drop_default(name);
         }
         let tx = &mut *self.r.outbox.tx;
         self.head.push(tx, name.as_bytes());
@@ -273,7 +284,9 @@ impl<'a, 's> ResponseHead<'a, 's> {
 
     fn finish(self, body: &'a [u8]) -> Responded {
         let Outbox { tx, out, .. } = self.r.outbox;
-        *out = match self.head.failure() {
+        // (The record's layer counters, feature `layers`, are done with.)
+        #[allow(clippy::needless_update)]
+        let done = match self.head.failure() {
             Some(failure) => Outgoing::fallback_500(tx, Some(failure)),
             None => Outgoing {
                 sent: Sent::Staged(self.head.len()),
@@ -283,8 +296,10 @@ impl<'a, 's> ResponseHead<'a, 's> {
                 failure: None,
                 request_body: out.request_body,
                 error: out.error,
+                ..Outgoing::NONE
             },
         };
+        *out = done;
         Responded(())
     }
 }
@@ -446,6 +461,10 @@ impl ResponseHead<'_, '_> {
     /// Add a header whose value is `parts` one after the other, checked as
     /// [`ResponseHead::header`] checks a value, without a buffer to join them in.
     pub(crate) fn header_parts(mut self, name: &str, parts: &[&str]) -> Self {
+        #[cfg(feature = "layers")]
+        if self.r.outbox.out.defaults > 0 {
+            self.drop_default(name);
+        }
         self.head.field_parts(self.r.outbox.tx, name, parts);
         self
     }

@@ -22,12 +22,18 @@ impl<'a, 's> Responder<'a, 's> {
             && protocol.split('/').count() <= 2
             && protocol.split('/').all(is_token);
         let http11 = self.outbox.ctx.version == Version::Http11;
+        let pre = self.outbox.out.pre_written();
         let tx = &mut *self.outbox.tx;
-        let mut head = HeadWriter::new();
-        head.push(
-            tx,
-            b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ",
-        );
+        let mut head = if pre == 0 {
+            let mut head = HeadWriter::new();
+            head.push(tx, b"HTTP/1.1 101 Switching Protocols\r\n");
+            head
+        } else {
+            // A layer's fields go behind the status line, as on every response.
+            let status = Status::SWITCHING_PROTOCOLS;
+            HeadWriter::start_after(tx, status, "Switching Protocols", pre)
+        };
+        head.push(tx, b"Connection: Upgrade\r\nUpgrade: ");
         head.push(tx, protocol.as_bytes());
         head.push(tx, b"\r\n");
         if !valid {

@@ -93,6 +93,33 @@ impl HeadWriter {
         head
     }
 
+    /// [`HeadWriter::start`] in front of `fields` bytes of header fields already written at
+    /// the front of `tx` (a layer's, feature `layers`): they move behind the status line.
+    #[inline(always)]
+    pub(crate) fn start_after(tx: &mut [u8], status: Status, reason: &str, fields: usize) -> Self {
+        #[cfg(feature = "layers")]
+        if fields > 0 {
+            return Self::start_before_fields(tx, status, reason, fields);
+        }
+        let _ = fields;
+        Self::start(tx, status, reason)
+    }
+
+    /// [`HeadWriter::start_after`] with fields to move.
+    #[cfg(feature = "layers")]
+    #[inline(never)]
+    fn start_before_fields(tx: &mut [u8], status: Status, reason: &str, fields: usize) -> Self {
+        // `HTTP/1.1 ` + three digits + ` ` + the reason + CRLF.
+        let line = 9 + 3 + 1 + reason.len() + 2;
+        if line + fields > tx.len() || fields > tx.len() {
+            return Self::failed(Failure::HeadTooLarge { room: tx.len() });
+        }
+        tx.copy_within(..fields, line);
+        let mut head = Self::start(tx, status, reason);
+        head.advance(fields);
+        head
+    }
+
     /// An empty head, for a caller that writes its own status line.
     pub(crate) const fn new() -> Self {
         HeadWriter {
@@ -146,6 +173,12 @@ impl HeadWriter {
         }
     }
 
+    /// `n` bytes were taken out of the head (a default field the response replaced).
+    #[cfg(feature = "layers")]
+    pub(crate) fn cut(&mut self, n: usize) {
+        self.len = self.len.saturating_sub(n);
+    }
+
     /// Append `name: value` whose value is `parts` one after the other, checked (RFC 9110
     /// §5.1, §5.5): a name that is not a token or a value with a control byte fails the head
     /// with [`Failure::InvalidHeader`].
@@ -192,15 +225,16 @@ impl HeadWriter {
     }
 }
 
-/// Stage the response to a protocol error at the front of `tx`: its status, its text as a
-/// plain-text body (none for a HEAD request), and `Connection: close`, since the framing of
-/// what follows cannot be trusted. Returns the length staged: the fallback 500's if the
+/// Stage the response to a protocol error at the front of `tx`: its status, the `fields` a
+/// layer wrote there before (feature `layers`; 0 for the connection's own refusals), its text
+/// as a plain-text body (none for a HEAD request), and `Connection: close`, since the framing
+/// of what follows cannot be trusted. Returns the length staged: the fallback 500's if the
 /// response does not fit, 0 if nothing does. The connection's own refusals and a handler's
 /// answer to a broken body are this one response.
-pub(crate) fn error_response(tx: &mut [u8], error: Error, head_only: bool) -> usize {
+pub(crate) fn error_response(tx: &mut [u8], error: Error, head_only: bool, fields: usize) -> usize {
     let status = error.status();
     let text = error.as_str();
-    let mut head = HeadWriter::start(tx, status, status.reason());
+    let mut head = HeadWriter::start_after(tx, status, status.reason(), fields);
     head.push(tx, b"Content-Type: text/plain; charset=utf-8\r\n");
     head.content_length(tx, text.len() as u64 + 1);
     head.end(tx, true, Version::Http11);
@@ -254,7 +288,7 @@ mod tests {
     fn error_responses_are_well_framed_and_close() {
         for error in [Error::Malformed, Error::HeadTooLarge, Error::Timeout] {
             let mut tx = [0u8; 256];
-            let n = error_response(&mut tx, error, false);
+            let n = error_response(&mut tx, error, false, 0);
             let response = text(&tx, n).to_string();
             let (head, body) = response.split_once("\r\n\r\n").unwrap();
             assert!(head.starts_with(&format!("HTTP/1.1 {} ", error.status().code())));
@@ -262,12 +296,12 @@ mod tests {
             assert!(head.ends_with("Connection: close"));
             assert_eq!(body, format!("{}\n", error.as_str()));
             // HEAD: the same head, no body.
-            let n = error_response(&mut tx, error, true);
+            let n = error_response(&mut tx, error, true, 0);
             assert_eq!(text(&tx, n), format!("{head}\r\n\r\n"));
         }
         // Too small for the response, not for the fallback 500.
         let mut tx = [0u8; 100];
-        let n = error_response(&mut tx, Error::HeadTooLarge, false);
+        let n = error_response(&mut tx, Error::HeadTooLarge, false, 0);
         assert_eq!(&tx[..n], FALLBACK_500);
     }
 

@@ -10,9 +10,7 @@ use core::future::{ready, Future};
 use futures_util::future::Either;
 
 use super::endpoint::Endpoint;
-use super::sealed::{
-    Answer, AnswerBlocking, BlockingMethodChain, MethodChain, MethodSet, Step,
-};
+use super::sealed::{Answer, AnswerBlocking, BlockingMethodChain, MethodChain, MethodSet, Step};
 #[cfg(feature = "async")]
 use crate::handler::{async_fn, AsyncFn};
 use crate::handler::{Responded, Responder};

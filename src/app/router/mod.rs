@@ -29,8 +29,8 @@ use crate::wire::Status;
 use crate::wire::{Method, Request};
 use methods::{answer_with_allow, AnyMethod};
 use sealed::{
-    Answer, AnswerBlocking, BlockingMethodChain, BlockingRouteChain, Later, MethodChain,
-    MethodSet, RouteChain, Step,
+    Answer, AnswerBlocking, BlockingMethodChain, BlockingRouteChain, Later, MethodChain, MethodSet,
+    RouteChain, Step,
 };
 
 /// The routes of a [`Router`], for naming a router's type in a signature:
