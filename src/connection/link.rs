@@ -11,6 +11,7 @@ use core::cell::Cell;
 use core::task::{Context, Poll};
 
 use super::incoming::{BodyIn, Decoding};
+use super::Timeouts;
 use crate::error::{Error, StreamError};
 use crate::wire::response_head::CONTINUE;
 
@@ -83,6 +84,9 @@ pub(crate) struct ReadDeadlines {
     upgraded: bool,
     /// An upgraded connection's read deadline ([`NEVER`]: as long as the peer stays).
     until_ms: u64,
+    /// Since when the current read of a streamed body has waited ([`NEVER`]: no read
+    /// waiting), for the idle timeout between pieces.
+    waiting_ms: u64,
 }
 
 /// How the next read on a lent transport may wait.
@@ -102,6 +106,7 @@ impl ReadDeadlines {
             started_ms: NEVER,
             upgraded: false,
             until_ms: NEVER,
+            waiting_ms: NEVER,
         }
     }
 
@@ -116,15 +121,22 @@ impl ReadDeadlines {
         self.until_ms = read_deadline_ms.unwrap_or(NEVER);
     }
 
+    /// A read ended (with bytes, the end of the stream, or an error): the next one waits
+    /// afresh.
+    pub(crate) fn read_done(&mut self) {
+        self.waiting_ms = NEVER;
+    }
+
     /// How the next read may wait at `now_ms` (`None`: the driver has no clock), or why it
     /// must not: [`StreamError::TimedOut`] past the deadline, [`StreamError::ShuttingDown`]
     /// when the server of an upgraded connection is `stopping`. An upgraded connection wakes
-    /// every `check_ms` (if given) to look at `stopping` again; a body read has `request_ms`
+    /// every `check_ms` (if given) to look at `stopping` again; a body read waits
+    /// `timeouts.body_idle_ms` from when it began waiting, or what is left of `request_ms`
     /// from the request's start.
     pub(crate) fn next_read(
         &mut self,
         now_ms: Option<u64>,
-        request_ms: u64,
+        timeouts: &Timeouts,
         stopping: bool,
         check_ms: Option<u64>,
     ) -> Result<ReadWait, StreamError> {
@@ -150,10 +162,20 @@ impl ReadDeadlines {
                 recheck: false,
             });
         };
-        if self.started_ms == NEVER {
-            self.started_ms = now;
-        }
-        let due = self.started_ms.saturating_add(request_ms);
+        let due = match timeouts.body_idle_ms {
+            Some(idle) => {
+                if self.waiting_ms == NEVER {
+                    self.waiting_ms = now;
+                }
+                self.waiting_ms.saturating_add(idle)
+            }
+            None => {
+                if self.started_ms == NEVER {
+                    self.started_ms = now;
+                }
+                self.started_ms.saturating_add(timeouts.request_ms)
+            }
+        };
         if due <= now {
             return Err(StreamError::TimedOut);
         }
@@ -359,11 +381,56 @@ impl Channel for Link<'_, '_> {
 mod tests {
     use super::*;
 
+    /// Timeouts with this request deadline and no idle rule for bodies.
+    fn request(ms: u64) -> Timeouts {
+        Timeouts {
+            request_ms: ms,
+            body_idle_ms: None,
+            ..Timeouts::DEFAULT
+        }
+    }
+
+    #[test]
+    fn a_streamed_body_waits_its_idle_timeout_for_each_piece_however_long_it_takes() {
+        let idle = Timeouts {
+            request_ms: 1_000,
+            body_idle_ms: Some(300),
+            ..Timeouts::DEFAULT
+        };
+        let mut d = ReadDeadlines::new();
+        d.request_started_at(Some(0));
+        // Long past the request deadline, each piece still has its own 300 ms.
+        for start in [5_000u64, 10_000, 60_000] {
+            assert_eq!(
+                d.next_read(Some(start), &idle, false, None)
+                    .unwrap()
+                    .timeout_ms,
+                Some(300)
+            );
+            // Asked again while the same read waits: what is left of it.
+            assert_eq!(
+                d.next_read(Some(start + 100), &idle, false, None)
+                    .unwrap()
+                    .timeout_ms,
+                Some(200)
+            );
+            d.read_done();
+        }
+        // A read that waits its whole idle timeout: 408.
+        d.next_read(Some(70_000), &idle, false, None).unwrap();
+        assert_eq!(
+            d.next_read(Some(70_300), &idle, false, None),
+            Err(StreamError::TimedOut)
+        );
+    }
+
     #[test]
     fn a_body_read_has_what_is_left_of_the_request_deadline() {
         let mut d = ReadDeadlines::new();
         d.request_started_at(Some(100));
-        let wait = d.next_read(Some(300), 1_000, true, Some(50)).unwrap();
+        let wait = d
+            .next_read(Some(300), &request(1_000), true, Some(50))
+            .unwrap();
         // Neither the stop nor the check interval matters to a body read.
         assert_eq!(
             wait,
@@ -373,21 +440,25 @@ mod tests {
             }
         );
         assert_eq!(
-            d.next_read(Some(1_100), 1_000, false, None),
+            d.next_read(Some(1_100), &request(1_000), false, None),
             Err(StreamError::TimedOut)
         );
         // Unknown start: it counts from the first read; no clock: the transport's own wait.
         let mut d = ReadDeadlines::new();
         assert_eq!(
-            d.next_read(Some(5), 10, false, None).unwrap().timeout_ms,
+            d.next_read(Some(5), &request(10), false, None)
+                .unwrap()
+                .timeout_ms,
             Some(10)
         );
         assert_eq!(
-            d.next_read(Some(9), 10, false, None).unwrap().timeout_ms,
+            d.next_read(Some(9), &request(10), false, None)
+                .unwrap()
+                .timeout_ms,
             Some(6)
         );
         let wait = ReadDeadlines::new()
-            .next_read(None, 10, false, None)
+            .next_read(None, &request(10), false, None)
             .unwrap();
         assert_eq!(
             wait,
@@ -404,7 +475,9 @@ mod tests {
         d.request_started_at(Some(0));
         d.upgraded(None);
         // No request deadline any more; wake to check for the stop, or never.
-        let wait = d.next_read(Some(1_000_000), 10, false, Some(100)).unwrap();
+        let wait = d
+            .next_read(Some(1_000_000), &request(10), false, Some(100))
+            .unwrap();
         assert_eq!(
             wait,
             ReadWait {
@@ -412,7 +485,9 @@ mod tests {
                 recheck: true
             }
         );
-        let wait = d.next_read(Some(1_000_000), 10, false, None).unwrap();
+        let wait = d
+            .next_read(Some(1_000_000), &request(10), false, None)
+            .unwrap();
         assert_eq!(
             wait,
             ReadWait {
@@ -421,23 +496,25 @@ mod tests {
             }
         );
         assert_eq!(
-            d.next_read(Some(0), 10, true, None),
+            d.next_read(Some(0), &request(10), true, None),
             Err(StreamError::ShuttingDown)
         );
         d.upgraded(Some(500));
         assert_eq!(
-            d.next_read(Some(450), 10, false, Some(100))
+            d.next_read(Some(450), &request(10), false, Some(100))
                 .unwrap()
                 .timeout_ms,
             Some(50)
         );
         assert_eq!(
-            d.next_read(Some(500), 10, false, None),
+            d.next_read(Some(500), &request(10), false, None),
             Err(StreamError::TimedOut)
         );
         // Without a clock the protocol's deadline cannot be told: the check interval alone.
         assert_eq!(
-            d.next_read(None, 10, false, Some(100)).unwrap().timeout_ms,
+            d.next_read(None, &request(10), false, Some(100))
+                .unwrap()
+                .timeout_ms,
             Some(100)
         );
     }

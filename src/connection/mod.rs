@@ -123,15 +123,22 @@ pub struct Timeouts {
     /// dropped too. The blocking driver times its response heads and staged bodies by the
     /// transport's own timeout (a socket's `SO_SNDTIMEO`), the async driver by this one.
     pub write_ms: u64,
+    /// While a request body streams to its handler (a route with `.stream_body`), how long
+    /// the server waits for each next piece, in place of `request_ms` once the head is in: an
+    /// upload that keeps making progress (a firmware image over slow Wi-Fi) is not cut,
+    /// and one that stalls gets 408. `None`: the request deadline counts for the body too.
+    pub body_idle_ms: Option<u64>,
 }
 
 impl Timeouts {
-    /// 5 s idle, 10 s per request (and its head), 5 s per write.
+    /// 5 s idle, 10 s per request (and its head), 5 s per write, 5 s between the pieces of
+    /// a streamed body.
     pub const DEFAULT: Timeouts = Timeouts {
         idle_ms: 5_000,
         request_ms: 10_000,
         head_ms: 10_000,
         write_ms: 5_000,
+        body_idle_ms: Some(5_000),
     };
 }
 
@@ -527,6 +534,7 @@ mod tests {
             request_ms: 1_000,
             head_ms: 300,
             write_ms: 5_000,
+            body_idle_ms: None,
         };
         let feed = |conn: &mut Connection<'_>, bytes: &[u8]| {
             conn.read_buf()[..bytes.len()].copy_from_slice(bytes);

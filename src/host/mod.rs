@@ -90,6 +90,11 @@ pub struct Config {
     /// reading, or reads a byte now and then. Each piece of a streamed body (at most
     /// `tx_size` bytes) must be written whole within it; see [`Timeouts::write_ms`].
     pub write_timeout: Duration,
+    /// While a request body streams to its handler (a route with `.stream_body`), how long
+    /// to wait for each next piece, in place of `request_timeout` once the head is in: an
+    /// upload that keeps making progress is never cut, one that stalls gets 408. `None`:
+    /// `request_timeout` counts for the body too. See [`Timeouts::body_idle_ms`].
+    pub body_idle_timeout: Option<Duration>,
     /// After the last response, how long to keep reading (and discarding) what the client
     /// still sends, so that closing does not reset the connection under the response.
     pub linger: Duration,
@@ -126,6 +131,7 @@ impl Default for Config {
             idle_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(10),
             write_timeout: Duration::from_secs(5),
+            body_idle_timeout: Some(Duration::from_secs(5)),
             linger: Duration::from_secs(2),
             log: true,
             backlog: 1024,
@@ -143,6 +149,7 @@ impl Config {
             request_ms: millis(self.request_timeout),
             head_ms: millis(self.request_timeout),
             write_ms: millis(self.write_timeout),
+            body_idle_ms: self.body_idle_timeout.map(millis),
         }
     }
 }

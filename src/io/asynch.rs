@@ -269,12 +269,9 @@ where
     ) -> Poll<Result<usize, StreamError>> {
         let now = self.timer.now_ms();
         let check_ms = self.check_stop.then_some(GIVE_WAY_CHECK_MS);
-        let wait = self.deadlines.next_read(
-            Some(now),
-            self.timeouts.request_ms,
-            self.hooks.stopping(),
-            check_ms,
-        );
+        let wait =
+            self.deadlines
+                .next_read(Some(now), self.timeouts, self.hooks.stopping(), check_ms);
         let wait = match wait {
             Ok(wait) => wait.timeout_ms.unwrap_or(u64::MAX),
             Err(e) => return Poll::Ready(Err(e)),
@@ -282,7 +279,9 @@ where
         // The task wakes then, and the read looks at the time again.
         self.arm(cx, now.saturating_add(wait), now);
         let read = core::pin::pin!(self.io.read(buf));
-        read.poll(cx).map_err(stream_error)
+        let result = core::task::ready!(read.poll(cx));
+        self.deadlines.read_done();
+        Poll::Ready(result.map_err(stream_error))
     }
 
     fn poll_write(

@@ -47,7 +47,7 @@ where
             let hooks = &mut *self.hooks;
             let wait = self.deadlines.next_read(
                 hooks.now_ms(),
-                hooks.timeouts().request_ms,
+                &hooks.timeouts(),
                 hooks.stopping(),
                 hooks.check_interval_ms(),
             );
@@ -63,7 +63,10 @@ where
                 // A transport that wakes before the deadline (or to let the hooks look for
                 // shutdown) has not timed out yet: ask again.
                 Err(e) if e.kind() == ErrorKind::TimedOut && wait.recheck => {}
-                result => return Poll::Ready(result.map_err(stream_error)),
+                result => {
+                    self.deadlines.read_done();
+                    return Poll::Ready(result.map_err(stream_error));
+                }
             }
         }
     }
