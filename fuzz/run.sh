@@ -9,7 +9,7 @@ cd "$(dirname "$0")"
 seconds=${1:-30}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(head chunked connection stream_body ws_frames)
+[ ${#targets[@]} -gt 0 ] || targets=(head chunked connection stream_body ws_frames multipart)
 mkdir -p logs
 for target in "${targets[@]}"; do
   mkdir -p "corpus/$target"

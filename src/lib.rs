@@ -145,10 +145,10 @@ pub use app::auth;
 #[cfg(feature = "json")]
 #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
 pub use app::json;
-pub use app::router::{delete, get, on, patch, post, put, Router};
+pub use app::router::{delete, get, on, options, patch, post, put, Router};
 #[cfg(feature = "async")]
 #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
-pub use app::router::{delete_async, get_async, patch_async, post_async, put_async};
+pub use app::router::{delete_async, get_async, options_async, patch_async, post_async, put_async};
 #[cfg(feature = "ws")]
 #[cfg_attr(docsrs, doc(cfg(feature = "ws")))]
 pub use app::ws;

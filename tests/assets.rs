@@ -712,6 +712,19 @@ fn other_methods_get_405_and_directories_without_an_index_404() {
     let got = parse_responses(&out, &[false]);
     assert_eq!(got[0].status, 405);
     assert_eq!(got[0].header("Allow"), Some("GET, HEAD"));
+    // Another method on a path the table does not have: 404, as for GET (assets as a
+    // router's fallback must not claim every path).
+    let input = [
+        request("POST", "/ui/nowhere.js", &[("Content-Length", "0")]),
+        request("DELETE", "/elsewhere", &[]),
+        request("PUT", "/ui/", &[("Content-Length", "0")]),
+    ]
+    .concat();
+    let got = parse_responses(&run(&mut UI.at("/ui/"), &input, 1000), &[false; 3]);
+    assert_eq!(
+        got.iter().map(|r| r.status).collect::<Vec<_>>(),
+        [404, 404, 405]
+    );
 
     let mut no_index = UI.at("/ui/").index(None).cache_control("max-age=5");
     let input = [

@@ -146,6 +146,24 @@ fn nesting_mounting_and_any_handler_as_fallback() {
 }
 
 #[test]
+fn an_options_route_answers_options_itself() {
+    let mut app = Router::new().route(
+        "/api",
+        embedded_responder::options(|_req, res| {
+            res.start(Status::NO_CONTENT)
+                .header("Allow", "GET, OPTIONS")
+                .header("X-Own", "1")
+                .body(&[])
+        })
+        .get(|_req, res| res.text("api")),
+    );
+    let got = serve_all(&mut app, &["OPTIONS /api", "GET /api", "PUT /api"]);
+    assert_eq!(got[0], (204, String::new()));
+    assert_eq!(got[1], (200, "api".into()));
+    assert_eq!(got[2].0, 405);
+}
+
+#[test]
 fn a_nested_handler_sees_the_rest_as_its_path_and_the_whole_target() {
     let inner = Router::new().route(
         "/leds",

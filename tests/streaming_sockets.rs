@@ -82,6 +82,7 @@ fn short_timeouts() -> Config {
         request_timeout: Duration::from_millis(400),
         write_timeout: Duration::from_millis(400),
         idle_timeout: Duration::from_millis(400),
+        body_idle_timeout: Some(Duration::from_millis(400)),
         linger: Duration::from_millis(200),
         ..Config::default()
     }
@@ -102,7 +103,7 @@ fn status(response: &[u8]) -> u16 {
 }
 
 #[test]
-fn a_stalled_upload_gets_408_at_the_request_deadline() {
+fn a_stalled_upload_gets_408_when_a_piece_is_late() {
     for host in HOSTS {
         let server = Running::start(host, short_timeouts());
         let mut s = server.connect();

@@ -116,6 +116,8 @@ pub enum FieldErrorKind {
     Malformed,
     /// The decoded value does not fit the storage it was asked into.
     TooLong,
+    /// The decoded value is shorter than the handler's minimum ([`Form::text_min`]).
+    TooShort,
     /// A number outside the asked range ([`Form::number_in`]).
     OutOfRange,
     /// The field is sent more than once, where one value was asked for.
@@ -124,13 +126,14 @@ pub enum FieldErrorKind {
 
 impl FieldErrorKind {
     /// A short lowercase description: `missing`, `empty`, `malformed`, `too long`,
-    /// `out of range`, `repeated`.
+    /// `too short`, `out of range`, `repeated`.
     pub fn as_str(self) -> &'static str {
         match self {
             FieldErrorKind::Missing => "missing",
             FieldErrorKind::Empty => "empty",
             FieldErrorKind::Malformed => "malformed",
             FieldErrorKind::TooLong => "too long",
+            FieldErrorKind::TooShort => "too short",
             FieldErrorKind::OutOfRange => "out of range",
             FieldErrorKind::Repeated => "repeated",
         }
@@ -262,6 +265,20 @@ impl<'a> Form<'a> {
             .map_err(|kind| FieldError::new(name, kind))
     }
 
+    /// [`Form::text`] of at least `min` bytes once decoded, else [`FieldErrorKind::TooShort`]
+    /// (`min` 1: a required text field, which an empty value does not fill).
+    pub fn text_min<'n, const N: usize>(
+        &self,
+        name: &'n str,
+        min: usize,
+    ) -> Result<heapless::String<N>, FieldError<'n>> {
+        let text = self.text::<N>(name)?;
+        if text.len() < min {
+            return Err(FieldError::new(name, FieldErrorKind::TooShort));
+        }
+        Ok(text)
+    }
+
     /// The value of field `name` as a canonical decimal number of type `T` (`u8` to `u64`,
     /// `usize`, `i8` to `i64`).
     pub fn number<'n, T>(&self, name: &'n str) -> Result<T, FieldError<'n>>
@@ -389,6 +406,20 @@ mod tests {
             Form::new(b"").text::<6>("ssid"),
             text_err(FieldErrorKind::Missing)
         );
+    }
+
+    #[test]
+    fn a_minimum_length() {
+        let form = Form::new(b"psk=secret12&short=abc&empty=");
+        assert_eq!(form.text_min::<16>("psk", 8).as_deref(), Ok("secret12"));
+        let too_short = |name| Err(FieldError::new(name, FieldErrorKind::TooShort));
+        assert_eq!(form.text_min::<16>("short", 8), too_short("short"));
+        assert_eq!(form.text_min::<16>("empty", 1), too_short("empty"));
+        assert_eq!(
+            form.text_min::<16>("none", 1),
+            Err(FieldError::new("none", FieldErrorKind::Missing))
+        );
+        assert_eq!(FieldErrorKind::TooShort.as_str(), "too short");
     }
 
     #[test]

@@ -515,6 +515,16 @@ mod tests {
             ),
             "HTTP/1.1 413"
         );
+        // A target over `max_target` is 414 even when it is the headers that overflow the
+        // buffer (hosts); a target within the limit there is 431.
+        let head = |target_len: usize| {
+            let mut head = format!("GET /{} HTTP/1.1\r\nX: ", "t".repeat(target_len - 1));
+            head.push_str(&"v".repeat(5000));
+            head.into_bytes()
+        };
+        let max = Limits::DEFAULT.max_target;
+        assert_eq!(status(&head(max + 1), 4096), "HTTP/1.1 414");
+        assert_eq!(status(&head(max), 4096), "HTTP/1.1 431");
     }
 
     #[test]

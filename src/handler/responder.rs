@@ -12,7 +12,7 @@
 use crate::connection::{Outbox, Outgoing, Sent};
 use crate::error::{Error, Failure, StreamError};
 use crate::wire::response_head::{error_response, is_field_value, HeadWriter};
-use crate::wire::syntax::{is_token, write_decimal};
+use crate::wire::syntax::{is_token, write_decimal, write_hex};
 use crate::wire::Status;
 
 /// Proof that a handler produced its response; only [`ResponseHead`]'s finishing methods
@@ -355,6 +355,36 @@ impl BodyWriter<'_> {
         self.push(&digits[..len]);
     }
 
+    /// Append `n` in lowercase hex, zero-padded to at least `width` digits (at most 16):
+    /// `push_hex(crc, 8)` for a CRC-32 as `xxxxxxxx`.
+    pub fn push_hex(&mut self, n: u64, width: usize) {
+        let mut digits = [0u8; 16];
+        let len = write_hex(n, &mut digits);
+        for _ in len..width.min(16) {
+            self.push(b"0");
+        }
+        self.push(&digits[..len]);
+    }
+
+    /// Append `text` escaped for HTML (the five characters `&`, `<`, `>`,
+    /// `"`, `'` as character references), in text or in a quoted attribute value: a stored
+    /// value (a form field echoed back) cannot add markup or end an attribute.
+    pub fn push_html(&mut self, text: &str) {
+        let mut rest = text;
+        while let Some(at) = rest.find(['&', '<', '>', '"', '\'']) {
+            self.push_str(&rest[..at]);
+            self.push_str(match rest.as_bytes()[at] {
+                b'&' => "&amp;",
+                b'<' => "&lt;",
+                b'>' => "&gt;",
+                b'"' => "&quot;",
+                _ => "&#39;",
+            });
+            rest = &rest[at + 1..];
+        }
+        self.push_str(rest);
+    }
+
     /// Append a signed number in decimal, without `core::fmt`.
     pub fn push_i64(&mut self, n: i64) {
         if n < 0 {
@@ -570,6 +600,25 @@ mod tests {
             "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nConnection: close\r\n\r\na"
         );
         assert!(close);
+    }
+
+    #[test]
+    fn body_with_escapes_html_and_writes_hex() {
+        let (text, _) = render(256, KEEP, |r| {
+            r.start(Status::OK).body_with(|w| {
+                w.push_html("<a href=\"x\">Tom & 'Jerry'</a>");
+                w.push_str(" ");
+                w.push_hex(0xbeef, 8);
+                w.push_str(" ");
+                w.push_hex(u64::MAX, 4);
+                w.push_str(" ");
+                w.push_hex(0, 0);
+            })
+        });
+        assert_eq!(
+            text.split("\r\n\r\n").nth(1),
+            Some("&lt;a href=&quot;x&quot;&gt;Tom &amp; &#39;Jerry&#39;&lt;/a&gt; 0000beef ffffffffffffffff 0")
+        );
     }
 
     #[test]

@@ -39,6 +39,7 @@ pub struct HeadScanner {
     /// Bytes before this offset have been checked and contain no blank line.
     scanned: usize,
     /// A line feed has been seen: the request line is complete.
+    /// A line feed has been seen: the request line is complete.
     line_complete: bool,
 }
 
@@ -94,6 +95,18 @@ impl HeadScanner {
     /// buffer fills up).
     pub fn request_line_complete(&self) -> bool {
         self.line_complete
+    }
+
+    /// Whether the complete request line of `head` holds a request-target
+    /// longer than `max_target`: then a head too large for the buffer is 414, as the same
+    /// target in a head that fits is (RFC 9112 §3), not 431. The target is what lies
+    /// between the method and ` HTTP/1.x` (the version is checked later, by httparse).
+    #[cfg(feature = "std")]
+    pub(crate) fn target_too_long(&self, head: &[u8], max_target: usize) -> bool {
+        let line_end = head.iter().position(|&b| b == b'\r').unwrap_or(0);
+        let line = &head[..line_end];
+        let method = line.iter().position(|&b| b == b' ').unwrap_or(line.len());
+        self.line_complete && line.len().saturating_sub(method + 1 + 9) > max_target
     }
 }
 

@@ -206,29 +206,43 @@ impl Assets {
 
     /// Answer `req` from the table; see the [module docs](self) for what is answered how.
     pub fn serve<'a>(&self, req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
+        let answer = self.answer_for(req);
         if !matches!(req.method(), Method::Get | Method::Head) {
-            return res
-                .start(Status::METHOD_NOT_ALLOWED)
-                .header("Allow", "GET, HEAD")
-                .body(&[]);
+            // Another method on a path the table has: 405; on one it does not: 404.
+            return match answer {
+                Answer::Missing => res.status(Status::NOT_FOUND),
+                _ => res
+                    .start(Status::METHOD_NOT_ALLOWED)
+                    .header("Allow", "GET, HEAD")
+                    .body(&[]),
+            };
         }
+        match answer {
+            Answer::Asset(asset) => self.serve_asset(asset, req, res),
+            Answer::Directory => redirect(res, full_path(req)),
+            Answer::Missing => res.status(Status::NOT_FOUND),
+        }
+    }
+
+    /// What the table has at `req`'s path.
+    fn answer_for(&self, req: &Request<'_>) -> Answer {
         // The path this handler matches: the whole path, or what follows a nesting
         // router's prefix (`Router::nest`).
         let path = req.route_path();
         let Some(rel) = path.strip_prefix(self.prefix) else {
             // The prefix without its slash (`/ui` for `/ui/`): the directory itself.
             if self.prefix.strip_suffix('/') == Some(path) && self.find("").is_some() {
-                return redirect(res, full_path(req));
+                return Answer::Directory;
             }
-            return res.status(Status::NOT_FOUND);
+            return Answer::Missing;
         };
         let is_dir = rel.is_empty() || rel.ends_with('/');
         match self.find(rel) {
             // A nesting router hands `/ui` on as `/`: the page's relative links need `/ui/`.
-            Some(_) if is_dir && !req.path().ends_with('/') => redirect(res, full_path(req)),
-            Some(asset) => self.serve_asset(asset, req, res),
-            None if !is_dir && self.is_dir(rel) => redirect(res, full_path(req)),
-            None => res.status(Status::NOT_FOUND),
+            Some(_) if is_dir && !req.path().ends_with('/') => Answer::Directory,
+            Some(asset) => Answer::Asset(asset),
+            None if !is_dir && self.is_dir(rel) => Answer::Directory,
+            None => Answer::Missing,
         }
     }
 
@@ -326,6 +340,16 @@ impl Handler for Assets {
 }
 
 crate::app::router::blocking_endpoint!(impl[] Assets);
+
+/// What an [`Assets`] table has at a path.
+enum Answer {
+    /// This file.
+    Asset(&'static Asset),
+    /// A directory named without its slash: redirected to it with one.
+    Directory,
+    /// Nothing.
+    Missing,
+}
 
 /// The `Content-Type` for a file name extension (without the dot, any case):
 /// `text/html; charset=utf-8` for `html`, `text/javascript; charset=utf-8` for `js` (RFC

@@ -203,6 +203,7 @@ method_shortcuts! {
     put, put_async => Put,
     delete, delete_async => Delete,
     patch, patch_async => Patch,
+    options, options_async => Options,
 }
 
 /// A handler that reads its request body as a stream, up to `limit` bytes: made by

@@ -12,9 +12,9 @@ pub(crate) use endpoint::blocking_endpoint;
 #[cfg(feature = "async")]
 pub use endpoint::Async;
 pub use endpoint::{Blocking, BlockingEndpoint, Endpoint, NotFound};
-pub use methods::{delete, get, on, patch, post, put, MethodRoutes, OnMethod};
+pub use methods::{delete, get, on, options, patch, post, put, MethodRoutes, OnMethod};
 #[cfg(feature = "async")]
-pub use methods::{delete_async, get_async, patch_async, post_async, put_async};
+pub use methods::{delete_async, get_async, options_async, patch_async, post_async, put_async};
 
 #[cfg(feature = "async")]
 use core::future::{ready, Future};
