@@ -152,7 +152,7 @@ pub use app::router::{delete_async, get_async, options_async, patch_async, post_
 #[cfg(feature = "ws")]
 #[cfg_attr(docsrs, doc(cfg(feature = "ws")))]
 pub use app::ws;
-pub use app::{assets, cookie, form, path, sse, target};
+pub use app::{assets, cookie, form, multipart, path, sse, target};
 #[cfg(feature = "layers")]
 #[cfg_attr(docsrs, doc(cfg(feature = "layers")))]
 pub use app::{cors, layer};

@@ -23,6 +23,7 @@ pub mod form;
 pub mod json;
 #[cfg(feature = "layers")]
 pub mod layer;
+pub mod multipart;
 pub mod path;
 pub mod router;
 pub mod sse;
