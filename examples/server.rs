@@ -33,7 +33,7 @@ fn main() {
         Ok(local) => println!("listening on http://{local}/"),
         Err(e) => cli::say(&format!("listening (address unknown: {e})")),
     }
-    if let Err(e) = server.run(|| demo::app_with(cli::admin_password())) {
+    if let Err(e) = server.run(|| demo::app_with(cli::admin_password(), cli::cors_origins())) {
         cli::say(&format!("server error: {e}"));
         std::process::exit(1);
     }

@@ -31,7 +31,9 @@ fn main() {
         Ok(local) => println!("listening on http://{local}/"),
         Err(e) => cli::say(&format!("listening (address unknown: {e})")),
     }
-    if let Err(e) = server.serve(|| Polled(demo::app_with(cli::admin_password()))) {
+    if let Err(e) =
+        server.serve(|| Polled(demo::app_with(cli::admin_password(), cli::cors_origins())))
+    {
         cli::say(&format!("server error: {e}"));
         std::process::exit(1);
     }

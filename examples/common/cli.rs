@@ -3,13 +3,15 @@
 
 use embedded_responder::host::{Config, ShutdownHandle};
 
-/// `[ADDRESS] [--quiet] [--max-connections N] [--password P]`: the address (default
-/// 127.0.0.1:8000) and the server's settings (the password of `/admin`: see
-/// [`admin_password`]). Exits with a usage line on `--help` or a bad argument.
+/// `[ADDRESS] [--quiet] [--max-connections N] [--password P] [--cors-origin O]...`: the
+/// address (default 127.0.0.1:8000) and the server's settings (the password of `/admin` and
+/// `/ota`: see [`admin_password`]; more origins for `/api/`: see [`cors_origins`]). Exits
+/// with a usage line on `--help` or a bad argument.
 pub fn parse(name: &str) -> (String, Config) {
     let mut addr = String::from("127.0.0.1:8000");
     let mut config = Config::default();
     let mut args = std::env::args().skip(1);
+    let mut origins = Vec::new();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--quiet" | "-q" => config.log = false,
@@ -23,11 +25,29 @@ pub fn parse(name: &str) -> (String, Config) {
                 }
                 None => usage(name, 2),
             },
+            "--cors-origin" => match args.next() {
+                Some(o) => origins.push(o),
+                None => usage(name, 2),
+            },
             "--help" | "-h" => usage(name, 0),
             _ => addr = arg,
         }
     }
+    if !origins.is_empty() {
+        let mut all: Vec<&'static str> = demo_app::CORS_ORIGINS.to_vec();
+        all.extend(origins.into_iter().map(|o| &*o.leak()));
+        let _ = ORIGINS.set(all);
+    }
     (addr, config)
+}
+
+/// The origins the `--cors-origin` options add, with the demo's own.
+static ORIGINS: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+
+/// The origins whose pages may call the demo's `/api/` (CORS): the demo's default
+/// (`http://localhost:3000`) and every `--cors-origin O` given.
+pub fn cors_origins() -> &'static [&'static str] {
+    ORIGINS.get().map_or(demo_app::CORS_ORIGINS, Vec::as_slice)
 }
 
 /// The `--password` given, if any.
@@ -43,8 +63,9 @@ pub fn admin_password() -> &'static str {
 
 fn usage(name: &str, code: i32) -> ! {
     println!(
-        "usage: {name} [ADDRESS] [--quiet] [--max-connections N] [--password P]   \
-         (default 127.0.0.1:8000, 4,096 connections, password admin)"
+        "usage: {name} [ADDRESS] [--quiet] [--max-connections N] [--password P] \
+         [--cors-origin ORIGIN]...   (default 127.0.0.1:8000, 4,096 connections, \
+         password admin, CORS for http://localhost:3000)"
     );
     std::process::exit(code)
 }

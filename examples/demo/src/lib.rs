@@ -51,17 +51,28 @@ pub const NOT_FOUND_PAGE: &str = "<!DOCTYPE html>
 /// [`NOT_FOUND_PAGE`]; other methods on these paths answer 405 with `Allow`.
 #[cfg(feature = "async")]
 pub fn app() -> impl AsyncHandler {
-    app_with(ADMIN_PASSWORD)
+    app_with(ADMIN_PASSWORD, CORS_ORIGINS)
 }
+
+/// The origins the demo's `/api/` answers cross-origin requests from, unless the examples
+/// are started with `--cors-origin O` (which adds O): a development server's page.
+pub const CORS_ORIGINS: &[&str] = &["http://localhost:3000"];
+
+/// The largest firmware image `POST /ota` takes (413 beyond).
+pub const OTA_LIMIT: u64 = 64 * 1024 * 1024;
 
 /// The password of `GET /admin` (user `admin`) unless the example is started with
 /// `--password P`.
 pub const ADMIN_PASSWORD: &str = "admin";
 
-/// [`app`] with another password for `GET /admin` (user `admin`).
+/// [`app`] with another password for `GET /admin` and `POST /ota` (user `admin`), and these
+/// CORS origins for `/api/`.
 #[cfg(feature = "async")]
-pub fn app_with(admin_password: &'static str) -> impl AsyncHandler {
-    let _ = admin_password; // without feature `auth` there is no /admin
+pub fn app_with(
+    admin_password: &'static str,
+    cors_origins: &'static [&'static str],
+) -> impl AsyncHandler {
+    let _ = (admin_password, cors_origins); // without `auth` and `json` they serve nothing
     let router = Router::new()
         .route("/", get(|_req, res| res.html(PAGE)))
         .route("/echo", post(echo))
@@ -74,11 +85,21 @@ pub fn app_with(admin_password: &'static str) -> impl AsyncHandler {
         .route("/ws", get_async(ws_echo))
         .route("/ws/ticks", get_async(ws_ticks))
         .route("/ws/page", get(|_req, res| res.html(WS_PAGE)));
+    // The JSON API, for pages of the allowed origins too (CORS, a preflight answered 204).
     #[cfg(feature = "json")]
-    let router = router.route("/api/leds", get(leds)).route(
-        embedded_responder::path::params("/api/leds/{id:u8}"),
-        get(led).put(led),
-    );
+    let router = {
+        use embedded_responder::cors::Cors;
+        use embedded_responder::Method;
+        let cors = Cors::new(cors_origins)
+            .methods(&[Method::Get, Method::Head, Method::Put])
+            .headers(&["content-type"])
+            .max_age(600);
+        let api = Router::new().route("/leds", get(leds)).route(
+            embedded_responder::path::params("/leds/{id:u8}"),
+            get(led).put(led),
+        );
+        router.nest("/api", api.layer(cors))
+    };
     let router = router.route("/config", get(config_page).post(config_update));
     #[cfg(feature = "auth")]
     let router = {
@@ -87,14 +108,27 @@ pub fn app_with(admin_password: &'static str) -> impl AsyncHandler {
         let auth = BasicAuth::new("device admin", "admin", admin_password)
             .or_else(|_| BasicAuth::new("device admin", "admin", ADMIN_PASSWORD))
             .ok();
-        router.route(
-            "/admin",
-            get(move |req, res| match &auth {
-                Some(auth) if auth.check(req) => res.html(ADMIN_PAGE),
-                Some(auth) => auth.challenge(res),
-                None => res.status(Status::INTERNAL_SERVER_ERROR),
-            }),
-        )
+        router
+            .route(
+                "/admin",
+                get(move |req, res| match &auth {
+                    Some(auth) if auth.check(req) => res.html(ADMIN_PAGE),
+                    Some(auth) => auth.challenge(res),
+                    None => res.status(Status::INTERNAL_SERVER_ERROR),
+                }),
+            )
+            // A firmware update from the browser: the form, and the upload behind the same
+            // credentials (refused with 401 before a byte of the body is read).
+            .route(
+                "/ota",
+                get(|_req, res| res.html(OTA_PAGE))
+                    .post_async(async move |req, res| match &auth {
+                        Some(auth) if auth.check(req) => ota(req, res).await,
+                        Some(auth) => auth.challenge(res),
+                        None => res.status(Status::INTERNAL_SERVER_ERROR),
+                    })
+                    .stream_body(OTA_LIMIT),
+            )
     };
     // The device UI (examples/webui, embedded with gzip copies by build.rs): /ui/ is its
     // page, /static/ its script and stylesheet.
@@ -206,6 +240,61 @@ pub async fn upload<'a>(_req: &Request<'a>, mut res: Responder<'a, '_>) -> Respo
     }
 }
 
+/// The page of `GET /ota`: a form that posts a firmware image as `multipart/form-data`
+/// (the file input is named `firmware`).
+pub const OTA_PAGE: &str = r#"<!DOCTYPE html>
+<html>
+  <head>
+    <meta charset="utf-8">
+    <title>Firmware update</title>
+  </head>
+  <body>
+    <h1>Firmware update</h1>
+    <form method="post" action="/ota" enctype="multipart/form-data">
+      <input type="file" name="firmware" required>
+      <button type="submit">Upload</button>
+    </form>
+  </body>
+</html>
+"#;
+
+/// `POST /ota`, behind the admin's credentials: a `multipart/form-data` body whose
+/// `firmware` part is the image, read as it arrives (of any size up to [`OTA_LIMIT`]);
+/// answers `{"bytes":N,"crc32":"xxxxxxxx"}` of that part's content, the other parts read and
+/// ignored. No `firmware` part: 422; not multipart: 415; a broken body: 400 naming what
+/// broke.
+#[cfg(all(feature = "async", feature = "auth"))]
+pub async fn ota<'a>(req: &Request<'a>, mut res: Responder<'a, '_>) -> Responded {
+    use embedded_responder::multipart::Multipart;
+    let mut form = match Multipart::new(req, res.request_body()) {
+        Ok(form) => form,
+        Err(e) => return e.respond(res),
+    };
+    let mut head = [0u8; 512];
+    let mut found = None;
+    loop {
+        match form.next_part_async(&mut head).await {
+            Ok(Some(part)) if part.name() == "firmware" => {
+                let mut crc = CRC32.digest();
+                match form.for_each_data_async(|piece| crc.update(piece)).await {
+                    Ok(total) => found = Some((total, crc.finalize())),
+                    Err(e) => return e.respond(res),
+                }
+            }
+            Ok(Some(_)) => {} // the next part skips this one's data
+            Ok(None) => break,
+            Err(e) => return e.respond(res),
+        }
+    }
+    match found {
+        Some((total, crc)) => upload_answer(res, total, crc),
+        None => res
+            .start(Status::UNPROCESSABLE_CONTENT)
+            .header("Content-Type", "application/json")
+            .body(br#"{"error":"no firmware part"}"#),
+    }
+}
+
 #[cfg(feature = "async")]
 fn upload_answer<'a>(res: Responder<'a, '_>, total: u64, crc: u32) -> Responded {
     res.start(Status::OK)
@@ -214,11 +303,7 @@ fn upload_answer<'a>(res: Responder<'a, '_>, total: u64, crc: u32) -> Responded 
             w.push_str("{\"bytes\":");
             w.push_u64(total);
             w.push_str(",\"crc32\":\"");
-            let mut hex = [0u8; 8];
-            for (i, digit) in hex.iter_mut().enumerate() {
-                *digit = b"0123456789abcdef"[(crc >> (28 - 4 * i)) as usize & 0xf];
-            }
-            w.push(&hex);
+            w.push_hex(u64::from(crc), 8);
             w.push_str("\"}");
         })
 }
