@@ -31,6 +31,8 @@
 
 pub use crate::wire::sse::{decimal, Event, InvalidEvent};
 
+use core::future::Future;
+
 use crate::error::StreamError;
 use crate::handler::{poll_once, Responded, Responder, ResponseHead, ResponseStream};
 use crate::wire::sse::lines;
@@ -81,39 +83,45 @@ impl<'a, 's> ResponseHead<'a, 's> {
 
 impl<'a, 's> EventStream<'a, 's> {
     /// Send one event and flush it.
-    pub async fn send_async(&mut self, event: &Event<'_>) -> Result<(), SendError> {
-        if !event.is_valid() {
-            return Err(SendError::Invalid(InvalidEvent));
+    #[allow(clippy::manual_async_fn)] // an `async fn` would hold its arguments twice
+    pub fn send_async<'f>(
+        &'f mut self,
+        event: &'f Event<'_>,
+    ) -> impl Future<Output = Result<(), SendError>> + use<'f, 'a, 's> {
+        async move {
+            if !event.is_valid() {
+                return Err(SendError::Invalid(InvalidEvent));
+            }
+            let stream = &mut self.stream;
+            let mut field = async |name: &[u8], value: &[u8]| -> Result<(), StreamError> {
+                stream.write_async(name).await?;
+                stream.write_async(value).await?;
+                stream.write_async(b"\n").await
+            };
+            if let Some(event) = event.event {
+                field(b"event: ", event.as_bytes())
+                    .await
+                    .map_err(SendError::Stream)?;
+            }
+            if let Some(id) = event.id {
+                field(b"id: ", id.as_bytes())
+                    .await
+                    .map_err(SendError::Stream)?;
+            }
+            if let Some(ms) = event.retry_ms {
+                let mut digits = [0u8; 20];
+                let value = decimal(u64::from(ms), &mut digits).as_bytes();
+                field(b"retry: ", value).await.map_err(SendError::Stream)?;
+            }
+            for line in lines(event.data) {
+                field(b"data: ", line.as_bytes())
+                    .await
+                    .map_err(SendError::Stream)?;
+            }
+            let stream = &mut self.stream;
+            stream.write_async(b"\n").await.map_err(SendError::Stream)?;
+            stream.flush_async().await.map_err(SendError::Stream)
         }
-        let stream = &mut self.stream;
-        let mut field = async |name: &[u8], value: &[u8]| -> Result<(), StreamError> {
-            stream.write_async(name).await?;
-            stream.write_async(value).await?;
-            stream.write_async(b"\n").await
-        };
-        if let Some(event) = event.event {
-            field(b"event: ", event.as_bytes())
-                .await
-                .map_err(SendError::Stream)?;
-        }
-        if let Some(id) = event.id {
-            field(b"id: ", id.as_bytes())
-                .await
-                .map_err(SendError::Stream)?;
-        }
-        if let Some(ms) = event.retry_ms {
-            let mut digits = [0u8; 20];
-            let value = decimal(u64::from(ms), &mut digits).as_bytes();
-            field(b"retry: ", value).await.map_err(SendError::Stream)?;
-        }
-        for line in lines(event.data) {
-            field(b"data: ", line.as_bytes())
-                .await
-                .map_err(SendError::Stream)?;
-        }
-        let stream = &mut self.stream;
-        stream.write_async(b"\n").await.map_err(SendError::Stream)?;
-        stream.flush_async().await.map_err(SendError::Stream)
     }
 
     /// [`EventStream::send_async`] for blocking handlers.
@@ -157,8 +165,11 @@ impl<'a, 's> EventStream<'a, 's> {
 
     /// Wait between events; [`StreamError::ShuttingDown`] when the server is stopping:
     /// finish the stream then.
-    pub async fn sleep_ms_async(&mut self, ms: u64) -> Result<(), StreamError> {
-        self.stream.sleep_ms_async(ms).await
+    pub fn sleep_ms_async(
+        &mut self,
+        ms: u64,
+    ) -> impl Future<Output = Result<(), StreamError>> + use<'_, 'a, 's> {
+        self.stream.sleep_ms_async(ms)
     }
 
     /// [`EventStream::sleep_ms_async`] for blocking handlers.
@@ -177,8 +188,8 @@ impl<'a, 's> EventStream<'a, 's> {
     }
 
     /// End the stream cleanly (the last chunk).
-    pub async fn finish_async(self) -> Responded {
-        self.stream.finish_async().await
+    pub fn finish_async(self) -> impl Future<Output = Responded> + use<'a, 's> {
+        self.stream.finish_async()
     }
 
     /// [`EventStream::finish_async`] for blocking handlers.

@@ -426,17 +426,19 @@ impl<'c, 'w> Open<'c, 'w> {
             // response too (the handler's own answer, if any, was written for a stream that
             // could not be).
             out = Outgoing::blocking_on_async(tx, out.error);
-        } else if out.sent == Sent::Nothing && out.failure.is_none() {
+        } else if out.sent == Sent::Nothing {
             // The handler left without answering: its future was dropped half-way (an async
             // handler that awaited something else than the connection, polled on the
-            // blocking driver).
+            // blocking driver). A failure already recorded (a stream's, an upgrade's, or a
+            // 500 that did not fit) is the one the log gives.
+            let failure = out.failure.or(Some(Failure::NoResponse));
             out = match link.sent {
                 true => Outgoing {
                     sent: Sent::Streamed,
-                    failure: Some(Failure::NoResponse),
+                    failure,
                     ..Outgoing::NONE
                 },
-                false => Outgoing::fallback_500(tx, Some(Failure::NoResponse)),
+                false => Outgoing::fallback_500(tx, failure),
             };
         }
         let skipped = match &mut link.body {

@@ -8,7 +8,8 @@
 //! one ([`crate::Connection::poll`]), a streamed response must fit the transmit buffer.
 //!
 
-use core::future::poll_fn;
+use core::future::{poll_fn, Future};
+use core::task::Poll;
 
 use super::responder::{Responded, ResponseHead};
 use super::{block, poll_once};
@@ -18,20 +19,27 @@ use crate::wire::body_out::{BodyEncoder, Delimit, CHUNK_LINE_MAX};
 use crate::wire::syntax::write_decimal;
 use crate::wire::Status;
 
-/// Send all of `bytes` through `channel`.
-async fn send_all(channel: &mut dyn Channel, mut bytes: &[u8]) -> Result<(), StreamError> {
-    while !bytes.is_empty() {
-        let n = poll_fn(|cx| channel.poll_send(cx, bytes)).await?;
-        bytes = &bytes[n.min(bytes.len())..];
-    }
-    Ok(())
-}
-
-/// Wait `ms` milliseconds on the channel's clock.
-async fn sleep(channel: &mut dyn Channel, ms: u64) -> Result<(), StreamError> {
-    let now = channel.now_ms().ok_or(StreamError::Unsupported)?;
-    let deadline = now.saturating_add(ms);
-    poll_fn(|cx| channel.poll_sleep_until(cx, deadline)).await
+/// Wait `ms` milliseconds on the channel's clock ([`StreamError::Unsupported`] without a
+/// channel or a clock). One `poll_fn`, not an `async fn`: its future is the closure's few
+/// bytes, inside every handler future that sleeps.
+fn sleep<'c, 'd: 'c>(
+    mut channel: Option<&'c mut (dyn Channel + 'd)>,
+    ms: u64,
+) -> impl Future<Output = Result<(), StreamError>> + use<'c, 'd> {
+    let mut deadline = None;
+    poll_fn(move |cx| {
+        let Some(channel) = channel.as_deref_mut() else {
+            return Poll::Ready(Err(StreamError::Unsupported));
+        };
+        let deadline = match deadline {
+            Some(deadline) => deadline,
+            None => match channel.now_ms() {
+                Some(now) => *deadline.insert(now.saturating_add(ms)),
+                None => return Poll::Ready(Err(StreamError::Unsupported)),
+            },
+        };
+        channel.poll_sleep_until(cx, deadline)
+    })
 }
 
 /// Room kept before buffered data for a chunk-size line: 8 hex digits and CRLF, enough for
@@ -85,6 +93,8 @@ impl<'a, 's> ResponseHead<'a, 's> {
             status,
             close,
         } = self;
+        // The head could not be encoded: the stream starts failed, and ends as a 500.
+        r.outbox.out.failure = head.failure();
         ResponseStream {
             outbox: r.outbox,
             encoder,
@@ -94,8 +104,6 @@ impl<'a, 's> ResponseHead<'a, 's> {
             data: 0,
             sent: false,
             dirty: false,
-            // The head could not be encoded: the stream starts failed, and ends as a 500.
-            failure: head.failure(),
             error: head.failure().map(|_| StreamError::Unsupported),
         }
     }
@@ -133,8 +141,8 @@ pub struct ResponseStream<'a, 's> {
     /// A send was interrupted (an async write dropped half-way): the framing on the wire is
     /// unknown, so nothing more may be sent.
     dirty: bool,
-    /// The first failure, sticky: what the log will say.
-    failure: Option<Failure>,
+    /// The first error, sticky. (The first failure, what the log will say, is kept in the
+    /// response's record, `outbox.out`, not here: a streaming handler's future holds this.)
     error: Option<StreamError>,
 }
 
@@ -187,7 +195,7 @@ impl<'a, 's> ResponseStream<'a, 's> {
 
     fn fail(&mut self, error: StreamError, failure: Failure) -> StreamError {
         self.error.get_or_insert(error);
-        self.failure.get_or_insert(failure);
+        self.outbox.out.failure.get_or_insert(failure);
         self.close = true;
         error
     }
@@ -244,58 +252,84 @@ impl<'a, 's> ResponseStream<'a, 's> {
         self.data = 0;
     }
 
-    /// Send `tx[..pending]`, or `extra` after it (bytes sent from where they lie).
-    async fn send_pending(&mut self, extra: &[u8]) -> Result<(), StreamError> {
-        let Some(link) = self.outbox.link.as_deref_mut() else {
-            return Err(self.fail(StreamError::Unsupported, Failure::NeedsDriver));
-        };
-        self.dirty = true;
-        let mut result = send_all(link, &self.outbox.tx[..self.pending]).await;
-        if result.is_ok() {
-            result = send_all(link, extra).await;
-        }
-        self.dirty = false;
-        self.sent = true;
-        self.pending = 0;
-        result.map_err(|e| self.fail(e, Failure::StreamWrite))
+    /// Send `tx[..pending]`, then `extra` (bytes sent from where they lie). One `poll_fn`
+    /// over both, not nested `async fn`s: this future is inside every write, flush and
+    /// finish, and so inside every streaming handler's future.
+    fn send_pending<'f>(
+        &'f mut self,
+        extra: &'f [u8],
+    ) -> impl Future<Output = Result<(), StreamError>> + use<'f, 'a, 's> {
+        // How much of `tx[..pending]` and then of `extra` has gone.
+        let mut at = 0;
+        poll_fn(move |cx| {
+            let Some(link) = self.outbox.link.as_deref_mut() else {
+                return Poll::Ready(Err(
+                    self.fail(StreamError::Unsupported, Failure::NeedsDriver)
+                ));
+            };
+            self.dirty = true;
+            let result = loop {
+                let bytes = match at < self.pending {
+                    true => &self.outbox.tx[at..self.pending],
+                    false => &extra[at - self.pending..],
+                };
+                if bytes.is_empty() {
+                    break Ok(());
+                }
+                match link.poll_send(cx, bytes) {
+                    Poll::Ready(Ok(n)) => at += n.min(bytes.len()),
+                    Poll::Ready(Err(e)) => break Err(e),
+                    Poll::Pending => return Poll::Pending,
+                }
+            };
+            self.dirty = false;
+            self.sent = true;
+            self.pending = 0;
+            Poll::Ready(result.map_err(|e| self.fail(e, Failure::StreamWrite)))
+        })
     }
 
     /// Write body bytes. They may wait in the transmit buffer; see
     /// [`ResponseStream::flush_async`].
-    pub async fn write_async(&mut self, bytes: &[u8]) -> Result<(), StreamError> {
-        if !self.admit(bytes.len())? {
-            return Ok(());
-        }
-        let mut bytes = bytes;
-        while !bytes.is_empty() {
-            let capacity = self.capacity();
-            if self.data == 0 && bytes.len() >= capacity && self.outbox.link.is_some() {
-                // Larger than the buffer: its chunk line goes out with what is pending, then
-                // the bytes from where they lie; what ends the chunk waits for the next send.
-                self.push_chunk_line(bytes.len())?;
-                self.send_pending(bytes).await?;
-                let end = self.encoder.chunk_end();
-                self.outbox.tx[..end.len()].copy_from_slice(end);
-                self.pending = end.len();
+    #[allow(clippy::manual_async_fn)] // an `async fn` would hold its arguments twice
+    pub fn write_async<'f>(
+        &'f mut self,
+        mut bytes: &'f [u8],
+    ) -> impl Future<Output = Result<(), StreamError>> + use<'f, 'a, 's> {
+        async move {
+            if !self.admit(bytes.len())? {
                 return Ok(());
             }
-            let room = capacity - self.data;
-            if room == 0 {
-                if self.data == 0 && self.pending == 0 {
-                    // Not even one data byte fits beside the framing.
-                    return Err(self.fail(StreamError::Unsupported, Failure::NeedsDriver));
+            while !bytes.is_empty() {
+                let capacity = self.capacity();
+                if self.data == 0 && bytes.len() >= capacity && self.outbox.link.is_some() {
+                    // Larger than the buffer: its chunk line goes out with what is pending, then
+                    // the bytes from where they lie; what ends the chunk waits for the next send.
+                    self.push_chunk_line(bytes.len())?;
+                    self.send_pending(bytes).await?;
+                    let end = self.encoder.chunk_end();
+                    self.outbox.tx[..end.len()].copy_from_slice(end);
+                    self.pending = end.len();
+                    return Ok(());
                 }
-                self.frame();
-                self.send_pending(&[]).await?;
-                continue;
+                let room = capacity - self.data;
+                if room == 0 {
+                    if self.data == 0 && self.pending == 0 {
+                        // Not even one data byte fits beside the framing.
+                        return Err(self.fail(StreamError::Unsupported, Failure::NeedsDriver));
+                    }
+                    self.frame();
+                    self.send_pending(&[]).await?;
+                    continue;
+                }
+                let n = room.min(bytes.len());
+                let at = self.pending + self.reserve() + self.data;
+                self.outbox.tx[at..at + n].copy_from_slice(&bytes[..n]);
+                self.data += n;
+                bytes = &bytes[n..];
             }
-            let n = room.min(bytes.len());
-            let at = self.pending + self.reserve() + self.data;
-            self.outbox.tx[at..at + n].copy_from_slice(&bytes[..n]);
-            self.data += n;
-            bytes = &bytes[n..];
+            Ok(())
         }
-        Ok(())
     }
 
     /// [`ResponseStream::write_async`] for blocking handlers.
@@ -327,17 +361,22 @@ impl<'a, 's> ResponseStream<'a, 's> {
 
     /// Send what has been written so far (the head too, if it is still waiting) now: a live
     /// stream (events, a log) flushes after each piece.
-    pub async fn flush_async(&mut self) -> Result<(), StreamError> {
-        self.check()?;
-        if self.outbox.link.is_none() {
-            // Without a driver everything leaves at the end.
-            return Ok(());
+    #[allow(clippy::manual_async_fn)] // an `async fn` would hold its argument twice
+    pub fn flush_async(
+        &mut self,
+    ) -> impl Future<Output = Result<(), StreamError>> + use<'_, 'a, 's> {
+        async move {
+            self.check()?;
+            if self.outbox.link.is_none() {
+                // Without a driver everything leaves at the end.
+                return Ok(());
+            }
+            self.frame();
+            if self.pending == 0 {
+                return Ok(());
+            }
+            self.send_pending(&[]).await
         }
-        self.frame();
-        if self.pending == 0 {
-            return Ok(());
-        }
-        self.send_pending(&[]).await
     }
 
     /// [`ResponseStream::flush_async`] for blocking handlers.
@@ -355,11 +394,11 @@ impl<'a, 's> ResponseStream<'a, 's> {
 
     /// Wait `ms` milliseconds between pieces. Fails with [`StreamError::ShuttingDown`] when
     /// the server is stopping: finish the stream then.
-    pub async fn sleep_ms_async(&mut self, ms: u64) -> Result<(), StreamError> {
-        match self.outbox.link.as_deref_mut() {
-            Some(link) => sleep(link, ms).await,
-            None => Err(StreamError::Unsupported),
-        }
+    pub fn sleep_ms_async(
+        &mut self,
+        ms: u64,
+    ) -> impl Future<Output = Result<(), StreamError>> + use<'_, 'a, 's> {
+        sleep(self.outbox.link.as_deref_mut(), ms)
     }
 
     /// [`ResponseStream::sleep_ms_async`] for blocking handlers.
@@ -369,25 +408,31 @@ impl<'a, 's> ResponseStream<'a, 's> {
 
     /// End the body: the last chunk for a chunked body; for a declared length, a close if
     /// fewer bytes were written (the client then sees a failed transfer). Sends what is left.
-    pub async fn finish_async(mut self) -> Responded {
-        if self.check().is_err() {
-            return self.abort();
-        }
-        self.frame();
-        match self.encoder.end() {
-            // `capacity` kept room for it.
-            Ok(last) => {
-                self.outbox.tx[self.pending..self.pending + last.len()].copy_from_slice(last);
-                self.pending += last.len();
+    pub fn finish_async(mut self) -> impl Future<Output = Responded> + use<'a, 's> {
+        let failed = self.check().is_err();
+        if !failed {
+            self.frame();
+            match self.encoder.end() {
+                // `capacity` kept room for it.
+                Ok(last) => {
+                    self.outbox.tx[self.pending..self.pending + last.len()].copy_from_slice(last);
+                    self.pending += last.len();
+                }
+                Err(failure) => {
+                    self.fail(StreamError::TooLong, failure);
+                }
             }
-            Err(failure) => {
-                self.fail(StreamError::TooLong, failure);
+        }
+        // The stream is held once, by the block; what it awaits is borrowed from it.
+        async move {
+            if failed {
+                return self.abort();
             }
+            if self.outbox.link.is_some() {
+                let _ = self.send_pending(&[]).await;
+            }
+            self.conclude()
         }
-        if self.outbox.link.is_some() {
-            let _ = self.send_pending(&[]).await;
-        }
-        self.conclude()
     }
 
     /// [`ResponseStream::finish_async`] for blocking handlers.
@@ -405,10 +450,14 @@ impl<'a, 's> ResponseStream<'a, 's> {
     /// the connection closes with the body unfinished (no last chunk), so the client sees a
     /// failed transfer.
     pub fn abort(mut self) -> Responded {
-        self.failure.get_or_insert(Failure::StreamAborted);
+        let failure = *self
+            .outbox
+            .out
+            .failure
+            .get_or_insert(Failure::StreamAborted);
         self.close = true;
         if !self.sent && !self.dirty {
-            self.outbox.fail(self.failure);
+            self.outbox.fail(Some(failure));
             return Responded(());
         }
         self.conclude()
@@ -424,7 +473,7 @@ impl<'a, 's> ResponseStream<'a, 's> {
             },
             status: self.status,
             close: self.close,
-            failure: self.failure,
+            failure: out.failure,
             ..Outgoing::NONE
         };
         Responded(())

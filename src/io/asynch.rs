@@ -97,111 +97,118 @@ where
 /// give way.
 pub const GIVE_WAY_CHECK_MS: u64 = 100;
 
-async fn drive<T, A, C, O, const H: usize>(
-    io: &mut T,
-    conn: &mut Connection<'_, H>,
-    app: &mut A,
-    timer: &C,
-    hooks: &mut O,
-    give_way: Option<&dyn Fn(bool) -> bool>,
-) -> Result<(), ServeError<T::Error>>
+/// The connection's loop. (Not an `async fn`: its future would hold each argument twice, as
+/// argument and as local.)
+#[allow(clippy::manual_async_fn)]
+fn drive<'f, 'b, T, A, C, O, const H: usize>(
+    io: &'f mut T,
+    conn: &'f mut Connection<'b, H>,
+    app: &'f mut A,
+    timer: &'f C,
+    hooks: &'f mut O,
+    give_way: Option<&'f dyn Fn(bool) -> bool>,
+) -> impl Future<Output = Result<(), ServeError<T::Error>>> + use<'f, 'b, T, A, C, O, H>
 where
     T: Read + Write + ?Sized,
     A: AsyncHandler + ?Sized,
     C: Timer + ?Sized,
     O: Hooks + ?Sized,
 {
-    let mut answered = false;
-    loop {
-        let timeouts = hooks.timeouts();
-        if hooks.stopping() {
-            conn.stop_keep_alive();
-        }
-        let check_ms = match give_way {
-            Some(_) => Some(GIVE_WAY_CHECK_MS),
-            None => hooks.check_interval_ms(),
-        };
-        let action = match conn.step() {
-            Next::Action(action) => action,
-            Next::Request(pending) => 'handled: {
-                hooks.head_received();
-                let watch = Cell::new(NO_DEADLINE);
-                let mut wire = AsyncWire {
-                    deadlines: ReadDeadlines::new(),
-                    io: &mut *io,
-                    timer,
-                    timeouts: &timeouts,
-                    watch: &watch,
-                    write_deadline: NO_DEADLINE,
-                    hooks: &*hooks,
-                    check_stop: check_ms.is_some(),
-                };
-                // The handler's future is moved into `select`, not kept beside it.
-                let handled = match pending.handle_async(app, &mut wire) {
-                    Ok(handled) => handled,
-                    Err(action) => break 'handled action,
-                };
-                let action = match select(handled, watch_deadlines(timer, &watch)).await {
-                    Either::First(action) => action,
-                    Either::Second(never) => match never {},
-                };
-                action
+    async move {
+        let mut answered = false;
+        loop {
+            let timeouts = hooks.timeouts();
+            if hooks.stopping() {
+                conn.stop_keep_alive();
             }
-        };
-        match action {
-            Action::Read => {
-                let idle = conn.is_idle();
-                // A host that stops, or a full pool: an idle connection may have to go.
-                let go =
-                    give_way.is_some_and(|give_way| give_way(answered)) || hooks.give_way(answered);
-                if idle && go {
-                    return Ok(());
+            let check_ms = match give_way {
+                Some(_) => Some(GIVE_WAY_CHECK_MS),
+                None => hooks.check_interval_ms(),
+            };
+            let action = match conn.step() {
+                Next::Action(action) => action,
+                Next::Request(pending) => 'handled: {
+                    hooks.head_received();
+                    let watch = Cell::new(NO_DEADLINE);
+                    let mut wire = AsyncWire {
+                        deadlines: ReadDeadlines::new(),
+                        io: &mut *io,
+                        timer,
+                        timeouts: &timeouts,
+                        watch: &watch,
+                        write_deadline: NO_DEADLINE,
+                        hooks: &*hooks,
+                        check_stop: check_ms.is_some(),
+                    };
+                    // The handler's future is moved into `select`, not kept beside it.
+                    let handled = match pending.handle_async(app, &mut wire) {
+                        Ok(handled) => handled,
+                        Err(action) => break 'handled action,
+                    };
+                    let action = match select(handled, watch_deadlines(timer, &watch)).await {
+                        Either::First(action) => action,
+                        Either::Second(never) => match never {},
+                    };
+                    action
                 }
-                let now = timer.now_ms();
-                let deadline = conn.read_deadline(now, &timeouts);
-                if deadline <= now {
-                    conn.timed_out();
-                    continue;
+            };
+            match action {
+                Action::Read => {
+                    let idle = conn.is_idle();
+                    // A host that stops, or a full pool: an idle connection may have to go.
+                    let go = give_way.is_some_and(|give_way| give_way(answered))
+                        || hooks.give_way(answered);
+                    if idle && go {
+                        return Ok(());
+                    }
+                    let now = timer.now_ms();
+                    let deadline = conn.read_deadline(now, &timeouts);
+                    if deadline <= now {
+                        conn.timed_out();
+                        continue;
+                    }
+                    // Such a connection wakes now and then to see whether it must give way.
+                    let wake = match check_ms {
+                        Some(check) => deadline.min(now.saturating_add(check)),
+                        None => deadline,
+                    };
+                    match select(io.read(conn.read_buf()), timer.sleep_until(wake)).await {
+                        Either::First(Ok(n)) => {
+                            conn.received(n);
+                            if idle && n > 0 {
+                                hooks.request_started();
+                            }
+                        }
+                        Either::First(Err(e)) if e.kind() == ErrorKind::TimedOut => {
+                            conn.timed_out()
+                        }
+                        Either::First(Err(e)) => return Err(ServeError::Io(e)),
+                        Either::Second(()) if wake < deadline => {}
+                        Either::Second(()) => conn.timed_out(),
+                    }
                 }
-                // Such a connection wakes now and then to see whether it must give way.
-                let wake = match check_ms {
-                    Some(check) => deadline.min(now.saturating_add(check)),
-                    None => deadline,
-                };
-                match select(io.read(conn.read_buf()), timer.sleep_until(wake)).await {
-                    Either::First(Ok(n)) => {
-                        conn.received(n);
-                        if idle && n > 0 {
-                            hooks.request_started();
+                Action::Write(t) => {
+                    let deadline = timer.now_ms().saturating_add(timeouts.write_ms);
+                    let written = async {
+                        io.write_all(t.head).await?;
+                        io.write_all(t.body).await?;
+                        io.flush().await
+                    };
+                    match select(written, timer.sleep_until(deadline)).await {
+                        Either::First(result) => result.map_err(ServeError::Io)?,
+                        Either::Second(()) => return Err(ServeError::WriteTimedOut),
+                    }
+                    if let Some(exchange) = t.exchange {
+                        answered = true;
+                        crate::log::exchange(&exchange);
+                        hooks.responded(&exchange);
+                        if let Some(e) = exchange.error {
+                            return Err(ServeError::Protocol(e));
                         }
                     }
-                    Either::First(Err(e)) if e.kind() == ErrorKind::TimedOut => conn.timed_out(),
-                    Either::First(Err(e)) => return Err(ServeError::Io(e)),
-                    Either::Second(()) if wake < deadline => {}
-                    Either::Second(()) => conn.timed_out(),
                 }
+                Action::Close => return Ok(()),
             }
-            Action::Write(t) => {
-                let deadline = timer.now_ms().saturating_add(timeouts.write_ms);
-                let written = async {
-                    io.write_all(t.head).await?;
-                    io.write_all(t.body).await?;
-                    io.flush().await
-                };
-                match select(written, timer.sleep_until(deadline)).await {
-                    Either::First(result) => result.map_err(ServeError::Io)?,
-                    Either::Second(()) => return Err(ServeError::WriteTimedOut),
-                }
-                if let Some(exchange) = t.exchange {
-                    answered = true;
-                    crate::log::exchange(&exchange);
-                    hooks.responded(&exchange);
-                    if let Some(e) = exchange.error {
-                        return Err(ServeError::Protocol(e));
-                    }
-                }
-            }
-            Action::Close => return Ok(()),
         }
     }
 }
