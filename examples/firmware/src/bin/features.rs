@@ -1,5 +1,6 @@
-//! The `uart` firmware plus one route for each application-layer feature of the library that
-//! is enabled (cargo features of this crate, `feature-footprint.sh` builds each alone):
+//! The `uart` firmware plus one route (for `fp-cors`, a layer over the router) for each
+//! application-layer feature of the library that is enabled (cargo features of this crate,
+//! `feature-footprint.sh` builds each alone):
 //! - `fp-params`: `GET /led/{id:u8}`, a path parameter (`on` or `off` for LEDs 0-3, 404
 //!   for any other id or a non-canonical one);
 //! - `fp-json`: `PUT /api/led` with `{"on":true}` sets LED 0 and answers
@@ -9,7 +10,14 @@
 //! - `fp-auth`: `GET /admin` behind Basic auth (`admin` / `admin`);
 //! - `fp-form`: `POST /config`, a form with `ssid` (1-32 bytes) and `interval` (1-3600),
 //!   303 to `/config` or 422 naming the field;
-//! - `fp-cookie`: `GET /session`, a cookie read or set with its attributes.
+//! - `fp-cookie`: `GET /session`, a cookie read or set with its attributes;
+//! - `fp-multipart`: `POST /fw`, a `multipart/form-data` upload: answers
+//!   `{"bytes":N,"crc32":"xxxxxxxx"}` of the part named `firmware` (other parts skipped; 422
+//!   without one, 415 not multipart, 400 naming what broke). `serve_buffered` does not
+//!   stream: the body is taken whole in the receive buffer (413 if it cannot fit), and
+//!   `Multipart` reads it from there;
+//! - `fp-cors`: the whole router behind CORS for `http://localhost:3000` (preflights answered
+//!   204, `Access-Control-Allow-Origin` and `Vary: Origin` on every answer to that origin).
 //!
 //! With none of them it is the `uart` firmware: the same transport, buffers, loop and app.
 #![no_std]
@@ -28,6 +36,9 @@ use embedded_responder::{get, post, put, Status};
 use embedded_responder::{Connection, Error, Limits, Timeouts};
 use firmware::app::{self, FirmwareHooks, Idle, ReadState, Stats};
 use firmware::{clock, irq, stack, uart::Uart};
+
+#[cfg(feature = "fp-multipart")]
+use embedded_responder::multipart::{Multipart, MultipartError};
 
 #[cfg(feature = "fp-assets")]
 include!(concat!(env!("OUT_DIR"), "/assets.rs")); // pub static ASSETS: Assets
@@ -65,6 +76,48 @@ struct SetLed {
 struct Led {
     id: u8,
     on: bool,
+}
+
+/// What a page served from a development server may call: the API's methods, with a JSON
+/// (or form) `Content-Type`; browsers may cache a preflight's answer for 10 minutes.
+#[cfg(feature = "fp-cors")]
+static CORS: embedded_responder::cors::Cors =
+    embedded_responder::cors::Cors::new(&["http://localhost:3000"])
+        .methods(&[
+            embedded_responder::Method::Get,
+            embedded_responder::Method::Post,
+            embedded_responder::Method::Put,
+        ])
+        .headers(&["content-type"])
+        .max_age(600);
+
+/// The length and CRC-32 (that of zlib and PNG) of the `firmware` part, if there is one; the
+/// other parts are skipped.
+#[cfg(feature = "fp-multipart")]
+fn firmware_part(form: &mut Multipart<'_, '_>) -> Result<Option<(u64, u32)>, MultipartError> {
+    let mut head = [0u8; 256]; // a part's header lines must fit
+    let mut found = None;
+    while let Some(part) = form.next_part(&mut head)? {
+        if part.name() == "firmware" {
+            let mut crc = !0u32;
+            let len = form.for_each_data(|piece| crc = crc32_update(crc, piece))?;
+            found = Some((len, !crc));
+        } // other parts: next_part skips them
+    }
+    Ok(found)
+}
+
+/// CRC-32 (reflected, polynomial 0xEDB88320) a bit at a time: no table in flash, so that
+/// `fp-multipart` measures the multipart reader, not a CRC.
+#[cfg(feature = "fp-multipart")]
+fn crc32_update(mut crc: u32, bytes: &[u8]) -> u32 {
+    for &byte in bytes {
+        crc ^= u32::from(byte);
+        for _ in 0..8 {
+            crc = (crc >> 1) ^ (0xEDB8_8320 & (crc & 1).wrapping_neg());
+        }
+    }
+    crc
 }
 
 #[entry]
@@ -175,6 +228,39 @@ fn main() -> ! {
             }
         }),
     );
+    #[cfg(feature = "fp-multipart")]
+    let app = app.route(
+        "/fw",
+        // `serve_buffered` takes the body whole in the receive buffer (413 if it cannot fit)
+        // and `request_body()` lends it from there; on a driver that streams
+        // (`serve_with_hooks`, as in the `ethernet` firmware) the same handler behind
+        // `.stream_body(limit)` reads uploads larger than the buffer as they arrive.
+        post(|req, mut res| {
+            let found = Multipart::new(req, res.request_body())
+                .and_then(|mut form| firmware_part(&mut form));
+            match found {
+                Ok(Some((len, crc))) => res
+                    .start(Status::OK)
+                    .header("Content-Type", "application/json")
+                    .body_with(|w| {
+                        w.push_str("{\"bytes\":");
+                        w.push_u64(len);
+                        w.push_str(",\"crc32\":\"");
+                        w.push_hex(u64::from(crc), 8);
+                        w.push_str("\"}");
+                    }),
+                Ok(None) => res
+                    .start(Status::UNPROCESSABLE_CONTENT)
+                    .header("Content-Type", "text/plain; charset=utf-8")
+                    .body(b"no firmware part\n"),
+                // 415 not multipart, 400 naming the broken rule, 431 a part's head too large
+                Err(e) => e.respond(res),
+            }
+        }),
+    );
+    // Last: the layer sees every request the router answers, its 404 and 405 included.
+    #[cfg(feature = "fp-cors")]
+    let app = app.layer(&CORS);
     let mut app = app;
 
     let mut hooks = FirmwareHooks {
