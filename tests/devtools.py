@@ -31,6 +31,7 @@ class Page:
         self.loop = browser.loop
         self.ws = self.loop.run_until_complete(websockets.connect(ws_url, max_size=None))
         self.ids = iter(range(1, 1 << 30))
+        self.events = []
 
     def call(self, method, **params):
         async def call():
@@ -40,7 +41,25 @@ class Page:
                 reply = json.loads(await self.ws.recv())
                 if reply.get("id") == n:
                     return reply.get("result", {})
+                if "method" in reply:
+                    self.events.append(reply)
         return self.loop.run_until_complete(asyncio.wait_for(call(), 20))
+
+    def event(self, method, timeout=10):
+        """The params of the next event `method` (of a domain enabled before), or None."""
+        async def wait():
+            while True:
+                for i, e in enumerate(self.events):
+                    if e["method"] == method:
+                        del self.events[i]
+                        return e.get("params", {})
+                message = json.loads(await self.ws.recv())
+                if "method" in message:
+                    self.events.append(message)
+        try:
+            return self.loop.run_until_complete(asyncio.wait_for(wait(), timeout))
+        except asyncio.TimeoutError:
+            return None
 
     def navigate(self, url):
         self.call("Page.navigate", url=url)

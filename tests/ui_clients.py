@@ -2,19 +2,24 @@
 """The application layer with clients written elsewhere: curl (--compressed, -r ranges,
 If-None-Match, -u, cookie jars -c/-b), Python `requests` (the LED API, the config form with its
 303 and 422s, Basic auth), and headless Chromium driving the device
-page at /ui/ (toggling an LED through the page, which the API then shows, and watching the
-uptime change), with a screenshot kept in target/ui-page.png.
+page at /ui/ (toggling an LED through the page, which the API then shows, watching the uptime
+change and the live chart of /events fill, and uploading a firmware image through its panel:
+the file set with DOM.setFileInputFiles, the progress bar full, the device's CRC-32 equal to
+zlib's), with a screenshot kept in target/ui-page.png.
 
     python3 tests/ui_clients.py server|thread_server   # starts the example (built in release)
 
 Ends with `N passed, N failed`; exit status 1 on any failure.
 """
+import json
 import os
 import re
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+import zlib
 
 import requests
 
@@ -144,7 +149,7 @@ def admin():
 
 
 def browser():
-    with devtools.Browser(800, 520) as b:
+    with devtools.Browser(800, 1100) as b:
         if b is None:
             check("chromium installed", os.environ.get("CI") != "true", "(skipped: no chromium)")
             return
@@ -161,8 +166,83 @@ def browser():
         check("the API then shows LED 2 on", api == {"id": 2, "on": True}, str(api))
         later = page.wait_for("document.getElementById('uptime').textContent", lambda t: t != first, timeout=5)
         check("chromium: the uptime changes (SSE)", later != first, f"{first!r} -> {later!r}")
+        chart(page)
+        firmware_panel(page)
+        page.wait_for("+document.getElementById('chart-count').textContent", lambda n: n and n >= 12, timeout=10)
         shot = os.path.join(ROOT, "target", "ui-page.png")
         check("chromium: screenshot taken", page.screenshot(shot) > 1000, shot)
+
+
+def chart(page):
+    """The live chart: one point per interval between ticks, each about the stream's 500 ms."""
+    count = page.wait_for("+document.getElementById('chart-count').textContent",
+                          lambda n: n is not None and n >= 4, timeout=10)
+    points = page.evaluate("document.getElementById('chart-line').getAttribute('points')") or ""
+    pairs = [p.split(",") for p in points.split()]
+    check("chromium: the chart has a point per tick interval", count and count >= 4 and len(pairs) == count,
+          f"{count} intervals, {len(pairs)} points")
+    ys = [float(y) for _, y in pairs] if pairs else []
+    check("chromium: the points lie inside the chart", ys and all(0 <= y <= 80 for y in ys), str(ys[:6]))
+    last = page.evaluate("document.getElementById('chart-last').textContent") or ""
+    m = re.match(r"(\d+) ms", last)
+    check("chromium: the last interval is about 500 ms", m and 350 <= int(m.group(1)) <= 800, repr(last))
+    drawn = page.evaluate("""(() => {
+        const p = document.getElementById('chart-line').points;
+        return JSON.stringify([p.getItem(p.numberOfItems - 1).y,
+                               parseInt(document.getElementById('chart-last').textContent),
+                               parseInt(document.getElementById('chart-max').textContent)]);
+    })()""")
+    drawn = json.loads(drawn) if drawn else None
+    check("chromium: the newest point's height is its interval on the chart's scale",
+          drawn and abs(drawn[0] - (80 - drawn[1] / drawn[2] * 80)) < 0.2, str(drawn))
+
+
+def firmware_panel(page):
+    """Upload an image through the page's panel: with the right password the answer's CRC is
+    zlib's and the page says it matches; with a wrong one the page shows the 401."""
+    data = os.urandom(3 * 1024 * 1024 + 17)
+    with tempfile.NamedTemporaryFile(prefix="firmware-", suffix=".bin", delete=False) as f:
+        f.write(data)
+    try:
+        node = page.call("Runtime.evaluate", expression="document.getElementById('ota-file')")
+        page.call("DOM.getDocument")
+        page.call("DOM.setFileInputFiles", files=[f.name], objectId=node["result"]["objectId"])
+        picked = page.evaluate("document.getElementById('ota-file').files[0].size")
+        check("chromium: the panel's file input holds the image", picked == len(data), str(picked))
+
+        # A wrong password: the 401's Basic challenge makes the browser ask for credentials
+        # (a dialog, which headless Chromium leaves open for ever); here the user cancels it,
+        # through the Fetch domain, and the page gets the 401.
+        page.call("Fetch.enable", handleAuthRequests=True, patterns=[{"urlPattern": "*/ota"}])
+        page.evaluate("document.getElementById('ota-password').value = 'wrong'")
+        page.evaluate("document.getElementById('ota-send').click()")
+        paused = page.event("Fetch.requestPaused", timeout=10)
+        if paused:
+            page.call("Fetch.continueRequest", requestId=paused["requestId"])
+        asked = page.event("Fetch.authRequired", timeout=20)
+        check("chromium: a wrong password: the browser is asked for credentials (Basic, the realm)",
+              asked and asked["authChallenge"]["scheme"].lower() == "basic"
+              and asked["authChallenge"]["realm"] == "device admin", str(asked and asked["authChallenge"]))
+        if asked:
+            page.call("Fetch.continueWithAuth", requestId=asked["requestId"],
+                      authChallengeResponse={"response": "CancelAuth"})
+        refused = page.wait_for("document.getElementById('ota-status').textContent",
+                                lambda t: t and "refused" in t, timeout=20) or ""
+        check("chromium: cancelled: the page shows the 401", "401" in refused, repr(refused[:80]))
+        page.call("Fetch.disable")
+
+        page.evaluate("document.getElementById('ota-password').value = 'admin'")
+        page.evaluate("document.getElementById('ota-send').click()")
+        status = page.wait_for("document.getElementById('ota-status').textContent",
+                               lambda t: t and ("Received" in t or "refused" in t or "failed" in t),
+                               timeout=30) or ""
+        crc = format(zlib.crc32(data), "08x")
+        check("chromium: the device's CRC-32 is zlib's, and the page says it matches",
+              f"Received {len(data)} bytes, CRC-32 {crc} (matches the file)" == status, repr(status))
+        done = page.evaluate("document.getElementById('ota-progress').value")
+        check("chromium: the progress bar is full", done == 1, str(done))
+    finally:
+        os.unlink(f.name)
 
 
 try:
