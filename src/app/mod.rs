@@ -1,9 +1,10 @@
 //! The application layer: what a device web UI and a JSON API are built from, on top of the
 //! handler interface.
 //!
-//! Owns: routing by method and pattern with typed path parameters and nesting (`router/`,
-//! `path.rs`), percent-decoding and normalised paths (`target.rs`), query and form fields
-//! (`form.rs`), cookies (`cookie.rs`), JSON bodies and answers (`json.rs`, feature `json`),
+//! Owns: routing by method and pattern, blocking and async handlers alike, with typed path
+//! parameters and nesting (`router/`, `path.rs`), percent-decoding and normalised paths (`target.rs`), query and form fields
+//! (`form.rs`), `multipart/form-data` bodies read part by part as they arrive
+//! (`multipart/`), cookies (`cookie.rs`), JSON bodies and answers (`json.rs`, feature `json`),
 //! HTTP Basic authentication (`auth.rs`, feature `auth`), static assets with ETag, gzip and
 //! ranges (`assets/`), layers that see every response and CORS (`layer.rs`, `cors.rs`, feature
 //! `layers`), Server-Sent Events streams (`sse.rs`) and WebSocket sessions (`ws/`,
