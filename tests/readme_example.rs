@@ -12,7 +12,10 @@ fn the_readme_async_routing_example_is_the_examples_app() {
     let start = section.find(fence).expect("a rust code block in it") + fence.len();
     let len = section[start..].find("```").expect("the block ends");
     let code = &section[start..start + len];
-    assert!(code.contains("fn app(") && code.contains("get_async(ticks)"), "{code}");
+    assert!(
+        code.contains("fn app(") && code.contains("get_async(ticks)"),
+        "{code}"
+    );
     assert!(
         example.contains(code),
         "the README's block is not in examples/async_router.rs as it is:\n{code}"
