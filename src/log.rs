@@ -37,3 +37,14 @@ pub(crate) fn exchange(exchange: &Exchange<'_>) {
     #[cfg(not(any(feature = "log", feature = "defmt")))]
     let _ = exchange;
 }
+
+/// Log a connection answered `503` because it waited too long for a place (a server with
+/// more sockets than places), at info.
+#[cfg(feature = "embassy-net")]
+#[inline]
+pub(crate) fn refused_busy() {
+    #[cfg(feature = "log")]
+    ::log::info!("- - 503: no place free for the connection in time");
+    #[cfg(feature = "defmt")]
+    ::defmt::info!("- - 503: no place free for the connection in time");
+}

@@ -2,7 +2,7 @@
 # Flash and RAM of the firmware binaries, as a Markdown table, and their peak stack measured
 # under QEMU (stack painted at boot, high-water mark read from /stats after a mix of requests;
 # for `ethernet` and `embassy` also 256 KiB uploads, event streams and WebSockets), and for
-# `embassy` the size of one connection's futures (its /stats/async; the server task's pool
+# `embassy` the RAM of its server's places and sockets (its /stats/async; the tasks' pools
 # from the ELF's symbols).
 #   footprint.sh [--max-flash BYTES] [--max-ram BYTES] [--max-future BYTES]
 # With limits, exits 1 if the `uart` firmware's flash or RAM (statics + peak stack) exceeds
@@ -84,11 +84,18 @@ eth_peak=$(peak_stack ethernet)
 emb_peak=$(peak_stack embassy)
 [ -n "$peak" ] && [ -n "$eth_peak" ] && [ -n "$emb_peak" ] || { echo "no stack_peak in /stats" >&2; exit 1; }
 async_stat() { awk -v k="$1" '$1 == k { print $2 }' target/footprint-async.txt; }
-servers=$(async_stat servers) serve_future=$(async_stat serve_future) router_future=$(async_stat serve_future_router)
-[ -n "$serve_future" ] && [ -n "$router_future" ] || { echo "no serve_future in /stats/async" >&2; exit 1; }
-# The server tasks' pool: a static holding every server task's future (buffers included).
-pool=$(nm -S -C "$(elf embassy)" | awk '$4 == "embassy::server::POOL" { print $2 }')
-task=$(( 0x$pool / servers ))
+sockets=$(async_stat sockets) places=$(async_stat places) serve_future=$(async_stat serve_future)
+router_future=$(async_stat serve_future_router)
+socket_buffers=$(async_stat socket_buffers) place_buffers=$(async_stat place_buffers)
+[ -n "$serve_future" ] && [ -n "$router_future" ] && [ -n "$places" ] || { echo "no serve_future in /stats/async" >&2; exit 1; }
+symbol_size() { nm -S -C "$(elf embassy)" | awk -v s="$1" '$4 == s { print $2 }'; }
+# The places' tasks (each: its connection, the app, the driver's future) and the sockets'
+# tasks, in their static pools; embassy-net's resources (a smoltcp socket each, and the SYN
+# guard's).
+place_task=$(( 0x$(symbol_size embassy::http_place::POOL) / places ))
+sockets_task=$(( 0x$(symbol_size embassy::http_socket::POOL) ))
+resources=$(( 0x$(symbol_size embassy::__cortex_m_rt_main::RESOURCES) ))
+server_buffers=$(( 0x$(symbol_size embassy::SERVER) ))
 
 base_flash=$(flash baseline) uart_flash=$(flash uart) eth_flash=$(flash ethernet) emb_flash=$(flash embassy)
 uart_ram=$(( $(statics uart) + peak ))
@@ -98,11 +105,13 @@ echo "| \`uart\` (runtime, UART driver, library, app) | $uart_flash B | $(static
 echo "| \`baseline\` (runtime, UART driver, echo; no HTTP) | $base_flash B | $(statics baseline) B | n/a | n/a |"
 echo "| HTTP share (\`uart\` - \`baseline\`) | $((uart_flash - base_flash)) B | | | |"
 echo "| \`ethernet\` (adds smoltcp, MAC driver; 12 sockets of 2 KiB on the stack; /upload, /events) | $eth_flash B | $(statics ethernet) B | $eth_peak B | $(( $(statics ethernet) + eth_peak )) B |"
-echo "| \`embassy\` (executor, embassy-time, embassy-net, async driver; $servers server tasks of $task B in statics; sensor task; /upload, /events, /sensor, /ws) | $emb_flash B | $(statics embassy) B | $emb_peak B | $(( $(statics embassy) + emb_peak )) B |"
+echo "| \`embassy\` (executor, embassy-time, embassy-net, async driver; the library's embassy-net server: $sockets sockets, $places places; sensor task; /upload, /events, /sensor, /ws) | $emb_flash B | $(statics embassy) B | $emb_peak B | $(( $(statics embassy) + emb_peak )) B |"
 echo
-echo "| \`embassy\`: one connection | bytes |"
+echo "| \`embassy\`: the server's RAM | bytes |"
 echo "|---|---|"
-echo "| server task (its future in the pool: socket and connection buffers, socket, app, driver future) | $task B |"
+echo "| a place: its task (connection, app, driver future) and its buffers ($place_buffers B) | $(( place_task + place_buffers )) B |"
+echo "| a socket: its buffers ($socket_buffers B), its task ($(( sockets_task / sockets )) B) and its share of embassy-net's resources ($resources B for $sockets sockets and the SYN guard) | $(( socket_buffers + sockets_task / sockets + resources / (sockets + 1) )) B |"
+echo "| the server in all: buffers ($server_buffers B), the places' tasks, the sockets' tasks | $(( server_buffers + place_task * places + sockets_task )) B |"
 echo "| driver future (\`asynch::serve\`) with this app (WebSocket and streaming handlers; their pieces included, the connection's buffers not) | $serve_future B |"
 echo "| driver future with the router alone (\`/\`, \`/echo\`, \`/stats\`, 404, 405; budget $max_future B) | $router_future B |"
 status=0

@@ -144,6 +144,12 @@ async def main():
 asyncio.run(main())
 PY
 )"
+      # More clients than places: every request answered (200, or 503 + Retry-After), no
+      # reset, no empty reply; Chromium loads a page of 12 images while 8 clients poll.
+      over=$(timeout 400 python3 oversubscribe.py "127.0.0.1:$port" 2>&1 || true)
+      echo "$over" | sed 's/^/    /'
+      check "$kind: more clients than places (oversubscribe.py)" "0 failed" \
+        "$(echo "$over" | sed -n 's/^[0-9]* passed, \([0-9]* failed\)$/\1/p')"
       # The library's log lines (feature `log`), through the firmware's logger on UART0.
       # (From a file, not a pipe: `grep -q` leaving early would fail the pipe's writer.)
       tr -d '\r' < "target/qemu-$kind.log" > "target/qemu-$kind-lines.log"
@@ -151,6 +157,8 @@ PY
         "$(grep -qx 'DEBUG GET /nope 404' "target/qemu-$kind-lines.log" && echo yes || echo no)"
       check "$kind: log: the 431 with its reason, at info" yes \
         "$(grep -q '^INFO  .* 431: header section too large$' "target/qemu-$kind-lines.log" && echo yes || echo no)"
+      check "$kind: log: the 503 of a connection that waited too long" yes \
+        "$(grep -q '^INFO  - - 503: no place free for the connection in time$' "target/qemu-$kind-lines.log" && echo yes || echo no)"
     fi
     # An endless stream ends when its client leaves (at the next event). The next check
     # waits for that next event (0.1 s) and the close. Suspected (not proven): QEMU's user network may reuse the

@@ -118,7 +118,7 @@ where
         let mut answered = false;
         loop {
             let timeouts = hooks.timeouts();
-            if hooks.stopping() {
+            if hooks.stopping() || !hooks.keep_alive() {
                 conn.stop_keep_alive();
             }
             let check_ms = match give_way {

@@ -198,7 +198,7 @@ where
     conn.reset();
     let mut answered = false;
     loop {
-        if hooks.stopping() {
+        if hooks.stopping() || !hooks.keep_alive() {
             conn.stop_keep_alive();
         }
         let next = if STREAM {

@@ -18,6 +18,9 @@ use crate::error::{Error, StreamError};
 #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
 pub mod asynch;
 pub mod blocking;
+#[cfg(feature = "embassy-net")]
+#[cfg_attr(docsrs, doc(cfg(feature = "embassy-net")))]
+pub mod embassy_net;
 
 /// Why a driver's `serve` stopped, other than the peer closing after a complete exchange.
 ///
@@ -84,6 +87,12 @@ pub trait Hooks {
     /// now on says `Connection: close`.
     fn stopping(&self) -> bool {
         false
+    }
+    /// Whether the next response may keep the connection open: `false` makes it say
+    /// `Connection: close` (and the connection close after it) without ending streams, e.g.
+    /// while other clients wait for a place. Checked before each request.
+    fn keep_alive(&self) -> bool {
+        true
     }
     /// A connection idle between requests should close now (a host that stops, a pool that
     /// needs its place); `answered`: it has served a request. Checked every

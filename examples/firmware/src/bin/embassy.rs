@@ -4,11 +4,14 @@
 //! library's async driver (QEMU user network: the guest is 10.0.2.15; `run-qemu.sh embassy
 //! PORT` forwards a host port to it).
 //!
-//! [`SERVERS`] server tasks each own a socket and its buffers and serve one connection at a
-//! time, so that many are served at once, streams included: an endless event stream holds
-//! one task, not the firmware. A sensor task publishes a reading every [`SENSOR_MS`] through
-//! an embassy-sync `Watch`; `GET /sensor` (Server-Sent Events) and `GET /ws/sensor` (a
-//! WebSocket) push each new reading to their client, from whichever server task serves it.
+//! HTTP is served through the library's embassy-net server (`io::embassy_net::Server`):
+//! [`SOCKETS`] sockets listen (a task each), [`PLACES`] places (a task each) serve
+//! their connections at once, streams included (an endless event stream holds one place,
+//! not the firmware), oldest first; a connection that waits too long for a place is answered 503, and
+//! a SYN that finds every socket busy is dropped (the client sends it again) rather than
+//! reset. A sensor task publishes a reading every [`SENSOR_MS`] through an embassy-sync
+//! `Watch`; `GET /sensor` (Server-Sent Events) and `GET /ws/sensor` (a WebSocket) push each
+//! new reading to their client, from whichever place serves it.
 //!
 //! The library logs one line per exchange to UART0 (feature `log`, [`firmware::logger`];
 //! `run-qemu.sh` prints it).
@@ -19,8 +22,7 @@
 #![no_std]
 #![no_main]
 
-use core::mem::size_of_val;
-use core::pin::pin;
+use core::mem::size_of;
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use cortex_m::peripheral::NVIC;
@@ -28,28 +30,29 @@ use cortex_m_rt::entry;
 use demo_app as demo;
 use embassy_executor::Executor;
 use embassy_futures::select::{select, Either};
-use embassy_net::tcp::{State, TcpSocket};
-use embassy_net::{Ipv4Address, Ipv4Cidr, Runner, Stack, StackResources, StaticConfigV4};
+use embassy_net::tcp::TcpSocket;
+use embassy_net::{Ipv4Address, Ipv4Cidr, Runner, StackResources, StaticConfigV4};
 use embassy_sync::blocking_mutex::raw::CriticalSectionRawMutex;
 use embassy_sync::watch::Watch;
-use embassy_time::{with_timeout, Duration, Instant, Ticker};
+use embassy_time::{Duration, Instant, Ticker};
 use embedded_responder::io::asynch;
-use embedded_responder::io::Hooks;
+use embedded_responder::io::embassy_net::{Config, EmbassyTimer, Place, Server, Socket, State};
 use embedded_responder::sse::{decimal, Event};
 use embedded_responder::ws::Handshake;
 use embedded_responder::AsyncHandler;
 use embedded_responder::{
-    get, get_async, post_async, Connection, Exchange, Limits, Request, Responded, Responder,
-    Status, Timeouts,
+    get, get_async, post_async, Connection, Request, Responded, Responder, Status,
 };
 use firmware::app::{self, Stats};
 use firmware::enet::Enet;
 use firmware::{clock, enet_async, irq, logger, stack};
-use static_cell::ConstStaticCell;
+use static_cell::{ConstStaticCell, StaticCell};
 
-/// Server tasks, each with one socket: as many connections are served at once. More than
-/// the clients expected at once, as a socket that is closing does not listen.
-const SERVERS: usize = 10;
+/// Sockets: more than places, so that a browser's six connections, and another's, find one
+/// listening (a socket that is closing does not listen).
+const SOCKETS: usize = 12;
+/// Connections served at once; each takes its buffers and the driver's future.
+const PLACES: usize = 8;
 const SOCKET_RX: usize = 640;
 const SOCKET_TX: usize = 640;
 const RX: usize = 1024;
@@ -68,10 +71,18 @@ const WS_LIMIT: u64 = 1024;
 const WS_PIECE: usize = 128;
 /// How often the sensor task publishes a reading.
 const SENSOR_MS: u64 = 100;
-/// After a connection, how long its socket waits for the peer to close before resetting.
-const LINGER: Duration = Duration::from_secs(2);
-/// Unacknowledged data for this long ends a connection (a peer that vanished).
-const TCP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The HTTP server: its sockets' and places' buffers, initialised at compile time (built at
+/// run time, they would pass through the stack).
+type HttpServer = Server<SOCKETS, PLACES, SOCKET_RX, SOCKET_TX, RX, TX, HEADERS>;
+static SERVER: ConstStaticCell<HttpServer> = ConstStaticCell::new(Server::new());
+/// What its sockets and places share (made at run time: the sockets are not `Send`).
+static STATE: StaticCell<State<'static, SOCKETS, PLACES>> = StaticCell::new();
+/// How it serves: on [`PORT`], counting responses for `/stats`.
+static HTTP: Config = Config {
+    on_response: Some(|_| STATS.responded()),
+    ..Config::new(PORT)
+};
 
 #[link_section = ".vector_table.interrupts"]
 #[no_mangle]
@@ -88,12 +99,12 @@ struct Reading {
     uptime_ms: u64,
 }
 
-/// The latest reading; one receiver per server task at most.
-static SENSOR: Watch<CriticalSectionRawMutex, Reading, SERVERS> = Watch::new();
+/// The latest reading; one receiver per place at most.
+static SENSOR: Watch<CriticalSectionRawMutex, Reading, PLACES> = Watch::new();
 /// Shown at `/stats` (all tasks count into it).
 static STATS: Stats = Stats::new();
-/// Shown at `/stats/async`, measured by the server tasks: the driver's future with this
-/// app, and with the router alone (the sync routes every binary serves).
+/// Shown at `/stats/async`: the driver's future with this app, and with the router alone
+/// (the sync routes every binary serves), as `main` measures their types.
 static SERVE_FUTURE: AtomicU32 = AtomicU32::new(0);
 static SERVE_FUTURE_ROUTER: AtomicU32 = AtomicU32::new(0);
 
@@ -104,12 +115,15 @@ fn main() -> ! {
     clock::start(core.SYST);
     // The library's line per exchange (debug), refusals (info) and failures (warn).
     logger::init(log::LevelFilter::Debug);
-    log::info!("embassy firmware: {SERVERS} server tasks on {ADDRESS}:{PORT}");
+    log::info!("embassy firmware: {SOCKETS} sockets, {PLACES} places on {ADDRESS}:{PORT}");
+    SERVE_FUTURE.store(serve_future_size(&firmware_app), Ordering::Relaxed);
+    SERVE_FUTURE_ROUTER.store(serve_future_size(&|| app::app(&STATS)), Ordering::Relaxed);
 
     // In statics, initialised at compile time: built at run time, they would pass through
     // the stack (6 KB of it), which the tasks do not otherwise need.
     static MAC: ConstStaticCell<Enet> = ConstStaticCell::new(Enet::UNSTARTED);
-    static RESOURCES: ConstStaticCell<StackResources<SERVERS>> =
+    // The server's sockets and its SYN guard.
+    static RESOURCES: ConstStaticCell<StackResources<{ SOCKETS + 1 }>> =
         ConstStaticCell::new(StackResources::new());
     let mac = MAC.take();
     mac.start();
@@ -129,8 +143,12 @@ fn main() -> ! {
     executor.run(|spawner| {
         spawner.spawn(net(runner).unwrap_or_else(|_| unreachable!()));
         spawner.spawn(sensor().unwrap_or_else(|_| unreachable!()));
-        for _ in 0..SERVERS {
-            spawner.spawn(server(stack).unwrap_or_else(|_| unreachable!()));
+        let (sockets, places) = SERVER.take().split(STATE.init(State::new()), stack, &HTTP);
+        for socket in sockets {
+            spawner.spawn(http_socket(socket).unwrap_or_else(|_| unreachable!()));
+        }
+        for place in places {
+            spawner.spawn(http_place(place).unwrap_or_else(|_| unreachable!()));
         }
     })
 }
@@ -156,95 +174,32 @@ async fn sensor() -> ! {
     unreachable!()
 }
 
-/// One server: its socket and buffers, serving one connection after another with the
-/// library's async driver.
-#[embassy_executor::task(pool_size = SERVERS)]
-async fn server(stack: Stack<'static>) -> ! {
-    let (mut socket_rx, mut socket_tx) = ([0u8; SOCKET_RX], [0u8; SOCKET_TX]);
-    let (mut rx, mut tx) = ([0u8; RX], [0u8; TX]);
-    let mut socket = TcpSocket::new(stack, &mut socket_rx, &mut socket_tx);
-    socket.set_timeout(Some(TCP_TIMEOUT));
-    let mut conn = Connection::<HEADERS>::with_limits(&mut rx, &mut tx, Limits::DEFAULT);
-    let mut app = firmware_app();
-    SERVE_FUTURE_ROUTER.store(
-        router_future_size(&mut socket, &mut conn),
-        Ordering::Relaxed,
-    );
-    loop {
-        if socket.accept(PORT).await.is_ok() {
-            let mut hooks = TaskHooks;
-            // Pinned where it is made, so that awaiting it does not move it into a second slot.
-            let served = pin!(asynch::serve(
-                &mut socket,
-                &mut conn,
-                &mut app,
-                &Clock,
-                &mut hooks
-            ));
-            SERVE_FUTURE.store(size_of_val(&*served) as u32, Ordering::Relaxed);
-            let _ = served.await;
-        }
-        close(&mut socket).await;
-    }
+/// One of the HTTP server's sockets: listens, queues its connection for a place, closes.
+#[embassy_executor::task(pool_size = SOCKETS)]
+async fn http_socket(socket: Socket<'static, SOCKETS, PLACES>) -> ! {
+    socket.run().await
 }
 
-/// The size of the driver's future serving the router alone (never polled: only its type's
-/// size is taken).
-fn router_future_size<const H: usize>(
-    socket: &mut TcpSocket<'_>,
-    conn: &mut Connection<'_, H>,
-) -> u32 {
-    let (mut router, mut hooks) = (app::app(&STATS), TaskHooks);
-    let served = asynch::serve(socket, conn, &mut router, &Clock, &mut hooks);
-    size_of_val(&served) as u32
+/// One of the HTTP server's places: serves a connection after another.
+#[embassy_executor::task(pool_size = PLACES)]
+async fn http_place(place: Place<'static, SOCKETS, PLACES, HEADERS>) -> ! {
+    place.run(&firmware_app).await
 }
 
-/// Close the connection: our FIN after what is queued, then (for at most [`LINGER`]) read
-/// and drop what the peer still sends until it closes too, so that it is not reset while
-/// reading the response. Whatever state that leaves, the socket is then closed for the next
-/// `accept`.
-async fn close(socket: &mut TcpSocket<'_>) {
-    socket.close();
-    let _ = with_timeout(LINGER, async {
-        let mut sink = [0u8; 64];
-        while let Ok(n) = socket.read(&mut sink).await {
-            if n == 0 {
-                break;
-            }
-        }
-        socket.flush().await
-    })
-    .await;
-    if !matches!(socket.state(), State::Closed | State::TimeWait) {
-        socket.abort();
-        let _ = with_timeout(LINGER, socket.flush()).await;
+/// The size of the driver's future serving `make_app`'s apps over a socket, as the server's
+/// places hold it (its type's size: nothing is made or run).
+fn serve_future_size<A: AsyncHandler + 'static>(_make_app: &dyn Fn() -> A) -> u32 {
+    fn size<A: 'static, R>(
+        _serve: &impl FnOnce(
+            &'static mut TcpSocket<'static>,
+            &'static mut Connection<'static, HEADERS>,
+            &'static mut A,
+            &'static mut (),
+        ) -> R,
+    ) -> u32 {
+        size_of::<R>() as u32
     }
-}
-
-/// The library's clock: embassy-time.
-struct Clock;
-
-impl asynch::Timer for Clock {
-    fn now_ms(&self) -> u64 {
-        Instant::now().as_millis()
-    }
-
-    async fn sleep_until(&self, deadline_ms: u64) {
-        embassy_time::Timer::at(Instant::from_millis(deadline_ms)).await
-    }
-}
-
-/// The driver's hooks: the default timeouts, and a response counter for `/stats`.
-struct TaskHooks;
-
-impl Hooks for TaskHooks {
-    fn timeouts(&self) -> Timeouts {
-        Timeouts::DEFAULT
-    }
-
-    fn responded(&mut self, _exchange: &Exchange<'_>) {
-        STATS.responded();
-    }
+    size::<A, _>(&|socket, conn, app, hooks| asynch::serve(socket, conn, app, &EmbassyTimer, hooks))
 }
 
 /// The app: the routes every binary serves (blocking handlers), and the ones that await, in
@@ -267,7 +222,25 @@ fn firmware_app() -> impl AsyncHandler {
         )
         .route("/ws/sensor", get_async(ws_sensor))
         .route("/stats/async", get(async_stats))
+        .route("/many", get(|_req, res| res.html(MANY_PAGE)))
+        .route(
+            "/dot.svg",
+            get(|_req, res| res.ok("image/svg+xml", DOT_SVG.as_bytes())),
+        )
 }
+
+/// `GET /many`: a page of twelve images, which a browser fetches in parallel over several
+/// connections (the oversubscription check loads it).
+const MANY_PAGE: &str = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Twelve</title></head><body>\n\
+<h1>Twelve images</h1>\n\
+<img src=\"/dot.svg?1\"><img src=\"/dot.svg?2\"><img src=\"/dot.svg?3\"><img src=\"/dot.svg?4\">\n\
+<img src=\"/dot.svg?5\"><img src=\"/dot.svg?6\"><img src=\"/dot.svg?7\"><img src=\"/dot.svg?8\">\n\
+<img src=\"/dot.svg?9\"><img src=\"/dot.svg?10\"><img src=\"/dot.svg?11\"><img src=\"/dot.svg?12\">\n\
+</body></html>\n";
+
+/// `GET /dot.svg`: a small image.
+const DOT_SVG: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"48\" height=\"48\">\
+<circle cx=\"24\" cy=\"24\" r=\"20\" fill=\"#1f5fbf\"/></svg>\n";
 
 /// `{"seq":<n>,"uptime_ms":<ms>}`.
 fn reading_json(reading: Reading) -> heapless::String<64> {
@@ -358,8 +331,14 @@ fn async_stats<'a>(_req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
     res.start(Status::OK)
         .header("Content-Type", "text/plain; charset=utf-8")
         .body_with(|w| {
-            w.push_str("servers ");
-            w.push_u64(SERVERS as u64);
+            w.push_str("sockets ");
+            w.push_u64(SOCKETS as u64);
+            w.push_str("\nplaces ");
+            w.push_u64(PLACES as u64);
+            w.push_str("\nsocket_buffers ");
+            w.push_u64((SOCKET_RX + SOCKET_TX) as u64);
+            w.push_str("\nplace_buffers ");
+            w.push_u64((RX + TX) as u64);
             w.push_str("\nserve_future ");
             w.push_u64(u64::from(SERVE_FUTURE.load(Ordering::Relaxed)));
             w.push_str("\nserve_future_router ");
