@@ -160,6 +160,13 @@ PY
       check "$kind: log: the 503 of a connection that waited too long" yes \
         "$(grep -q '^INFO  - - 503: no place free for the connection in time$' "target/qemu-$kind-lines.log" && echo yes || echo no)"
     fi
+    if [ "$kind" = ethernet ]; then
+      # More clients than sockets, served in turn: every request answered, none reset.
+      over=$(timeout 400 python3 oversubscribe.py "127.0.0.1:$port" --fresh --keep-alive 2>&1 || true)
+      echo "$over" | sed 's/^/    /'
+      check "$kind: more clients than sockets (oversubscribe.py --fresh --keep-alive)" "0 failed" \
+        "$(echo "$over" | sed -n 's/^[0-9]* passed, \([0-9]* failed\)$/\1/p')"
+    fi
     # An endless stream ends when its client leaves (at the next event). The next check
     # waits for that next event (0.1 s) and the close. Suspected (not proven): QEMU's user network may reuse the
     # guest-side port of the connection just left for the next one, and while the

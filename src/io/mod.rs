@@ -21,6 +21,9 @@ pub mod blocking;
 #[cfg(feature = "embassy-net")]
 #[cfg_attr(docsrs, doc(cfg(feature = "embassy-net")))]
 pub mod embassy_net;
+#[cfg(feature = "smoltcp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "smoltcp")))]
+pub mod smoltcp;
 
 /// Why a driver's `serve` stopped, other than the peer closing after a complete exchange.
 ///

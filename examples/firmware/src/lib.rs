@@ -18,7 +18,6 @@ pub mod irq;
 #[cfg(feature = "embassy")]
 pub mod logger;
 pub mod mem;
-pub mod net;
 pub mod stack;
 #[cfg(feature = "embassy")]
 pub mod time;

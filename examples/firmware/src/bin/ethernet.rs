@@ -1,9 +1,10 @@
 //! HTTP over TCP port 80 with smoltcp on the board's Ethernet MAC (QEMU user network:
 //! the guest is 10.0.2.15; `run-qemu.sh ethernet PORT` forwards a host port to it).
 //!
-//! `SOCKETS` sockets listen at once, so that parallel clients wait in their sockets instead
-//! of being reset; the library's blocking driver serves them in turn, each over a
-//! [`TcpIo`] adapter.
+//! Served by the library's smoltcp server (`io::smoltcp`, feature `smoltcp`): `SOCKETS`
+//! sockets listen at once, so that parallel clients wait in their sockets, and a SYN guard
+//! drops (rather than resets) a SYN that finds them all busy; the blocking driver serves them
+//! in turn.
 //!
 //! Besides the app every binary serves, two streaming routes of the library's demo:
 //! `POST /upload` reads a body of any size (Content-Length or chunked) through the 1.5 KiB
@@ -11,26 +12,26 @@
 //! sends Server-Sent Events, sleeping in between with the interface still polled.
 //!
 //! One connection is served at a time (the blocking driver): a connection holds the firmware
-//! for as long as its handler runs. An upload is bounded by the request deadline
-//! ([`Timeouts::request_ms`], from the request's first byte through its body's last), but an
-//! event stream without `count` runs until its client leaves, and meanwhile other clients
+//! for as long as its handler runs. An upload goes on as long as its pieces keep coming (the
+//! body idle timeout), but an event stream without `count` runs until its client leaves, and meanwhile other clients
 //! only complete their TCP handshakes and wait in their sockets (they are served after it,
 //! if they have not given up). Serving streams concurrently takes an async driver.
 #![no_std]
 #![no_main]
 
-use core::cell::RefCell;
-
 use cortex_m_rt::entry;
 use demo_app as demo;
-use embedded_responder::io::blocking::{serve_with_hooks, Polled};
-use embedded_responder::{get_async, post_async, Connection, Limits, Timeouts};
-use firmware::app::{self, FirmwareHooks, ReadState, Stats};
-use firmware::enet::Enet;
-use firmware::net::{Net, TcpIo};
-use firmware::{clock, irq, stack};
-use smoltcp::iface::{SocketHandle, SocketSet, SocketStorage};
-use smoltcp::socket::tcp::{self, State};
+use embedded_responder::io::blocking::Polled;
+use embedded_responder::io::smoltcp::{self as served, syn_guard, Net, Platform};
+use embedded_responder::{get_async, post_async, Connection, Limits};
+use firmware::app::{self, Stats};
+use firmware::enet::{self, Enet};
+use firmware::irq::{self, sleep_unless};
+use firmware::{clock, stack};
+use smoltcp::iface::{Config, Interface, SocketSet, SocketStorage};
+use smoltcp::socket::tcp;
+use smoltcp::time::Instant;
+use smoltcp::wire::{EthernetAddress, HardwareAddress, IpCidr, Ipv4Address};
 
 /// More than the clients expected at once: a socket whose connection is closing (LAST-ACK)
 /// is not listening, and a client reconnecting at that moment would be reset.
@@ -41,8 +42,10 @@ const RX: usize = 1536;
 const TX: usize = 512;
 /// Header lines per request (a browser sends about 15).
 const HEADERS: usize = 24;
-/// A connection that sends nothing for this long after connecting is closed.
-const SILENT_MS: u64 = 5_000;
+/// The guest's address on QEMU's user network, its gateway, and the HTTP port.
+const ADDRESS: Ipv4Address = Ipv4Address::new(10, 0, 2, 15);
+const GATEWAY: Ipv4Address = Ipv4Address::new(10, 0, 2, 2);
+const PORT: u16 = 80;
 /// Largest `POST /upload` body: no limit but the request deadline (the CRC needs no room).
 const UPLOAD_LIMIT: u64 = u64::MAX;
 /// The largest WebSocket message `/ws` and `/ws/ticks` take (larger: close 1009).
@@ -63,32 +66,38 @@ fn main() -> ! {
 
     let mut socket_rx = [[0u8; SOCKET_RX]; SOCKETS];
     let mut socket_tx = [[0u8; SOCKET_TX]; SOCKETS];
-    let mut storage = [SocketStorage::EMPTY; SOCKETS];
+    // The TCP sockets, and the SYN guard: a SYN that finds them all busy is dropped (the
+    // client sends it again), not reset.
+    let mut storage = [SocketStorage::EMPTY; SOCKETS + 1];
     let mut sockets = SocketSet::new(&mut storage[..]);
-    let mut handles = [None::<SocketHandle>; SOCKETS];
-    for ((rx, tx), handle) in socket_rx
-        .iter_mut()
-        .zip(socket_tx.iter_mut())
-        .zip(&mut handles)
-    {
-        let socket = tcp::Socket::new(
+    for (rx, tx) in socket_rx.iter_mut().zip(socket_tx.iter_mut()) {
+        sockets.add(tcp::Socket::new(
             tcp::SocketBuffer::new(&mut rx[..]),
             tcp::SocketBuffer::new(&mut tx[..]),
-        );
-        *handle = Some(sockets.add(socket));
+        ));
     }
+    sockets.add(syn_guard());
     let mut mac = Enet::new();
-    let net = RefCell::new(Net::new(&mut mac, sockets));
+    let mut config = Config::new(HardwareAddress::Ethernet(EthernetAddress(mac.mac())));
+    config.random_seed = clock::now_ms() ^ 0x5DEE_CE66_D1CE_4E5B;
+    let mut iface = Interface::new(
+        config,
+        &mut mac,
+        Instant::from_millis(clock::now_ms() as i64),
+    );
+    iface.update_ip_addrs(|addrs| {
+        let _ = addrs.push(IpCidr::new(ADDRESS.into(), 24));
+    });
+    let _ = iface.routes_mut().add_default_ipv4_route(GATEWAY);
+    let mut net = Net::new(iface, &mut mac, sockets);
 
-    let read = ReadState::new();
-    let stats = Stats::default();
     let mut rx = [0u8; RX];
     let mut tx = [0u8; TX];
     let mut conn = Connection::<HEADERS>::with_limits(&mut rx, &mut tx, Limits::DEFAULT);
     // The streaming routes are the demo's async handlers: the blocking driver polls them
     // (every operation on the connection completes at once on it).
     let mut app = Polled(
-        app::app(&stats)
+        app::app(&STATS)
             .route(
                 "/upload",
                 post_async(demo::upload).stream_body(UPLOAD_LIMIT),
@@ -107,52 +116,27 @@ fn main() -> ! {
                 }),
             ),
     );
-    let mut hooks = FirmwareHooks {
-        read: &read,
-        stats: &stats,
-        timeouts: Timeouts::DEFAULT,
-        wait: &net,
+    let config = served::Config {
+        on_response: Some(|_| STATS.responded()),
+        ..served::Config::new(PORT)
     };
-    let mut connected_at = [None::<u64>; SOCKETS];
+    served::serve(&mut net, &Board, &mut conn, &mut app, &config)
+}
 
-    loop {
-        net.borrow_mut().poll();
-        let mut served = false;
-        for (&handle, since) in handles.iter().flatten().zip(&mut connected_at) {
-            let mut borrowed = net.borrow_mut();
-            let socket = borrowed.socket(handle);
-            // `net.poll` keeps closed sockets listening; serve the connected ones.
-            if !matches!(socket.state(), State::Established | State::CloseWait) {
-                *since = None;
-                continue;
-            }
-            if socket.can_recv() {
-                drop(borrowed);
-                read.clear();
-                let mut io = TcpIo {
-                    net: &net,
-                    handle,
-                    read: &read,
-                };
-                // Every way out (close asked, timeout, give-way, error already answered)
-                // ends with closing the socket; smoltcp sends what is queued, then FIN.
-                let _ = serve_with_hooks(&mut io, &mut conn, &mut app, &mut hooks);
-                net.borrow_mut().socket(handle).close();
-                *since = None;
-                served = true;
-            } else if !socket.may_recv() {
-                socket.close();
-                *since = None;
-            } else {
-                let at = *since.get_or_insert(clock::now_ms());
-                if clock::now_ms() - at >= SILENT_MS {
-                    socket.close();
-                    *since = None;
-                }
-            }
-        }
-        if !served {
-            net.borrow_mut().sleep();
-        }
+/// Shown at `/stats`.
+static STATS: Stats = Stats::new();
+
+/// The board's clock (SysTick) and sleep (`wfi` until a frame, the tick, or the deadline).
+struct Board;
+
+impl Platform for Board {
+    fn now_ms(&self) -> u64 {
+        clock::now_ms()
+    }
+
+    fn sleep_until(&self, deadline_ms: u64) {
+        sleep_unless(irq::ETHERNET, || {
+            enet::rx_ready() || clock::now_ms() >= deadline_ms
+        });
     }
 }
