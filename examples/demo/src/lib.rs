@@ -66,13 +66,27 @@ pub const OTA_LIMIT: u64 = 64 * 1024 * 1024;
 pub const ADMIN_PASSWORD: &str = "admin";
 
 /// [`app`] with another password for `GET /admin` and `POST /ota` (user `admin`), and these
-/// CORS origins for `/api/`.
+/// CORS origins for `/api/`. Uploads to `POST /ota` are checked and discarded ([`Discard`]:
+/// a host has no partition).
 #[cfg(feature = "async")]
 pub fn app_with(
     admin_password: &'static str,
     cors_origins: &'static [&'static str],
 ) -> impl AsyncHandler {
-    let _ = (admin_password, cors_origins); // without `auth` and `json` they serve nothing
+    static DISCARD: OtaLock<Discard> = OtaLock::new(Discard);
+    app_with_ota(admin_password, cors_origins, &DISCARD)
+}
+
+/// [`app_with`], its `POST /ota` writing into `ota`'s sink (a device's DFU partition), and
+/// `GET /ota/status` reading it back.
+#[cfg(feature = "async")]
+pub fn app_with_ota<S: FirmwareSink + Send + 'static>(
+    admin_password: &'static str,
+    cors_origins: &'static [&'static str],
+    ota: &'static OtaLock<S>,
+) -> impl AsyncHandler {
+    // Without `auth` and `json` they serve nothing.
+    let _ = (admin_password, cors_origins, ota);
     let router = Router::new()
         .route("/", get(|_req, res| res.html(PAGE)))
         .route("/echo", post(echo))
@@ -123,12 +137,13 @@ pub fn app_with(
                 "/ota",
                 get(|_req, res| res.html(OTA_PAGE))
                     .post_async(async move |req, res| match &auth {
-                        Some(auth) if auth.check(req) => ota(req, res).await,
+                        Some(auth) if auth.check(req) => ota_into::<S, 512>(req, res, ota).await,
                         Some(auth) => auth.challenge(res),
                         None => res.status(Status::INTERNAL_SERVER_ERROR),
                     })
                     .stream_body(OTA_LIMIT),
             )
+            .route("/ota/status", get(|req, res| ota_status(req, res, ota)))
     };
     // The device UI (examples/webui, embedded with gzip copies by build.rs): /ui/ is its
     // page, /static/ its script and stylesheet.
@@ -138,6 +153,11 @@ pub fn app_with(
         .mount("/static/*", ASSETS.at("/static/"));
     router.fallback(not_found)
 }
+
+#[cfg(feature = "async")]
+mod ota;
+#[cfg(feature = "async")]
+pub use ota::{ota_into, ota_status, Discard, FirmwareSink, FirmwareUpload, OtaError, OtaLock};
 
 // `pub static ASSETS: Assets`: examples/webui, embedded by build.rs.
 include!(concat!(env!("OUT_DIR"), "/assets.rs"));
@@ -153,6 +173,14 @@ static LEDS: [core::sync::atomic::AtomicBool; 4] =
 struct Led {
     id: u8,
     on: bool,
+}
+
+/// Whether LED `id` (0-3) is on, as `PUT /api/leds/{id}` last set it (false for other ids):
+/// a board mirrors it to its pins.
+#[cfg(feature = "json")]
+pub fn led_is_on(id: u8) -> bool {
+    LEDS.get(usize::from(id))
+        .is_some_and(|led| led.load(core::sync::atomic::Ordering::Relaxed))
 }
 
 #[cfg(feature = "json")]
@@ -223,7 +251,7 @@ pub const LIVE_PAGE: &str = r#"<!DOCTYPE html>
 
 #[cfg(feature = "async")]
 /// The CRC-32 of zlib, PNG and Python's `zlib.crc32` (a kept crate, one 1 KiB table).
-const CRC32: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
+pub(crate) const CRC32: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
 
 /// Read the whole body, whatever its size or framing, through the connection's buffers;
 /// answer `{"bytes":N,"crc32":"xxxxxxxx"}`.
@@ -258,45 +286,8 @@ pub const OTA_PAGE: &str = r#"<!DOCTYPE html>
 </html>
 "#;
 
-/// `POST /ota`, behind the admin's credentials: a `multipart/form-data` body whose
-/// `firmware` part is the image, read as it arrives (of any size up to [`OTA_LIMIT`]);
-/// answers `{"bytes":N,"crc32":"xxxxxxxx"}` of that part's content, the other parts read and
-/// ignored. No `firmware` part: 422; not multipart: 415; a broken body: 400 naming what
-/// broke.
-#[cfg(all(feature = "async", feature = "auth"))]
-pub async fn ota<'a>(req: &Request<'a>, mut res: Responder<'a, '_>) -> Responded {
-    use embedded_responder::multipart::Multipart;
-    let mut form = match Multipart::new(req, res.request_body()) {
-        Ok(form) => form,
-        Err(e) => return e.respond(res),
-    };
-    let mut head = [0u8; 512];
-    let mut found = None;
-    loop {
-        match form.next_part_async(&mut head).await {
-            Ok(Some(part)) if part.name() == "firmware" => {
-                let mut crc = CRC32.digest();
-                match form.for_each_data_async(|piece| crc.update(piece)).await {
-                    Ok(total) => found = Some((total, crc.finalize())),
-                    Err(e) => return e.respond(res),
-                }
-            }
-            Ok(Some(_)) => {} // the next part skips this one's data
-            Ok(None) => break,
-            Err(e) => return e.respond(res),
-        }
-    }
-    match found {
-        Some((total, crc)) => upload_answer(res, total, crc),
-        None => res
-            .start(Status::UNPROCESSABLE_CONTENT)
-            .header("Content-Type", "application/json")
-            .body(br#"{"error":"no firmware part"}"#),
-    }
-}
-
 #[cfg(feature = "async")]
-fn upload_answer<'a>(res: Responder<'a, '_>, total: u64, crc: u32) -> Responded {
+pub(crate) fn upload_answer<'a>(res: Responder<'a, '_>, total: u64, crc: u32) -> Responded {
     res.start(Status::OK)
         .header("Content-Type", "application/json")
         .body_with(|w| {
