@@ -4,7 +4,8 @@
 #   uart:     UART0 is bridged to a TCP server socket on PORT (one client at a time).
 #   ethernet: the Stellaris MAC on QEMU's user network; host PORT is forwarded to guest :80.
 #   embassy:  the same network, served by the embassy firmware (tasks, embassy-net); its log
-#             lines (UART0) go to standard output.
+#             lines (UART0) go to standard output. Its OTA partitions are the file
+#             target/ota-flash.bin, through semihosting (src/hostflash.rs).
 set -euo pipefail
 usage() { echo "usage: $0 uart|ethernet|embassy PORT" >&2; exit 2; }
 [ $# -eq 2 ] || usage
@@ -13,7 +14,8 @@ cd "$(dirname "$0")"
 case "$kind" in
   uart) io=(-serial "tcp:127.0.0.1:$port,server=on,wait=off" -nic none) ;;
   ethernet) io=(-serial null -nic "user,model=stellaris,restrict=on,hostfwd=tcp:127.0.0.1:$port-:80") ;;
-  embassy) io=(-serial stdio -nic "user,model=stellaris,restrict=on,hostfwd=tcp:127.0.0.1:$port-:80") ;;
+  embassy) io=(-serial stdio -nic "user,model=stellaris,restrict=on,hostfwd=tcp:127.0.0.1:$port-:80"
+           -semihosting-config enable=on,target=native) ;;
   *) usage ;;
 esac
 case "$kind" in uart) features=() ;; ethernet) features=(--features ws) ;; embassy) features=(--features embassy) ;; esac

@@ -37,6 +37,8 @@ page=$(sed -n '/^pub const PAGE: &str = "/,/^";/p' ../demo/src/lib.rs | sed '1s/
 
 for kind in "${kinds[@]}"; do
   port=$(free_port)
+  # The embassy firmware's OTA partitions (semihosting): fresh, so that it starts idle.
+  [ "$kind" != embassy ] || rm -f target/ota-flash.bin
   ./run-qemu.sh "$kind" "$port" > "target/qemu-$kind.log" 2>&1 &
   qemu_pid=$!
   url=http://127.0.0.1:$port
@@ -144,6 +146,11 @@ async def main():
 asyncio.run(main())
 PY
 )"
+      # OTA into the DFU partition through embassy-boot's updater (ota_check.py's docstring).
+      ota=$(timeout 600 python3 ota_check.py "127.0.0.1:$port" target/ota-flash.bin 2>&1 || true)
+      echo "$ota" | sed 's/^/    /'
+      check "$kind: OTA round trip (ota_check.py: 64 KiB raw, 256 KiB multipart, cut, busy)" "0 failed" \
+        "$(echo "$ota" | sed -n 's/^[0-9]* passed, \([0-9]* failed\)$/\1/p')"
       # More clients than places: every request answered (200, or 503 + Retry-After), no
       # reset, no empty reply; Chromium loads a page of 12 images while 8 clients poll.
       over=$(timeout 400 python3 oversubscribe.py "127.0.0.1:$port" 2>&1 || true)

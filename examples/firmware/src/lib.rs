@@ -14,6 +14,8 @@ pub mod clock;
 pub mod enet;
 #[cfg(feature = "embassy")]
 pub mod enet_async;
+#[cfg(feature = "embassy")]
+pub mod hostflash;
 pub mod irq;
 #[cfg(feature = "embassy")]
 pub mod logger;

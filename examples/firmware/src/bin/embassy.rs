@@ -35,6 +35,7 @@ use embassy_net::{Ipv4Address, Ipv4Cidr, Runner, StackResources, StaticConfigV4}
 use embassy_sync::blocking_mutex::raw::CriticalSectionRawMutex;
 use embassy_sync::watch::Watch;
 use embassy_time::{Duration, Instant, Ticker};
+use embedded_responder::auth::BasicAuth;
 use embedded_responder::io::asynch;
 use embedded_responder::io::embassy_net::{Config, EmbassyTimer, Place, Server, Socket, State};
 use embedded_responder::sse::{decimal, Event};
@@ -45,6 +46,7 @@ use embedded_responder::{
 };
 use firmware::app::{self, Stats};
 use firmware::enet::Enet;
+use firmware::hostflash::{self, HostFlash};
 use firmware::{clock, enet_async, irq, logger, stack};
 use static_cell::{ConstStaticCell, StaticCell};
 
@@ -71,6 +73,16 @@ const WS_LIMIT: u64 = 1024;
 const WS_PIECE: usize = 128;
 /// How often the sensor task publishes a reading.
 const SENSOR_MS: u64 = 100;
+/// The admin's credentials for `POST /ota` (the demo's: user `admin`).
+const ADMIN: (&str, &str) = ("admin", demo::ADMIN_PASSWORD);
+/// Largest `POST /ota` body: the image, and a multipart form's delimiters and part heads.
+const OTA_BODY_LIMIT: u64 = hostflash::DFU_SIZE as u64 + 4096;
+/// Room for the head of a multipart part (a browser's is about 150 bytes).
+const OTA_PART_HEAD: usize = 256;
+
+/// `POST /ota`'s way into the DFU partition: embassy-boot's updater over the host file.
+type OtaSink = ota::FlashSink<HostFlash, HostFlash, { hostflash::WRITE_SIZE }>;
+static OTA: StaticCell<demo::OtaLock<OtaSink>> = StaticCell::new();
 
 /// The HTTP server: its sockets' and places' buffers, initialised at compile time (built at
 /// run time, they would pass through the stack).
@@ -116,7 +128,15 @@ fn main() -> ! {
     // The library's line per exchange (debug), refusals (info) and failures (warn).
     logger::init(log::LevelFilter::Debug);
     log::info!("embassy firmware: {SOCKETS} sockets, {PLACES} places on {ADDRESS}:{PORT}");
-    SERVE_FUTURE.store(serve_future_size(&firmware_app), Ordering::Relaxed);
+    // The partitions (a file on the host, through semihosting) and their updater.
+    let ota: &'static demo::OtaLock<OtaSink> = match HostFlash::open() {
+        Ok((dfu, state)) => OTA.init(demo::OtaLock::new(ota::FlashSink::new(dfu, state))),
+        Err(_) => {
+            log::warn!("no OTA partition file: is semihosting on?");
+            cortex_m::asm::udf()
+        }
+    };
+    SERVE_FUTURE.store(serve_future_size(&|| firmware_app(ota)), Ordering::Relaxed);
     SERVE_FUTURE_ROUTER.store(serve_future_size(&|| app::app(&STATS)), Ordering::Relaxed);
 
     // In statics, initialised at compile time: built at run time, they would pass through
@@ -148,7 +168,7 @@ fn main() -> ! {
             spawner.spawn(http_socket(socket).unwrap_or_else(|_| unreachable!()));
         }
         for place in places {
-            spawner.spawn(http_place(place).unwrap_or_else(|_| unreachable!()));
+            spawner.spawn(http_place(place, ota).unwrap_or_else(|_| unreachable!()));
         }
     })
 }
@@ -182,8 +202,11 @@ async fn http_socket(socket: Socket<'static, SOCKETS, PLACES>) -> ! {
 
 /// One of the HTTP server's places: serves a connection after another.
 #[embassy_executor::task(pool_size = PLACES)]
-async fn http_place(place: Place<'static, SOCKETS, PLACES, HEADERS>) -> ! {
-    place.run(&firmware_app).await
+async fn http_place(
+    place: Place<'static, SOCKETS, PLACES, HEADERS>,
+    ota: &'static demo::OtaLock<OtaSink>,
+) -> ! {
+    place.run(&|| firmware_app(ota)).await
 }
 
 /// The size of the driver's future serving `make_app`'s apps over a socket, as the server's
@@ -203,8 +226,8 @@ fn serve_future_size<A: AsyncHandler + 'static>(_make_app: &dyn Fn() -> A) -> u3
 }
 
 /// The app: the routes every binary serves (blocking handlers), and the ones that await, in
-/// one router.
-fn firmware_app() -> impl AsyncHandler {
+/// one router; `POST /ota` writes into `ota`.
+fn firmware_app(ota: &'static demo::OtaLock<OtaSink>) -> impl AsyncHandler {
     app::app(&STATS)
         .route(
             "/upload",
@@ -222,6 +245,24 @@ fn firmware_app() -> impl AsyncHandler {
         )
         .route("/ws/sensor", get_async(ws_sensor))
         .route("/stats/async", get(async_stats))
+        .route(
+            "/ota",
+            post_async(async move |req, res| {
+                let Ok(auth) = BasicAuth::new("device admin", ADMIN.0, ADMIN.1) else {
+                    return res.status(Status::INTERNAL_SERVER_ERROR);
+                };
+                if !auth.check(req) {
+                    // 401 before a byte of the image is read.
+                    return auth.challenge(res);
+                }
+                demo::ota_into::<OtaSink, OTA_PART_HEAD>(req, res, ota).await
+            })
+            .stream_body(OTA_BODY_LIMIT),
+        )
+        .route(
+            "/ota/status",
+            get(move |req, res| demo::ota_status(req, res, ota)),
+        )
         .route("/many", get(|_req, res| res.html(MANY_PAGE)))
         .route(
             "/dot.svg",
