@@ -722,16 +722,18 @@ pub const ADMIN_PAGE: &str = "<!DOCTYPE html>
 
 /// The device's settings, shared by every connection without a lock or a heap: a sequence
 /// lock over atomics (a writer makes the version odd while it writes; a reader that sees an
-/// odd or changed version reads again).
+/// odd or changed version reads again). The version is portable-atomic's, for the writers'
+/// compare-and-swap on cores without one (the Pico W's Cortex-M0+: its firmware enables
+/// portable-atomic's `critical-section`); elsewhere it is the core's own.
 struct Settings {
-    version: AtomicU32,
+    version: portable_atomic::AtomicU32,
     ssid_len: AtomicU8,
     ssid: [AtomicU8; 32],
     interval: AtomicU32,
 }
 
 static SETTINGS: Settings = Settings {
-    version: AtomicU32::new(0),
+    version: portable_atomic::AtomicU32::new(0),
     ssid_len: AtomicU8::new(6),
     ssid: {
         let mut bytes = [const { AtomicU8::new(0) }; 32];
