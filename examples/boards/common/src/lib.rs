@@ -10,16 +10,33 @@
 //! - [`LedWatch`] and [`mirror_leds`]: the demo's four LEDs (`demo_app::led_is_on`), as
 //!   `PUT /api/leds/{id}` sets them, shown on the board's pins.
 //!
+//! - [`serve!`]`(.., ota: Sink = lock)`: the same with `POST /ota` written into the board's
+//!   DFU partition through [`FlashSink`] (embassy-boot's updater) and `GET /ota/status`
+//!   reading it back; the board makes the partitions ([`Partition`] over a [`FlashLock`]).
+//!
 //! The stack must have room for [`STACK_SOCKETS`] sockets (the server's, its SYN guard and
 //! DHCP's): `StackResources<{ board_common::STACK_SOCKETS }>`.
 
+use core::cell::RefCell;
+
 use embassy_executor::{SpawnError, SpawnToken, Spawner};
 use embassy_net::Stack;
+use embassy_sync::blocking_mutex::raw::CriticalSectionRawMutex;
+use embassy_sync::blocking_mutex::Mutex;
 use embassy_time::{Duration, Ticker};
 use embedded_hal::digital::{OutputPin, PinState};
 use embedded_responder::io::embassy_net::{Config, Place, Server, Socket, State};
 use embedded_responder::AsyncHandler;
 use static_cell::{ConstStaticCell, StaticCell};
+
+pub use demo_app::{FirmwareSink, OtaLock};
+pub use ota::FlashSink;
+
+/// A board's flash (or a region of it), shared by its partitions.
+pub type FlashLock<F> = Mutex<CriticalSectionRawMutex, RefCell<F>>;
+/// A partition (DFU, state) of a [`FlashLock`]ed flash: `Partition::new(&lock, offset, size)`.
+pub type Partition<F> =
+    embassy_embedded_hal::flash::partition::BlockingPartition<'static, CriticalSectionRawMutex, F>;
 
 /// Listening sockets: more than places, so that a browser's six connections, and a
 /// second browser's, find one listening.
@@ -67,13 +84,41 @@ pub fn app() -> impl AsyncHandler {
     demo_app::app_with(ADMIN_PASSWORD, demo_app::CORS_ORIGINS)
 }
 
+/// The demo app with `POST /ota` into `ota` (a board's [`FlashSink`]) and `GET /ota/status`
+/// reading it back.
+pub fn app_with_ota<S: FirmwareSink + Send + 'static>(
+    ota: &'static OtaLock<S>,
+) -> impl AsyncHandler {
+    demo_app::app_with_ota(ADMIN_PASSWORD, demo_app::CORS_ORIGINS, ota)
+}
+
 /// Serve the app `$make_app` makes (a path to a `fn() -> impl AsyncHandler`, such as
 /// [`app`]) on `$stack` (an `embassy_net::Stack<'static>`), port [`PORT`]: defines the
 /// socket and place tasks (a task fn cannot be generic, and the app's type is the board's)
 /// and spawns them with `$spawner`. Once, after the stack is made (it need not be up).
 /// The board depends on `embassy-executor` (the task macro names it).
+///
+/// `serve!(spawner, stack, ota: Sink = lock)` serves [`app_with_ota`]`(lock)` instead, `lock`
+/// an `&'static OtaLock<Sink>`.
 #[macro_export]
 macro_rules! serve {
+    ($spawner:expr, $stack:expr, ota: $sink:ty = $ota:expr) => {{
+        /// One of the server's sockets: listens, queues its connection for a place, closes.
+        #[embassy_executor::task(pool_size = $crate::SOCKETS)]
+        async fn http_socket(socket: $crate::HttpSocket) -> ! {
+            socket.run().await
+        }
+        /// One of the server's places: serves one connection after another, `POST /ota`
+        /// into `ota`.
+        #[embassy_executor::task(pool_size = $crate::PLACES)]
+        async fn http_place(place: $crate::HttpPlace, ota: &'static $crate::OtaLock<$sink>) -> ! {
+            place.run(&|| $crate::app_with_ota(ota)).await
+        }
+        let ota: &'static $crate::OtaLock<$sink> = $ota;
+        $crate::spawn_server($spawner, $stack, http_socket, move |place| {
+            http_place(place, ota)
+        })
+    }};
     ($spawner:expr, $stack:expr, $make_app:path) => {{
         /// One of the server's sockets: listens, queues its connection for a place, closes.
         #[embassy_executor::task(pool_size = $crate::SOCKETS)]
@@ -97,8 +142,8 @@ macro_rules! serve {
 pub fn spawn_server<S, P>(
     spawner: Spawner,
     stack: Stack<'static>,
-    socket: fn(HttpSocket) -> Result<SpawnToken<S>, SpawnError>,
-    place: fn(HttpPlace) -> Result<SpawnToken<P>, SpawnError>,
+    socket: impl Fn(HttpSocket) -> Result<SpawnToken<S>, SpawnError>,
+    place: impl Fn(HttpPlace) -> Result<SpawnToken<P>, SpawnError>,
 ) {
     let (sockets, places) = SERVER.take().split(STATE.init(State::new()), stack, &HTTP);
     for s in sockets {
