@@ -5,18 +5,26 @@
 //! This file is the board's bring-up only: the radio (its power, SPI and firmware), joining
 //! the network, the LED pins. Serving and the LEDs' logic are `board-common`'s.
 //!
+//! OTA: `POST /ota` writes the image into the DFU partition (0x10087000, 516 KiB) through
+//! embassy-boot's updater and marks it in the state partition (0x10006000, 4 KiB); at the
+//! next reset the bootloader, embassy-boot-rp at 0x10000100, swaps it into ACTIVE
+//! (0x10007000, where this firmware is linked: `memory.x`). Once it runs, the new firmware
+//! marks itself booted (else the next reset swaps back).
+//!
 //! LEDs: the demo's LED 0 is the board's LED (on the radio chip's GPIO 0), LEDs 1, 2, 3 are
 //! GP13, GP14, GP15 (pins 17, 19, 20: an LED and a resistor each, to ground).
 #![no_std]
 #![no_main]
 
+use board_common::{FlashLock, FlashSink, OtaLock, Partition};
 use cyw43::{Aligned, JoinOptions, A4};
 use cyw43_pio::{PioSpi, DEFAULT_CLOCK_DIVIDER};
 use embassy_executor::Spawner;
 use embassy_net::StackResources;
 use embassy_rp::clocks::RoscRng;
+use embassy_rp::flash::{Blocking, Flash};
 use embassy_rp::gpio::{Level, Output};
-use embassy_rp::peripherals::{DMA_CH0, PIO0};
+use embassy_rp::peripherals::{DMA_CH0, FLASH, PIO0};
 use embassy_rp::pio::{InterruptHandler, Pio};
 use embassy_rp::{bind_interrupts, dma};
 use embassy_time::Timer;
@@ -60,6 +68,15 @@ wl0id=0x431b\0deadman_to=0xffffffff\0muxenab=0x100\0spurconfig=0x3\0\
 glitch_based_crsmin=1\0btc_mode=1\0\0\0",
 );
 
+/// The Pico W's 2 MiB of flash, written with the XIP cache off (blocking).
+type BoardFlash = Flash<'static, FLASH, Blocking, { 2 * 1024 * 1024 }>;
+/// `POST /ota`'s way into the DFU partition (the flash writes any byte).
+type OtaSink = FlashSink<Partition<BoardFlash>, Partition<BoardFlash>, 1>;
+/// The state partition: offset and size in the flash.
+const STATE: (u32, u32) = (0x6000, 4 * 1024);
+/// The DFU partition.
+const DFU: (u32, u32) = (0x8_7000, 516 * 1024);
+
 /// The radio on PIO0's state machine 0.
 type Radio = cyw43::SpiBus<Output<'static>, PioSpi<'static, PIO0, 0>>;
 
@@ -99,7 +116,7 @@ async fn main(spawner: Spawner) {
         RoscRng.next_u64(),
     );
     spawner.spawn(net(runner).expect("one net task"));
-    board_common::serve!(spawner, stack, board_common::app);
+    board_common::serve!(spawner, stack, ota: OtaSink = ota(Flash::new_blocking(p.FLASH)));
 
     while control
         .join(WIFI_SSID, JoinOptions::new(WIFI_PASSWORD.as_bytes()))
@@ -115,6 +132,21 @@ async fn main(spawner: Spawner) {
         Output::new(p.PIN_15, Level::Low),
     ];
     spawner.spawn(leds(control, pins).expect("one led task"));
+}
+
+/// The OTA sink over the DFU and state partitions; the running firmware marked booted.
+fn ota(flash: BoardFlash) -> &'static OtaLock<OtaSink> {
+    static FLASH: StaticCell<FlashLock<BoardFlash>> = StaticCell::new();
+    let flash = FLASH.init(FlashLock::new(flash.into()));
+    let mut sink = FlashSink::new(
+        Partition::new(flash, DFU.0, DFU.1),
+        Partition::new(flash, STATE.0, STATE.1),
+    );
+    // An image the bootloader has just swapped in, running: keep it. (A flash error here
+    // leaves the mark as it was: the bootloader reverts at the next reset.)
+    let _ = sink.mark_booted();
+    static OTA: StaticCell<OtaLock<OtaSink>> = StaticCell::new();
+    OTA.init(OtaLock::new(sink))
 }
 
 /// cyw43: moves frames and commands between the radio and the driver.
