@@ -56,9 +56,10 @@ const DFU: (u32, u32) = (0x20_0000, 0x1E_0000);
 #[esp_rtos::main]
 async fn main(spawner: Spawner) -> ! {
     let peripherals = esp_hal::init(esp_hal::Config::default().with_cpu_clock(CpuClock::max()));
-    // esp-radio's heap: the RAM the ROM bootloader used, and some more.
+    // esp-radio's heap (as esp-hal's Wi-Fi examples size it): the RAM the ROM bootloader
+    // used, and 36 KiB more.
     esp_alloc::heap_allocator!(#[esp_hal::ram(reclaimed)] size: 64 * 1024);
-    esp_alloc::heap_allocator!(size: 16 * 1024);
+    esp_alloc::heap_allocator!(size: 36 * 1024);
     let timg0 = TimerGroup::new(peripherals.TIMG0);
     esp_rtos::start(timg0.timer0, peripherals.FROM_CPU_INTR0);
 

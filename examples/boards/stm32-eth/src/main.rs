@@ -5,9 +5,9 @@
 //! the MAC and its pins, the RNG for embassy-net's seed, the LED pins. Serving and the LEDs'
 //! logic are `board-common`'s.
 //!
-//! OTA: `POST /ota` writes the image into the DFU partition (sectors 8-11) through
-//! embassy-boot's updater and marks it in the state partition (sector 2); at the next reset
-//! the bootloader, embassy-boot-stm32 at 0x08000000, swaps it into ACTIVE (sectors 5-7,
+//! OTA: `POST /ota` writes the image into the DFU partition (sectors 8-10) through
+//! embassy-boot's updater and marks it in the state partition (sector 5); at the next reset
+//! the bootloader, embassy-boot-stm32 at 0x08000000, swaps it into ACTIVE (sectors 6-7,
 //! where this firmware is linked: `memory.x`). Once it runs, the new firmware marks itself
 //! booted (else the next reset swaps back).
 //!
@@ -20,7 +20,7 @@ use board_common::{FlashLock, FlashSink, OtaLock, Partition};
 use embassy_executor::Spawner;
 use embassy_net::StackResources;
 use embassy_stm32::eth::{Ethernet, GenericPhy, PacketQueue, Sma};
-use embassy_stm32::flash::{Bank1Region1, Bank1Region3, Blocking, Flash};
+use embassy_stm32::flash::{Bank1Region3, Blocking, Flash};
 use embassy_stm32::gpio::{Level, Output, Speed};
 use embassy_stm32::peripherals::{ETH, ETH_SMA};
 use embassy_stm32::rng::Rng;
@@ -34,16 +34,15 @@ bind_interrupts!(struct Irqs {
     HASH_RNG => rng::InterruptHandler<peripherals::RNG>;
 });
 
-/// Bank 1's 16 KiB sectors (0-3), where the state partition is.
-type StateFlash = Bank1Region1<'static, Blocking>;
-/// Bank 1's 128 KiB sectors (5-11, from 0x08020000), where ACTIVE and DFU are.
-type DfuFlash = Bank1Region3<'static, Blocking>;
+/// Bank 1's 128 KiB sectors (5-11, from 0x08020000), where the state, ACTIVE and DFU
+/// partitions are.
+type OtaFlash = Bank1Region3<'static, Blocking>;
 /// `POST /ota`'s way into the DFU partition (the flash writes 4 bytes at a time).
-type OtaSink = FlashSink<Partition<DfuFlash>, Partition<StateFlash>, 4>;
-/// The state partition: sector 2, in its region.
-const STATE: (u32, u32) = (0x8000, 16 * 1024);
-/// The DFU partition: sectors 8-11, in their region (which starts at sector 5).
-const DFU: (u32, u32) = (0x6_0000, 512 * 1024);
+type OtaSink = FlashSink<Partition<OtaFlash>, Partition<OtaFlash>, 4>;
+/// The state partition: sector 5, offset and size in the region.
+const STATE: (u32, u32) = (0, 128 * 1024);
+/// The DFU partition: sectors 8-10.
+const DFU: (u32, u32) = (0x6_0000, 384 * 1024);
 
 /// The MAC with the board's PHY.
 type Device = Ethernet<'static, ETH, GenericPhy<Sma<'static, ETH_SMA>>>;
@@ -98,14 +97,13 @@ async fn main(spawner: Spawner) {
 
 /// The OTA sink over the DFU and state partitions; the running firmware marked booted.
 fn ota(flash: Flash<'static, Blocking>) -> &'static OtaLock<OtaSink> {
-    let regions = flash.into_blocking_regions();
-    static STATE_FLASH: StaticCell<FlashLock<StateFlash>> = StaticCell::new();
-    static DFU_FLASH: StaticCell<FlashLock<DfuFlash>> = StaticCell::new();
-    let state = STATE_FLASH.init(FlashLock::new(regions.bank1_region1.into()));
-    let dfu = DFU_FLASH.init(FlashLock::new(regions.bank1_region3.into()));
+    static FLASH: StaticCell<FlashLock<OtaFlash>> = StaticCell::new();
+    let flash = FLASH.init(FlashLock::new(
+        flash.into_blocking_regions().bank1_region3.into(),
+    ));
     let mut sink = FlashSink::new(
-        Partition::new(dfu, DFU.0, DFU.1),
-        Partition::new(state, STATE.0, STATE.1),
+        Partition::new(flash, DFU.0, DFU.1),
+        Partition::new(flash, STATE.0, STATE.1),
     );
     // An image the bootloader has just swapped in, running: keep it. (A flash error here
     // leaves the mark as it was: the bootloader reverts at the next reset.)
