@@ -7,12 +7,11 @@
 //!   `/ui/`, `/events`, `/ws`, Basic auth on `/admin` and `/ota`) served on port 80 of an
 //!   embassy-net [`Stack`] through embedded-responder's `io::embassy_net`: [`SOCKETS`]
 //!   sockets and [`PLACES`] places, each a task, their buffers in statics made here.
-//! - [`LedWatch`] and [`mirror_leds`]: the demo's four LEDs (`demo_app::led_is_on`), as
-//!   `PUT /api/leds/{id}` sets them, shown on the board's pins.
-//!
 //! - [`serve!`]`(.., ota: Sink = lock)`: the same with `POST /ota` written into the board's
 //!   DFU partition through [`FlashSink`] (embassy-boot's updater) and `GET /ota/status`
 //!   reading it back; the board makes the partitions ([`Partition`] over a [`FlashLock`]).
+//! - [`LedWatch`] and [`mirror_leds`]: the demo's four LEDs (`demo_app::led_is_on`), as
+//!   `PUT /api/leds/{id}` sets them, shown on the board's pins.
 //!
 //! The stack must have room for [`STACK_SOCKETS`] sockets (the server's, its SYN guard and
 //! DHCP's): `StackResources<{ board_common::STACK_SOCKETS }>`.
