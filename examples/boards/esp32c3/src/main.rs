@@ -6,19 +6,19 @@
 //! radio's heap, the Wi-Fi station, the LED pins. Serving and the LEDs' logic are
 //! `board-common`'s.
 //!
-//! Flash (`partitions.csv`, 4 MiB): the ESP-IDF second-stage bootloader boots `ota_0`
-//! (0x20000, where espflash writes this firmware). `POST /ota` writes the image into
-//! `ota_1` (0x200000, 1,920 KiB) through embassy-boot's updater and marks it in `ebstate`
-//! (0x12000, 4 KiB, embassy-boot's state partition). The ESP-IDF bootloader does not read
-//! that mark (it boots what `otadata` selects), so the image is stored and can be read back
-//! (`GET /ota/status`) but is not booted: see the README.
+//! Flash (`partitions.csv`, 4 MiB): the ESP-IDF second-stage bootloader boots the OTA app
+//! partition `otadata` selects (`ota_0`, 0x20000, where espflash writes this firmware, while
+//! `otadata` is blank). `POST /ota` writes the image into the other one (`ota_1` when running
+//! from `ota_0`, and the other way round; 1,920 KiB each) and, when it is whole, selects it in
+//! `otadata`, so that the bootloader boots it at the next reset; at start-up the running image
+//! marks itself valid there (`ota.rs`). `GET /ota/status` reads the written image back.
 //!
 //! LEDs: the demo's LEDs 0-3 are GPIO4, GPIO5, GPIO6, GPIO7 (an LED and a resistor each, to
 //! ground; the DevKits' own LED is an addressable RGB LED, not a plain pin).
 #![no_std]
 #![no_main]
 
-use board_common::{FlashLock, FlashSink, OtaLock, Partition};
+use board_common::OtaLock;
 use embassy_executor::Spawner;
 use embassy_net::StackResources;
 use embassy_time::Timer;
@@ -33,6 +33,8 @@ use esp_radio::wifi::{
 use esp_storage::FlashStorage;
 use static_cell::StaticCell;
 
+mod ota;
+
 esp_bootloader_esp_idf::esp_app_desc!();
 
 /// The network to join (`WIFI_SSID` at build time; a placeholder without it).
@@ -46,16 +48,15 @@ const WIFI_PASSWORD: &str = match option_env!("WIFI_PASSWORD") {
     None => "password",
 };
 
-/// `POST /ota`'s way into `ota_1` (the flash writes 4-byte words).
-type OtaSink = FlashSink<Partition<FlashStorage<'static>>, Partition<FlashStorage<'static>>, 4>;
-/// `ebstate` in `partitions.csv`: offset and size in the flash.
-const STATE: (u32, u32) = (0x1_2000, 0x1000);
-/// `ota_1` in `partitions.csv`.
-const DFU: (u32, u32) = (0x20_0000, 0x1E_0000);
-
 #[esp_rtos::main]
 async fn main(spawner: Spawner) -> ! {
     let peripherals = esp_hal::init(esp_hal::Config::default().with_cpu_clock(CpuClock::max()));
+    // The OTA partitions from the partition table; the running image marked valid in
+    // otadata. If otadata cannot be read or written the selection stays as the bootloader
+    // left it, and `GET /ota/status` answers 500.
+    let mut sink = ota::IdfSink::new(FlashStorage::new(peripherals.FLASH))
+        .expect("a partition table with otadata and two OTA app partitions, running from one");
+    let _ = sink.mark_valid();
     // esp-radio's heap (as esp-hal's Wi-Fi examples size it): the RAM the ROM bootloader
     // used, and 36 KiB more.
     esp_alloc::heap_allocator!(#[esp_hal::ram(reclaimed)] size: 64 * 1024);
@@ -100,23 +101,11 @@ async fn main(spawner: Spawner) -> ! {
     ];
     spawner.spawn(leds(pins).expect("one led task"));
 
-    let ota = ota(FlashStorage::new(peripherals.FLASH));
-    board_common::serve!(spawner, stack, ota: OtaSink = ota);
+    static OTA: StaticCell<OtaLock<ota::IdfSink>> = StaticCell::new();
+    board_common::serve!(spawner, stack, ota: ota::IdfSink = OTA.init(OtaLock::new(sink)));
     loop {
         Timer::after_secs(3600).await;
     }
-}
-
-/// The OTA sink over `ota_1` and `ebstate`.
-fn ota(flash: FlashStorage<'static>) -> &'static OtaLock<OtaSink> {
-    static FLASH: StaticCell<FlashLock<FlashStorage<'static>>> = StaticCell::new();
-    let flash = FLASH.init(FlashLock::new(flash.into()));
-    let sink = FlashSink::new(
-        Partition::new(flash, DFU.0, DFU.1),
-        Partition::new(flash, STATE.0, STATE.1),
-    );
-    static OTA: StaticCell<OtaLock<OtaSink>> = StaticCell::new();
-    OTA.init(OtaLock::new(sink))
 }
 
 /// Joins the network, and joins it again whenever it is lost (after 5 s).
