@@ -56,6 +56,13 @@ pub trait Wire {
     /// the server stops. Called again to change the deadline. The default does nothing (the
     /// request deadline keeps counting).
     fn upgraded(&mut self, _read_deadline_ms: Option<u64>) {}
+    /// Push what [`Wire::poll_write`] took toward the peer now, for a transport that holds
+    /// written bytes back (the thread server gathers them into larger writes). A blocking
+    /// driver also flushes before it reads or sleeps. The default: written bytes are already
+    /// on their way.
+    fn poll_flush(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), StreamError>> {
+        Poll::Ready(Ok(()))
+    }
     /// The driver's clock in milliseconds, if it has one.
     fn now_ms(&mut self) -> Option<u64>;
     /// Complete at `deadline_ms` on the driver's clock; [`StreamError::ShuttingDown`]
@@ -221,6 +228,8 @@ pub(crate) trait Channel {
     /// Send some of `bytes` as they are.
     fn poll_send(&mut self, cx: &mut Context<'_>, bytes: &[u8])
         -> Poll<Result<usize, StreamError>>;
+    /// Push what was sent toward the peer now ([`Wire::poll_flush`]).
+    fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), StreamError>>;
     /// The driver's clock.
     fn now_ms(&mut self) -> Option<u64>;
     /// Wait until `deadline_ms`, unless the server stops.
@@ -360,6 +369,14 @@ impl Channel for Link<'_, '_> {
             Poll::Ready(Err(_)) => self.broken = true,
             Poll::Ready(Ok(n)) => self.sent |= n > 0,
             Poll::Pending => {}
+        }
+        result
+    }
+
+    fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), StreamError>> {
+        let result = self.wire.poll_flush(cx);
+        if let Poll::Ready(Err(_)) = result {
+            self.broken = true;
         }
         result
     }

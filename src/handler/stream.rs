@@ -372,10 +372,19 @@ impl<'a, 's> ResponseStream<'a, 's> {
                 return Ok(());
             }
             self.frame();
-            if self.pending == 0 {
+            if self.pending > 0 {
+                self.send_pending(&[]).await?;
+            }
+            if !self.sent {
+                // Nothing has gone yet (the head waits for the first bytes).
                 return Ok(());
             }
-            self.send_pending(&[]).await
+            let link = self.outbox.link.as_deref_mut();
+            match link {
+                Some(link) => poll_fn(|cx| link.poll_flush(cx)).await,
+                None => Ok(()),
+            }
+            .map_err(|e| self.fail(e, Failure::StreamWrite))
         }
     }
 

@@ -195,7 +195,10 @@ impl<'a, 's> Upgraded<'a, 's> {
             self.started = true;
             self.sent = (sent + n.max(1)).min(queued);
         }
-        Ok(())
+        match self.outbox.link.as_deref_mut() {
+            Some(link) if self.started => poll_fn(|cx| link.poll_flush(cx)).await,
+            _ => Ok(()),
+        }
     }
 
     /// [`Upgraded::flush_async`] for blocking handlers.

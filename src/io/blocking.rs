@@ -43,6 +43,10 @@ where
         _cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<Result<usize, StreamError>> {
+        // What was written goes before the wait for the peer.
+        if let Err(e) = self.io.flush() {
+            return Poll::Ready(Err(stream_error(e)));
+        }
         loop {
             let hooks = &mut *self.hooks;
             let wait = self.deadlines.next_read(
@@ -93,7 +97,13 @@ where
                 return Poll::Ready(Err(StreamError::TimedOut));
             }
         }
-        Poll::Ready(self.io.flush().map(|()| bytes.len()).map_err(stream_error))
+        // Flushed before the next read or sleep, on `poll_flush`, and after the response: a
+        // transport that gathers writes (the thread server's) makes fewer, larger ones.
+        Poll::Ready(Ok(bytes.len()))
+    }
+
+    fn poll_flush(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), StreamError>> {
+        Poll::Ready(self.io.flush().map_err(stream_error))
     }
 
     fn upgraded(&mut self, read_deadline_ms: Option<u64>) {
@@ -112,6 +122,10 @@ where
         let Some(now) = self.hooks.now_ms() else {
             return Poll::Ready(Err(StreamError::Unsupported));
         };
+        // What was written goes out before the wait.
+        if let Err(e) = self.io.flush() {
+            return Poll::Ready(Err(stream_error(e)));
+        }
         Poll::Ready(self.hooks.sleep_ms(deadline_ms.saturating_sub(now)))
     }
 }
