@@ -42,6 +42,8 @@
 //! of 256, both still served every probe (10% to 13% without this policy).
 
 pub(crate) mod admission;
+#[cfg(feature = "tokio")]
+mod gather;
 mod log;
 pub mod std_server;
 #[cfg(feature = "tokio")]
@@ -346,7 +348,7 @@ impl<'c> HostHooks<'c> {
 const SLEEP_SLICE: Duration = Duration::from_millis(50);
 
 /// How often a waiting connection checks for shutdown.
-const STOP_CHECK_MS: u64 = 100;
+pub(crate) const STOP_CHECK_MS: u64 = 100;
 
 impl Hooks for HostHooks<'_> {
     fn now_ms(&mut self) -> Option<u64> {

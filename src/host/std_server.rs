@@ -81,6 +81,94 @@ impl<S: io::Write> embedded_io::Write for StdIo<S> {
     }
 }
 
+/// How many bytes a connection gathers before it writes (as the tokio server's).
+const GATHER: usize = 256 * 1024;
+/// Free gather buffers kept for the connections that write at once (more are freed).
+const POOL_KEEP: usize = 16;
+/// The gather buffers, shared by every connection thread of the process.
+static POOL: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
+
+/// The server's transport: [`StdIo`] with gathered writes, so that a streamed body leaves in
+/// writes of up to [`GATHER`] bytes instead of one per transmit buffer. Bytes are held back
+/// until the buffer fills, the driver flushes (after each response, when a handler flushes a
+/// stream) or the connection reads or sleeps (the blocking driver flushes first). The buffer
+/// is borrowed from [`POOL`] while there are bytes to send: idle connections hold none.
+struct Gathered {
+    stream: TcpStream,
+    out: Option<Vec<u8>>,
+    write_timeout: Duration,
+}
+
+impl Gathered {
+    fn write_out(&mut self) -> Result<(), StdIoError> {
+        let Some(mut out) = self.out.take() else {
+            return Ok(());
+        };
+        // All of it within the write timeout, however the socket's own timeout counts: a
+        // peer that takes a few bytes now and then does not keep it going.
+        let deadline = Instant::now() + self.write_timeout;
+        let mut done = 0;
+        let written = loop {
+            if done == out.len() {
+                break Ok(());
+            }
+            match embedded_io::Write::write(&mut StdIo(&self.stream), &out[done..]) {
+                Ok(0) => break Err(StdIoError(io::ErrorKind::WriteZero.into())),
+                Ok(n) => done += n,
+                Err(e) => break Err(e),
+            }
+            if done < out.len() && Instant::now() >= deadline {
+                break Err(StdIoError(io::ErrorKind::TimedOut.into()));
+            }
+        };
+        out.clear();
+        let mut free = lock(&POOL);
+        if free.len() < POOL_KEEP {
+            free.push(out);
+        }
+        written
+    }
+}
+
+impl embedded_io::ErrorType for Gathered {
+    type Error = StdIoError;
+}
+
+impl embedded_io::Read for Gathered {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, StdIoError> {
+        self.write_out()?;
+        embedded_io::Read::read(&mut StdIo(&self.stream), buf)
+    }
+}
+
+impl embedded_io::Write for Gathered {
+    fn write(&mut self, buf: &[u8]) -> Result<usize, StdIoError> {
+        if self
+            .out
+            .as_ref()
+            .is_some_and(|out| out.len() + buf.len() > GATHER)
+        {
+            self.write_out()?;
+        }
+        if self.out.is_none() && buf.len() >= GATHER {
+            // Large, and nothing before it: from where it lies.
+            return embedded_io::Write::write(&mut StdIo(&self.stream), buf);
+        }
+        let out = self.out.get_or_insert_with(|| {
+            lock(&POOL)
+                .pop()
+                .unwrap_or_else(|| Vec::with_capacity(GATHER))
+        });
+        let n = buf.len().min(GATHER - out.len());
+        out.extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> Result<(), StdIoError> {
+        self.write_out()
+    }
+}
+
 /// A bound HTTP/1.1 server. See the [module docs](self).
 #[derive(Debug)]
 pub struct Server {
@@ -344,12 +432,21 @@ fn serve_stream<A: Handler>(
     let mut hooks = HostHooks::new(config, log, peer, epoch, shutdown);
     hooks.socket = Some(socket);
     hooks.admitted = Some(admitted);
-    let mut io = StdIo(stream);
+    let mut io = Gathered {
+        stream,
+        out: None,
+        write_timeout: config.write_timeout,
+    };
     let result = serve_with_hooks(&mut io, &mut conn, app, &mut hooks);
-    let mut stream = io.0;
+    // What is still gathered goes out (within the socket's write timeout), unless writing
+    // already failed.
+    let flushed = hooks.write_failed
+        || matches!(result, Err(ServeError::Io(_)))
+        || embedded_io::Write::flush(&mut io).is_ok();
+    let mut stream = io.stream;
     // The buffers go before the lingering close, which needs none.
     drop((rx, tx));
-    if !hooks.write_failed && !matches!(result, Err(ServeError::Io(_))) {
+    if flushed && !hooks.write_failed && !matches!(result, Err(ServeError::Io(_))) {
         linger_close(&mut stream, super::linger_for(config, admitted));
     }
 }

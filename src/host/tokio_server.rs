@@ -22,24 +22,25 @@
 //! ```
 
 use std::cell::Cell;
+use std::future::Future;
 use std::io;
 use std::net::{SocketAddr, TcpListener as StdListener, ToSocketAddrs};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use embedded_io_adapters::tokio_1::FromTokio;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 
 use super::admission::{PRESSURE_WAIT, PROBATION_PEEK, PROBATION_PER_PLACE, PROBATION_POLL};
-use super::{Admission, Admitted, HostHooks, Log, Shutdown, LINGER_MAX_BYTES};
+use super::gather::{Gathered, Pool};
+use super::{Admission, Admitted, HostHooks, Log, Shutdown, LINGER_MAX_BYTES, SHUTDOWN_QUIET};
 use super::{Config, ShutdownHandle};
 use crate::connection::{Connection, DEFAULT_MAX_HEADERS};
 use crate::handler::AsyncHandler;
 use crate::io::asynch::{self, Timer};
-use crate::io::ServeError;
+use crate::io::{Hooks as _, ServeError};
 
 /// The driver's clock: tokio's, in milliseconds since the server started.
 struct TokioTimer(tokio::time::Instant);
@@ -127,6 +128,10 @@ impl Server {
         let epoch = Instant::now();
         let admission = Admission::new(config.max_connections, epoch);
         let on_probation = Rc::new(Cell::new(0usize));
+        let pools = Rc::new(Pools {
+            gather: Rc::new(Pool::new(super::gather::POOL_KEEP)),
+            connection: Pool::new(CONNECTION_POOL_KEEP),
+        });
         while !self.shutdown.is_stopping() {
             let accepted = tokio::select! {
                 accepted = listener.accept() => accepted,
@@ -159,6 +164,7 @@ impl Server {
                 timer: Rc::clone(&timer),
                 epoch,
                 shutdown: Arc::clone(&self.shutdown),
+                pools: Rc::clone(&pools),
             };
             let make_app = Rc::clone(&make_app);
             let (admission, on_probation) = (Arc::clone(&admission), Rc::clone(&on_probation));
@@ -204,11 +210,27 @@ struct ConnectionTask {
     timer: Rc<TokioTimer>,
     epoch: Instant,
     shutdown: Arc<Shutdown>,
+    /// The buffers it borrows.
+    pools: Rc<Pools>,
 }
+
+/// The server's free buffers: for gathered writes, and connections' receive and transmit
+/// buffers.
+struct Pools {
+    gather: Rc<Pool<Vec<u8>>>,
+    connection: Pool<(Vec<u8>, Vec<u8>)>,
+}
+
+/// How many free receive-and-transmit buffer pairs the pool keeps: as many connections can
+/// start a request at once without allocating.
+const CONNECTION_POOL_KEEP: usize = 64;
 
 impl ConnectionTask {
     /// Serve the connection to its end, then close it (lingering unless the transport
-    /// failed).
+    /// failed). Its receive and transmit buffers come from the server's pool for each run of
+    /// requests and go back when it is idle between requests: an idle keep-alive connection
+    /// holds no buffer, only its socket and this task, while it waits for the peer under the
+    /// same idle timeout, pressure, eviction and shutdown rules as the driver applies.
     async fn run<A: AsyncHandler>(self, mut app: A, admitted: Admitted) {
         let ConnectionTask {
             stream,
@@ -218,22 +240,100 @@ impl ConnectionTask {
             timer,
             epoch,
             shutdown,
+            pools,
         } = self;
         let _ = stream.set_nodelay(true);
-        let (mut rx, mut tx) = (vec![0u8; config.rx_size], vec![0u8; config.tx_size]);
-        let mut conn: Connection<'_, DEFAULT_MAX_HEADERS> =
-            Connection::with_limits(&mut rx, &mut tx, config.limits);
-        let mut io = FromTokio::new(stream);
+        let gathered = Gathered::new(stream, Rc::clone(&pools.gather));
+        let mut io = gathered.handle();
         let mut hooks = HostHooks::new(&config, log.as_ref(), peer, epoch, &shutdown);
         hooks.admitted = Some(&admitted);
-        let result = asynch::serve(&mut io, &mut conn, &mut app, &*timer, &mut hooks).await;
-        let stream = io.into_inner();
-        // The buffers go before the lingering close, which needs none.
-        drop((rx, tx));
-        if !hooks.write_failed
-            && !matches!(result, Err(ServeError::Io(_) | ServeError::WriteTimedOut))
-        {
+        let result = loop {
+            let (mut rx, mut tx) = pools
+                .connection
+                .take(|| (vec![0u8; config.rx_size], vec![0u8; config.tx_size]));
+            // Once it has answered, an idle connection returns its buffers (see `wait_idle`).
+            let idle_after_answer = Cell::new(false);
+            let give_way = |answered: bool| {
+                idle_after_answer.set(answered);
+                answered
+            };
+            let result = {
+                let mut conn: Connection<'_, DEFAULT_MAX_HEADERS> =
+                    Connection::with_limits(&mut rx, &mut tx, config.limits);
+                let result = {
+                    let serving = std::pin::pin!(asynch::serve_giving_way(
+                        &mut io,
+                        &mut conn,
+                        &mut app,
+                        &*timer,
+                        &mut hooks,
+                        Some(&give_way),
+                    ));
+                    gathering(serving, &gathered).await
+                };
+                // Gave way idle (nothing of a next request read), not closed.
+                let idle = conn.is_idle() && idle_after_answer.get();
+                result.map(|()| idle)
+            };
+            pools.connection.give((rx, tx));
+            match result {
+                Ok(true) if wait_idle(&gathered, &hooks, &shutdown).await => {}
+                Ok(_) => break Ok(()),
+                Err(e) => break Err(e),
+            }
+        };
+        // What is still gathered goes out, unless writing already failed or timed out (then
+        // the peer is not reading, and the connection closes at once).
+        let mut write_failed = hooks.write_failed
+            || gathered.failed()
+            || matches!(result, Err(ServeError::Io(_) | ServeError::WriteTimedOut));
+        if !write_failed {
+            let finished = tokio::time::timeout(config.write_timeout, gathered.finish()).await;
+            write_failed = !matches!(finished, Ok(Ok(())));
+        }
+        let stream = gathered.into_stream();
+        if !write_failed {
             linger_close(stream, super::linger_for(&config, &admitted)).await;
+        }
+    }
+}
+
+/// Poll `serving`; whenever the task would wait, what it has gathered goes out.
+async fn gathering<F: Future>(
+    mut serving: std::pin::Pin<&mut F>,
+    gathered: &Gathered,
+) -> F::Output {
+    std::future::poll_fn(|cx| {
+        let polled = serving.as_mut().poll(cx);
+        if polled.is_pending() {
+            gathered.poll_out(cx);
+        }
+        polled
+    })
+    .await
+}
+
+/// An idle keep-alive connection waits for the peer's next request without buffers: true
+/// when something arrived (or the peer closed: the driver reads that), false when it must
+/// close quietly: its idle timeout passed (shortened under pressure, zero once evicted:
+/// `HostHooks::timeouts`), or the server has been stopping for [`SHUTDOWN_QUIET`].
+async fn wait_idle(gathered: &Gathered, hooks: &HostHooks<'_>, shutdown: &Shutdown) -> bool {
+    let since = tokio::time::Instant::now();
+    loop {
+        if shutdown.for_at_least(SHUTDOWN_QUIET) {
+            return false;
+        }
+        let idle = Duration::from_millis(hooks.timeouts().idle_ms);
+        let left = idle.saturating_sub(since.elapsed());
+        if left.is_zero() {
+            return false;
+        }
+        // Pressure, eviction and shutdown are looked at again this often.
+        let check = left.min(Duration::from_millis(super::STOP_CHECK_MS));
+        match tokio::time::timeout(check, gathered.readable()).await {
+            Ok(Ok(())) => return true,
+            Ok(Err(_)) => return false,
+            Err(_) => {}
         }
     }
 }
