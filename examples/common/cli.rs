@@ -3,9 +3,11 @@
 
 use embedded_responder::host::{Config, ShutdownHandle};
 
-/// `[ADDRESS] [--quiet] [--max-connections N] [--password P] [--cors-origin O]...`: the
+/// `[ADDRESS] [--quiet] [--max-connections N] [--password P] [--cors-origin O]...
+/// [--ws-max-message BYTES]`: the
 /// address (default 127.0.0.1:8000) and the server's settings (the password of `/admin` and
-/// `/ota`: see [`admin_password`]; more origins for `/api/`: see [`cors_origins`]). Exits
+/// `/ota`: see [`admin_password`]; more origins for `/api/`: see [`cors_origins`]; the
+/// largest message `/ws` and `/ws/ticks` take, default 64 KiB, up to 4 GiB - 1). Exits
 /// with a usage line on `--help` or a bad argument.
 pub fn parse(name: &str) -> (String, Config) {
     let mut addr = String::from("127.0.0.1:8000");
@@ -27,6 +29,10 @@ pub fn parse(name: &str) -> (String, Config) {
             },
             "--cors-origin" => match args.next() {
                 Some(o) => origins.push(o),
+                None => usage(name, 2),
+            },
+            "--ws-max-message" => match args.next().and_then(|n| n.parse().ok()) {
+                Some(n) => demo_app::set_ws_max_message(n),
                 None => usage(name, 2),
             },
             "--help" | "-h" => usage(name, 0),
@@ -64,8 +70,9 @@ pub fn admin_password() -> &'static str {
 fn usage(name: &str, code: i32) -> ! {
     println!(
         "usage: {name} [ADDRESS] [--quiet] [--max-connections N] [--password P] \
-         [--cors-origin ORIGIN]...   (default 127.0.0.1:8000, 4,096 connections, \
-         password admin, CORS for http://localhost:3000)"
+         [--cors-origin ORIGIN]... [--ws-max-message BYTES]   (default 127.0.0.1:8000, \
+         4,096 connections, password admin, CORS for http://localhost:3000, WebSocket \
+         messages up to 65536 bytes)"
     );
     std::process::exit(code)
 }

@@ -249,15 +249,51 @@ pub const LIVE_PAGE: &str = r#"<!DOCTYPE html>
 </html>
 "#;
 
+/// The CRC-32 of zlib, PNG and Python's `zlib.crc32`, as it goes: on hosts `crc32fast`
+/// (carry-less multiplication where the CPU has it, so that `/upload` measures the server, not
+/// the checksum), on firmware the `crc` crate's one 1 KiB table.
 #[cfg(feature = "async")]
-/// The CRC-32 of zlib, PNG and Python's `zlib.crc32` (a kept crate, one 1 KiB table).
-pub(crate) const CRC32: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
+pub(crate) struct Crc32 {
+    #[cfg(feature = "host")]
+    hasher: crc32fast::Hasher,
+    #[cfg(not(feature = "host"))]
+    digest: crc::Digest<'static, u32>,
+}
+
+#[cfg(all(feature = "async", not(feature = "host")))]
+const CRC32: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
+
+#[cfg(feature = "async")]
+impl Crc32 {
+    pub(crate) fn new() -> Self {
+        Crc32 {
+            #[cfg(feature = "host")]
+            hasher: crc32fast::Hasher::new(),
+            #[cfg(not(feature = "host"))]
+            digest: CRC32.digest(),
+        }
+    }
+
+    pub(crate) fn update(&mut self, bytes: &[u8]) {
+        #[cfg(feature = "host")]
+        self.hasher.update(bytes);
+        #[cfg(not(feature = "host"))]
+        self.digest.update(bytes);
+    }
+
+    pub(crate) fn finalize(self) -> u32 {
+        #[cfg(feature = "host")]
+        return self.hasher.finalize();
+        #[cfg(not(feature = "host"))]
+        self.digest.finalize()
+    }
+}
 
 /// Read the whole body, whatever its size or framing, through the connection's buffers;
 /// answer `{"bytes":N,"crc32":"xxxxxxxx"}`.
 #[cfg(feature = "async")]
 pub async fn upload<'a>(_req: &Request<'a>, mut res: Responder<'a, '_>) -> Responded {
-    let mut crc = CRC32.digest();
+    let mut crc = Crc32::new();
     match res
         .request_body()
         .for_each_async(|piece| crc.update(piece))
@@ -481,10 +517,27 @@ pub fn not_found<'a>(_req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
 }
 
 /// The largest message the demo's WebSocket routes take on hosts ([`ws_echo`],
-/// [`ws_ticks`]); larger ones are closed with 1009. Firmware passes its own limit to
-/// [`ws_echo_within`] and [`ws_ticks_within`].
+/// [`ws_ticks`]) unless [`set_ws_max_message`] says otherwise; larger ones are closed with
+/// 1009. Firmware passes its own limit to [`ws_echo_within`] and [`ws_ticks_within`].
 #[cfg(feature = "ws")]
 pub const WS_MAX_MESSAGE: u64 = 64 * 1024;
+
+/// The limit of [`ws_echo`] and [`ws_ticks`] (up to 4 GiB; the echo moves a message a piece
+/// at a time, so a larger limit costs no memory).
+#[cfg(feature = "ws")]
+static WS_MAX: AtomicU32 = AtomicU32::new(WS_MAX_MESSAGE as u32);
+
+/// Set the largest message [`ws_echo`] and [`ws_ticks`] take (the examples'
+/// `--ws-max-message BYTES`), for the connections that open from now on.
+#[cfg(feature = "ws")]
+pub fn set_ws_max_message(bytes: u32) {
+    WS_MAX.store(bytes, Ordering::Relaxed);
+}
+
+#[cfg(feature = "ws")]
+fn ws_max() -> u64 {
+    u64::from(WS_MAX.load(Ordering::Relaxed))
+}
 
 /// The WebSocket of a demo route: the handshake accepted with messages up to `max` bytes, or
 /// the refusal answered.
@@ -587,10 +640,11 @@ fn ws_tick(seq: u64) -> heapless::String<32> {
 const WS_PIECE_HOST: usize = 4096;
 
 /// `GET /ws`: a WebSocket echo; every text or binary message comes back unchanged (in frames
-/// of at most 4 KiB), up to [`WS_MAX_MESSAGE`] bytes.
+/// of at most 4 KiB), up to [`WS_MAX_MESSAGE`] bytes (or [`set_ws_max_message`]'s), each
+/// moved through a 4 KiB piece: a 16 MiB message costs no more memory than a small one.
 #[cfg(all(feature = "ws", feature = "async"))]
 pub async fn ws_echo<'a>(req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
-    ws_echo_within::<WS_PIECE_HOST>(req, res, WS_MAX_MESSAGE).await
+    ws_echo_within::<WS_PIECE_HOST>(req, res, ws_max()).await
 }
 
 /// [`ws_echo`] moving `PIECE` bytes at a time (in the handler's future: firmware picks a
@@ -625,7 +679,7 @@ pub async fn ws_echo_within<'a, const PIECE: usize>(
 /// half-sent waits for its end.
 #[cfg(all(feature = "ws", feature = "async"))]
 pub async fn ws_ticks<'a>(req: &Request<'a>, res: Responder<'a, '_>) -> Responded {
-    ws_ticks_within::<WS_PIECE_HOST>(req, res, WS_MAX_MESSAGE).await
+    ws_ticks_within::<WS_PIECE_HOST>(req, res, ws_max()).await
 }
 
 /// [`ws_ticks`] moving `PIECE` bytes at a time, with messages up to `max` bytes.

@@ -11,7 +11,7 @@ use embassy_sync::mutex::Mutex;
 use embedded_responder::multipart::Multipart;
 use embedded_responder::{Request, Responded, Responder, Status};
 
-use crate::{upload_answer, CRC32};
+use crate::{upload_answer, Crc32};
 
 /// Where firmware images go; one upload at a time (the sink lives in an [`OtaLock`]).
 pub trait FirmwareSink {
@@ -125,7 +125,7 @@ struct Writer<U> {
     upload: U,
     bytes: u64,
     capacity: u64,
-    crc: crc::Digest<'static, u32>,
+    crc: Crc32,
 }
 
 impl<U: FirmwareUpload> Writer<U> {
@@ -188,7 +188,7 @@ pub async fn ota_into<'a, S: FirmwareSink, const HEAD: usize>(
         upload,
         bytes: 0,
         capacity,
-        crc: CRC32.digest(),
+        crc: Crc32::new(),
     };
     if raw {
         let mut body = res.request_body();
@@ -260,7 +260,7 @@ pub fn ota_status<'a, S: FirmwareSink>(
         Ok(stored) => stored,
         Err(e) => return e.respond(res),
     };
-    let mut crc = CRC32.digest();
+    let mut crc = Crc32::new();
     let mut chunk = [0u8; 64];
     let mut offset = 0;
     while offset < bytes {
