@@ -7,6 +7,8 @@
 # byte) on loopback. Cases: 16 B and 16 KiB messages, 1 and 16 connections. Servers
 # alternate within each round; ROUNDS rounds (default 3); the table gives medians.
 #   benches/ws_compare.sh [SECONDS_PER_RUN] [ROUNDS]     (defaults 5 and 3)
+# WS_CASES="SIZE CONNECTIONS,..." gives other cases (e.g. "1048576 1,4194304 1,16777216 1"):
+# both servers take messages up to 16 MiB (ours with --ws-max-message).
 # round trips/s: completed echoes per second, all connections together. MB/s: echoed payload
 # per second in one direction (10^6 B). server CPU: the server process's user+system time
 # over the run, % of one core (both servers are single-threaded, so 100% is their ceiling).
@@ -21,8 +23,8 @@ root=$(cd .. && pwd)
 load=ws-peers/target/release/ws_load
 
 declare -A cmd=(
-  [ours]="$root/target/release/examples/server 127.0.0.1:0 --quiet"
-  [tungstenite]="ws-peers/target/release/tungstenite_echo 127.0.0.1:0"
+  [ours]="$root/target/release/examples/server 127.0.0.1:0 --quiet --ws-max-message 16777216"
+  [tungstenite]="ws-peers/target/release/tungstenite_echo 127.0.0.1:0 16777216"
 )
 servers=(ours tungstenite)
 declare -A addr pid
@@ -49,10 +51,12 @@ ticks() { awk '{sub(/^.*\) /, ""); print $12 + $13}' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
 
 cases=("16 1" "16 16" "16384 1" "16384 16")
-# One untimed second per server and message size first (connections, code paths warm).
+[ -z "${WS_CASES:-}" ] || IFS=, read -r -a cases <<< "$WS_CASES"
+# One untimed second per server and case first (connections, code paths warm).
 for s in "${servers[@]}"; do
-  for size in 16 16384; do
-    "$load" "ws://${addr[$s]}/ws" "$size" 16 1 > /dev/null
+  for c in "${cases[@]}"; do
+    read -r size conns <<< "$c"
+    "$load" "ws://${addr[$s]}/ws" "$size" "$conns" 1 > /dev/null
   done
 done
 declare -A rt mb cpu
@@ -81,7 +85,7 @@ echo "| message | connections | ours round trips/s | tungstenite round trips/s |
 echo "|---|---|---|---|---|---|---|---|"
 for c in "${cases[@]}"; do
   read -r size conns <<< "$c"
-  label=$([ "$size" -ge 1024 ] && echo "$((size / 1024)) KiB" || echo "$size B")
+  label=$([ "$size" -ge 1048576 ] && echo "$((size / 1048576)) MiB" || { [ "$size" -ge 1024 ] && echo "$((size / 1024)) KiB" || echo "$size B"; })
   o=$(echo "${rt[ours,$c]}" | median) t=$(echo "${rt[tungstenite,$c]}" | median)
   om=$(echo "${mb[ours,$c]}" | median) tm=$(echo "${mb[tungstenite,$c]}" | median)
   oc=$(echo "${cpu[ours,$c]}" | median) tc=$(echo "${cpu[tungstenite,$c]}" | median)

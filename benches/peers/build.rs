@@ -3,7 +3,8 @@
 use std::{env, fs, path::PathBuf};
 
 fn main() {
-    let demo = fs::read_to_string("../../examples/demo/src/lib.rs").expect("read examples/demo/src/lib.rs");
+    let demo = fs::read_to_string("../../examples/demo/src/lib.rs")
+        .expect("read examples/demo/src/lib.rs");
     let start = demo.find("pub const PAGE: &str = \"").expect("PAGE") + 24;
     let end = start + demo[start..].find("\";\n").expect("end of PAGE");
     let page = demo[start..end].replace("\\\"", "\"");

@@ -62,7 +62,9 @@ impl TcpAccept for NoDelay {
 }
 
 fn main() {
-    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:8206".into());
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:8206".into());
     let mut server = Box::new(DefaultServer::new());
     futures_lite::future::block_on(async {
         let acceptor = edge_nal_std::Stack::new()

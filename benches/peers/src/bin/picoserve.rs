@@ -1,14 +1,16 @@
 //! picoserve 0.20 on tokio's current-thread runtime, keep-alive on and TCP_NODELAY set (without
 //! it picoserve's header-by-header writes stall on Nagle's algorithm). Usage: picoserve ADDRESS
-use std::rc::Rc;
 use picoserve::time::Duration;
+use std::rc::Rc;
 
 use picoserve::response::Response;
 use picoserve::routing::get;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:8205".into());
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:8205".into());
     let app = Rc::new(picoserve::Router::new().route(
         "/",
         get(|| async { Response::ok(peers::PAGE).with_content_type("text/html; charset=utf-8") }),

@@ -2,7 +2,9 @@
 use std::sync::Arc;
 
 fn main() {
-    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:8202".into());
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:8202".into());
     let server = Arc::new(tiny_http::Server::http(&addr).unwrap());
     let header: tiny_http::Header = "Content-Type: text/html; charset=utf-8".parse().unwrap();
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());

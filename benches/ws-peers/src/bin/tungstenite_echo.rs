@@ -17,8 +17,16 @@ use tokio_tungstenite::tungstenite::http::StatusCode;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 
-/// demo::WS_MAX_MESSAGE in embedded-responder.
+/// demo::WS_MAX_MESSAGE in embedded-responder, unless the second argument gives another
+/// (as `--ws-max-message` does for the demo).
 const MAX_MESSAGE: usize = 64 * 1024;
+
+fn max_message() -> usize {
+    std::env::args()
+        .nth(2)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(MAX_MESSAGE)
+}
 
 fn main() {
     let addr = std::env::args()
@@ -40,7 +48,10 @@ async fn serve(addr: String) {
             std::process::exit(1);
         }
     };
-    println!("listening on http://{}/", listener.local_addr().expect("address"));
+    println!(
+        "listening on http://{}/",
+        listener.local_addr().expect("address")
+    );
     let _ = std::io::stdout().flush();
     loop {
         let stream = match listener.accept().await {
@@ -68,8 +79,8 @@ fn only_ws(request: &Request, response: Response) -> Result<Response, ErrorRespo
 
 async fn echo(stream: TcpStream) {
     let config = WebSocketConfig::default()
-        .max_message_size(Some(MAX_MESSAGE))
-        .max_frame_size(Some(MAX_MESSAGE));
+        .max_message_size(Some(max_message()))
+        .max_frame_size(Some(max_message()));
     let Ok(mut ws) =
         tokio_tungstenite::accept_hdr_async_with_config(stream, only_ws, Some(config)).await
     else {

@@ -193,7 +193,10 @@ async fn run(
             }
         }
         last_end = Instant::now();
-        let micros = last_end.duration_since(started).as_micros().min(u32::MAX as u128) as u32;
+        let micros = last_end
+            .duration_since(started)
+            .as_micros()
+            .min(u32::MAX as u128) as u32;
         if samples.len() < MAX_SAMPLES {
             samples.push(micros);
         }
@@ -265,8 +268,7 @@ async fn bench(args: Args) -> i32 {
         "{} x {} B over {} connection(s), {:.2} s: {:.0} round trips/s, {:.2} MB/s payload \
          (one direction), latency mean {:.0} us p99 {} us, client CPU {:.0}%, \
          {} mismatches, {} errors",
-        trips, args.size, args.connections, elapsed, rate, mbps, mean, p99, cpu, mismatches,
-        errors
+        trips, args.size, args.connections, elapsed, rate, mbps, mean, p99, cpu, mismatches, errors
     );
     println!(
         "RESULT round_trips={trips} seconds={elapsed:.3} rt_per_s={rate:.1} mb_per_s={mbps:.3} \
