@@ -6,7 +6,8 @@
 //! Opens CONNECTIONS WebSockets to URL (all of them before the clock starts), then each
 //! connection, in a loop until SECONDS have passed, sends one binary message of SIZE bytes
 //! and waits for its echo (one message in flight per connection; a message may come back in
-//! several frames, tungstenite reassembles it). Every echo is compared byte for byte with
+//! several frames, tungstenite reassembles it), reading while it sends: an echo that streams
+//! the message through (ours) answers before the message has all been sent. Every echo is compared byte for byte with
 //! what was sent; the payload differs from one round trip to the next, so a stale or
 //! misordered echo is caught too. Each wait is bounded (10 s), so the run is bounded by
 //! SECONDS + 10 s + the closing handshake (bounded by 2 s).
@@ -132,7 +133,7 @@ async fn open(url: &str, size: usize) -> Result<Ws, String> {
 /// One connection's loop; returns its round-trip latencies in microseconds and when its last
 /// round trip ended.
 async fn run(
-    mut ws: Ws,
+    ws: Ws,
     id: usize,
     size: usize,
     deadline: Instant,
@@ -143,6 +144,7 @@ async fn run(
     let pattern: Vec<u8> = (0..size + 251)
         .map(|i| (i.wrapping_mul(31).wrapping_add(id * 7)) as u8)
         .collect();
+    let (mut sink, mut stream) = ws.split();
     let mut samples = Vec::with_capacity(1 << 16);
     let mut n: usize = 0;
     let mut last_end = Instant::now();
@@ -150,46 +152,42 @@ async fn run(
         let offset = n % 251;
         let sent = &pattern[offset..offset + size];
         let started = Instant::now();
-        if ws
-            .send(Message::Binary(Bytes::copy_from_slice(sent)))
-            .await
-            .is_err()
-        {
-            totals.errors.fetch_add(1, Ordering::Relaxed);
-            break;
-        }
-        loop {
-            let received = match tokio::time::timeout(ECHO_TIMEOUT, ws.next()).await {
-                Ok(Some(Ok(message))) => message,
-                Ok(Some(Err(e))) => {
-                    eprintln!("connection {id}: {e}");
-                    totals.errors.fetch_add(1, Ordering::Relaxed);
-                    break 'trips;
-                }
-                Ok(None) => {
-                    eprintln!("connection {id}: closed by the server");
-                    totals.errors.fetch_add(1, Ordering::Relaxed);
-                    break 'trips;
-                }
-                Err(_) => {
-                    eprintln!("connection {id}: no echo within {ECHO_TIMEOUT:?}");
-                    totals.errors.fetch_add(1, Ordering::Relaxed);
-                    break 'trips;
-                }
-            };
-            match received {
-                Message::Binary(data) => {
-                    if data[..] != *sent {
-                        totals.mismatches.fetch_add(1, Ordering::Relaxed);
+        // Send and receive at once: a server that echoes as the message arrives (ours) sends
+        // its echo while this client is still sending, and a message larger than the
+        // sockets' buffers would block both ends if the client read only after sending.
+        let send = sink.send(Message::Binary(Bytes::copy_from_slice(sent)));
+        let receive = async {
+            loop {
+                let received = match tokio::time::timeout(ECHO_TIMEOUT, stream.next()).await {
+                    Ok(Some(Ok(message))) => message,
+                    Ok(Some(Err(e))) => return Err(format!("connection {id}: {e}")),
+                    Ok(None) => return Err(format!("connection {id}: closed by the server")),
+                    Err(_) => {
+                        return Err(format!("connection {id}: no echo within {ECHO_TIMEOUT:?}"))
                     }
-                    break;
-                }
-                Message::Ping(_) | Message::Pong(_) => continue,
-                _ => {
+                };
+                match received {
+                    Message::Binary(data) => return Ok(data[..] == *sent),
+                    Message::Ping(_) | Message::Pong(_) => continue,
                     // Text, close or a raw frame instead of the binary echo.
-                    totals.mismatches.fetch_add(1, Ordering::Relaxed);
-                    break;
+                    _ => return Ok(false),
                 }
+            }
+        };
+        let (sent_result, received) = tokio::join!(send, receive);
+        if sent_result.is_err() {
+            totals.errors.fetch_add(1, Ordering::Relaxed);
+            break 'trips;
+        }
+        match received {
+            Ok(true) => {}
+            Ok(false) => {
+                totals.mismatches.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                totals.errors.fetch_add(1, Ordering::Relaxed);
+                break 'trips;
             }
         }
         last_end = Instant::now();
@@ -205,8 +203,8 @@ async fn run(
     }
     // A clean closing handshake, bounded.
     let _ = tokio::time::timeout(Duration::from_secs(2), async {
-        let _ = ws.close(None).await;
-        while let Some(Ok(_)) = ws.next().await {}
+        let _ = sink.close().await;
+        while let Some(Ok(_)) = stream.next().await {}
     })
     .await;
     (samples, last_end)
