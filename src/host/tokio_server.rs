@@ -9,7 +9,9 @@
 //! until it shows progress; 503 past it; a lingering close after errors; the
 //! per-request log line; a graceful shutdown that stops accepting, closes idle connections,
 //! lets requests in flight finish and ends open streams; and no allocation per request in
-//! steady state (a connection's buffers are allocated once, when it is accepted).
+//! steady state (a connection's receive and transmit buffers, and the gather buffer its
+//! writes go through, are lent by pools while it has work: an idle keep-alive connection
+//! holds none; see `host/gather.rs` and `ConnectionTask::run`).
 //!
 //! ```no_run
 //! use embedded_responder::host::{tokio_server::Server, Config};
