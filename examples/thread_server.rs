@@ -5,6 +5,8 @@
 //! ```text
 //! cargo run --release --example thread_server                 # 127.0.0.1:8000
 //! cargo run --release --example thread_server -- 127.0.0.1:0 --quiet
+//! cargo run --release --example thread_server -- 127.0.0.1:8443 --tls-cert cert.pem \
+//!     --tls-key key.pem --redirect-http 8080            # https://127.0.0.1:8443/
 //! ```
 //!
 //! Routes: see the `demo-app` crate, `examples/demo`. Ctrl+C stops it cleanly (a second Ctrl+C exits
@@ -14,28 +16,56 @@
 mod cli;
 
 use demo_app as demo;
-use embedded_responder::host::std_server::Server;
+use embedded_responder::host::std_server::{Acceptor, Server};
+use embedded_responder::host::tls::RedirectToHttps;
 use embedded_responder::io::blocking::Polled;
 
 fn main() {
     let (addr, config) = cli::parse("thread_server");
-    let server = match Server::bind(&addr, config) {
+    let server = match Server::bind(&addr, config.clone()) {
         Ok(server) => server,
         Err(e) => {
             cli::say(&format!("cannot listen on {addr}: {e}"));
             std::process::exit(1);
         }
     };
-    cli::stop_on_ctrl_c(server.shutdown_handle());
-    match server.local_addr() {
-        Ok(local) => println!("listening on http://{local}/"),
-        Err(e) => cli::say(&format!("listening (address unknown: {e})")),
+    let mut handles = vec![server.shutdown_handle()];
+    let tls = cli::tls();
+    // `--redirect-http PORT`: a plain listener beside, on threads of its own.
+    if let (Some(port), Some(_), Ok(local)) = (cli::redirect_http(), &tls, server.local_addr()) {
+        let plain_addr = cli::with_port(&addr, port);
+        let redirect = match Server::bind(&plain_addr, config) {
+            Ok(redirect) => redirect,
+            Err(e) => {
+                cli::say(&format!("cannot listen on {plain_addr}: {e}"));
+                std::process::exit(1);
+            }
+        };
+        handles.push(redirect.shutdown_handle());
+        if let Ok(plain) = redirect.local_addr() {
+            println!("redirecting http://{plain}/ to https");
+        }
+        let https_port = local.port();
+        std::thread::spawn(move || {
+            let _ = redirect.serve(move || RedirectToHttps { port: https_port });
+        });
     }
-    if let Err(e) =
-        server.serve(|| Polled(demo::app_with(cli::admin_password(), cli::cors_origins())))
-    {
+    cli::stop_on_ctrl_c(handles);
+    let served = match tls {
+        Some(tls) => serve(server.with_acceptor(tls), "https"),
+        None => serve(server, "http"),
+    };
+    if let Err(e) = served {
         cli::say(&format!("server error: {e}"));
         std::process::exit(1);
     }
     cli::say("stopped");
+}
+
+fn serve<A: Acceptor>(server: Server<A>, scheme: &str) -> std::io::Result<()> {
+    match server.local_addr() {
+        Ok(local) => println!("listening on {scheme}://{local}/"),
+        Err(e) => cli::say(&format!("listening (address unknown: {e})")),
+    }
+    server.serve(|| Polled(demo::app_with(cli::admin_password(), cli::cors_origins())))
 }

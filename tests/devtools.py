@@ -87,8 +87,9 @@ class Page:
 
 
 class Browser:
-    def __init__(self, width=800, height=600):
+    def __init__(self, width=800, height=600, args=()):
         self.size = (width, height)
+        self.args = list(args)
         self.proc = None
         self.pages = []
 
@@ -102,7 +103,7 @@ class Browser:
             [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
              "--disable-component-update", "--disable-sync", "--no-first-run",
              f"--window-size={self.size[0]},{self.size[1]}", f"--user-data-dir={self.profile}",
-             "--remote-debugging-port=0", "about:blank"],
+             "--remote-debugging-port=0", *self.args, "about:blank"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         )
         port_file = os.path.join(self.profile, "DevToolsActivePort")

@@ -21,8 +21,9 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{ready, Context, Poll};
 
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpStream;
+use tokio::io::ReadBuf;
+
+use super::transport::asynch::Transport;
 
 /// How many bytes a connection gathers before it writes (hyper's writes of a streamed body
 /// are about 256 KiB; 64 KiB takes most of the gain of fewer calls with a quarter the memory).
@@ -65,8 +66,8 @@ impl<T> Pool<T> {
 
 /// The stream and what is gathered for it.
 #[derive(Debug)]
-struct Inner {
-    stream: TcpStream,
+struct Inner<S> {
+    stream: S,
     pool: Rc<Pool<Vec<u8>>>,
     /// Bytes not written yet: `out[sent..]` (no buffer while there are none).
     out: Option<Vec<u8>>,
@@ -75,7 +76,7 @@ struct Inner {
     failed: Option<io::ErrorKind>,
 }
 
-impl Inner {
+impl<S: Transport> Inner<S> {
     fn failure(&self) -> Option<io::Error> {
         self.failed.map(io::Error::from)
     }
@@ -96,7 +97,7 @@ impl Inner {
         self.sent = 0;
     }
 
-    /// Write out what is gathered.
+    /// Write out what is gathered, and what the stream holds back (a TLS layer's records).
     fn poll_out(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         if let Some(e) = self.failure() {
             return Poll::Ready(Err(e));
@@ -113,7 +114,10 @@ impl Inner {
                 Err(e) => return Poll::Ready(Err(self.fail(e))),
             }
         }
-        Poll::Ready(Ok(()))
+        match ready!(Pin::new(&mut self.stream).poll_flush(cx)) {
+            Ok(()) => Poll::Ready(Ok(())),
+            Err(e) => Poll::Ready(Err(self.fail(e))),
+        }
     }
 
     fn poll_write(&mut self, cx: &mut Context<'_>, bytes: &[u8]) -> Poll<io::Result<usize>> {
@@ -159,15 +163,15 @@ impl Inner {
     }
 }
 
-/// A TCP stream with gathered writes; [`Gathered::handle`] is its `embedded-io-async` side,
-/// for the driver.
+/// A stream with gathered writes; [`Gathered::handle`] is its `embedded-io-async` side, for
+/// the driver.
 #[derive(Debug)]
-pub(crate) struct Gathered {
-    inner: RefCell<Inner>,
+pub(crate) struct Gathered<S> {
+    inner: RefCell<Inner<S>>,
 }
 
-impl Gathered {
-    pub(crate) fn new(stream: TcpStream, pool: Rc<Pool<Vec<u8>>>) -> Self {
+impl<S: Transport> Gathered<S> {
+    pub(crate) fn new(stream: S, pool: Rc<Pool<Vec<u8>>>) -> Self {
         Gathered {
             inner: RefCell::new(Inner {
                 stream,
@@ -180,7 +184,7 @@ impl Gathered {
     }
 
     /// The transport for the driver.
-    pub(crate) fn handle(&self) -> Handle<'_> {
+    pub(crate) fn handle(&self) -> Handle<'_, S> {
         Handle(&self.inner)
     }
 
@@ -198,10 +202,13 @@ impl Gathered {
         poll_fn(|cx| self.inner.borrow_mut().poll_out(cx)).await
     }
 
-    /// Wait until the peer has sent something (or closed): an idle connection waits here
-    /// without its buffers.
+    /// Wait until the peer has sent something (or closed), or bytes received wait in the
+    /// stream: an idle connection waits here without its buffers.
     pub(crate) async fn readable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.inner.borrow().stream.poll_read_ready(cx)).await
+        if self.inner.borrow_mut().stream.has_buffered() {
+            return Ok(());
+        }
+        poll_fn(|cx| self.inner.borrow().stream.tcp().poll_read_ready(cx)).await
     }
 
     /// Whether a write has failed (the connection then closes without a lingering close).
@@ -210,7 +217,7 @@ impl Gathered {
     }
 
     /// The stream back, for the lingering close.
-    pub(crate) fn into_stream(self) -> TcpStream {
+    pub(crate) fn into_stream(self) -> S {
         let mut inner = self.inner.into_inner();
         inner.release();
         inner.stream
@@ -219,19 +226,19 @@ impl Gathered {
 
 /// The driver's side of a [`Gathered`] stream.
 #[derive(Debug)]
-pub(crate) struct Handle<'g>(&'g RefCell<Inner>);
+pub(crate) struct Handle<'g, S>(&'g RefCell<Inner<S>>);
 
-impl embedded_io_async::ErrorType for Handle<'_> {
+impl<S> embedded_io_async::ErrorType for Handle<'_, S> {
     type Error = io::Error;
 }
 
-impl embedded_io_async::Read for Handle<'_> {
+impl<S: Transport> embedded_io_async::Read for Handle<'_, S> {
     async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         poll_fn(|cx| self.0.borrow_mut().poll_read(cx, buf)).await
     }
 }
 
-impl embedded_io_async::Write for Handle<'_> {
+impl<S: Transport> embedded_io_async::Write for Handle<'_, S> {
     async fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
         poll_fn(|cx| self.0.borrow_mut().poll_write(cx, bytes)).await
     }

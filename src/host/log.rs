@@ -102,6 +102,33 @@ impl Log {
         }
     }
 
+    /// Log a connection whose handshake failed (TLS, or the server's acceptor): peer, `- -`
+    /// for the method and path no request had, then `tls: ` and the reason, and the time
+    /// since it was accepted.
+    pub(crate) fn handshake_failed(
+        &self,
+        peer: SocketAddr,
+        started: Instant,
+        reason: &dyn std::fmt::Display,
+    ) {
+        let mut line = Line {
+            len: 0,
+            bytes: [0; LINE],
+        };
+        let _ = write!(
+            line,
+            "{} - - tls: {} ({:.3}ms)",
+            peer,
+            reason,
+            started.elapsed().as_secs_f64() * 1e3
+        );
+        line.bytes[line.len] = b'\n';
+        line.len += 1;
+        if self.queue.try_send(line).is_err() {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
     /// Say how many lines were dropped, if any (at shutdown), the same best-effort way.
     pub(crate) fn report_dropped(&self) {
         let dropped = self.dropped.load(Ordering::Relaxed);

@@ -46,11 +46,16 @@ pub(crate) mod admission;
 mod gather;
 mod log;
 pub mod std_server;
+#[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+pub mod tls;
 #[cfg(feature = "tokio")]
 pub mod tokio_server;
+pub mod transport;
 
 pub(crate) use admission::{Admission, Admitted};
 pub(crate) use log::Log;
+pub use transport::{Handshake, Plain};
 
 use std::io::Write as _;
 use std::net::{SocketAddr, TcpStream};
@@ -84,6 +89,12 @@ pub struct Config {
     /// How long a keep-alive connection may stay idle (no byte of a next request) before it
     /// is closed without a response.
     pub idle_timeout: Duration,
+    /// How long a connection's handshake may take (TLS, or whatever the server's acceptor
+    /// does before HTTP starts; see [`tls`]), from its acceptance: it counts as waiting for a
+    /// request head, so under pressure it is 2 s at most, and at the cap a connection still
+    /// in its handshake may be evicted (see "Under load" in the [module docs](self)). It
+    /// holds no HTTP buffers meanwhile. A plain TCP server has no handshake.
+    pub handshake_timeout: Duration,
     /// How long a request may take to arrive, head and body, from its first byte; then the
     /// client gets 408 and the connection closes. A deadline, not a per-read timeout, so a
     /// client trickling a byte at a time cannot hold a connection forever.
@@ -131,6 +142,7 @@ impl Default for Config {
             },
             max_connections: 4096,
             idle_timeout: Duration::from_secs(5),
+            handshake_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(10),
             write_timeout: Duration::from_secs(5),
             body_idle_timeout: Some(Duration::from_secs(5)),
@@ -161,6 +173,9 @@ pub(crate) fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
+/// What a plain TCP server sends a client it turns away: 503 with `Retry-After`.
+pub(crate) const BUSY: &[u8] = crate::wire::response_head::BUSY_RESPONSE;
+
 /// Most bytes a lingering close reads and discards.
 pub(crate) const LINGER_MAX_BYTES: usize = 1 << 20;
 
@@ -174,6 +189,30 @@ pub(crate) fn linger_for(config: &Config, admitted: &Admitted) -> Duration {
     } else {
         config.linger
     }
+}
+
+/// How long a connection still in its handshake may go on waiting, `since` it was
+/// accepted: [`Config::handshake_timeout`], at most [`admission::PRESSURE_WAIT`] under
+/// pressure, and nothing once it was evicted (the same rule as a request head's).
+pub(crate) fn handshake_left(config: &Config, admitted: &Admitted, since: Instant) -> Duration {
+    let wait = if admitted.evicted() {
+        Duration::ZERO
+    } else if admitted.admission().under_pressure() {
+        config.handshake_timeout.min(admission::PRESSURE_WAIT)
+    } else {
+        config.handshake_timeout
+    };
+    wait.saturating_sub(since.elapsed())
+}
+
+/// Why a handshake that has waited too long ends (for the log line).
+pub(crate) fn handshake_expired(admitted: &Admitted) -> std::io::Error {
+    let why = if admitted.evicted() {
+        "handshake evicted to make room"
+    } else {
+        "handshake timed out"
+    };
+    std::io::Error::new(std::io::ErrorKind::TimedOut, why)
 }
 
 /// Bind a listening socket the way both servers do: `SO_REUSEADDR` (a restarted server gets
@@ -212,18 +251,19 @@ pub(crate) fn listen(
     }))
 }
 
-/// Turn away a client over the connection cap without a thread or task of its own: the 503
-/// is written if the socket takes it at once, the write side is closed, and what the client
-/// has already sent is read off (so that closing does not reset the connection under the
-/// 503), all without waiting. Best effort, by design: a client that is not reading, or still
-/// sending, may see a reset instead.
-pub(crate) fn refuse(stream: TcpStream) {
+/// Turn away a client over the connection cap without a thread or task of its own: the
+/// `refusal` (a 503, or a TLS server's alert: see the acceptors' `refusal`) is written if
+/// the socket takes it at once, the write side is closed, and what the client has already
+/// sent is read off (so that closing does not reset the connection under the refusal), all
+/// without waiting. Best effort, by design: a client that is not reading, or still sending,
+/// may see a reset instead.
+pub(crate) fn refuse(stream: TcpStream, refusal: &[u8]) {
     use std::io::Read as _;
     if stream.set_nonblocking(true).is_err() {
         return;
     }
     let mut stream = stream;
-    let _ = stream.write_all(crate::wire::response_head::BUSY_RESPONSE);
+    let _ = stream.write_all(refusal);
     let _ = stream.shutdown(std::net::Shutdown::Write);
     let mut sink = [0u8; 1024];
     for _ in 0..16 {

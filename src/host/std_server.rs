@@ -19,6 +19,9 @@ use std::time::{Duration, Instant};
 use super::admission::{PRESSURE_WAIT, PROBATION_PEEK, PROBATION_PER_PLACE, PROBATION_POLL};
 use super::{Admission, Admitted, HostHooks, Log, Shutdown, LINGER_MAX_BYTES};
 use super::{Config, ShutdownHandle};
+
+pub use super::transport::blocking::{AcceptWith, Acceptor, Transport, Waiting};
+pub use super::transport::Plain;
 use crate::connection::{Connection, DEFAULT_MAX_HEADERS};
 use crate::handler::Handler;
 use crate::io::blocking::serve_with_hooks;
@@ -93,16 +96,17 @@ static POOL: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
 /// until the buffer fills, the driver flushes (after each response, when a handler flushes a
 /// stream) or the connection reads or sleeps (the blocking driver flushes first). The buffer
 /// is borrowed from [`POOL`] while there are bytes to send: idle connections hold none.
-struct Gathered {
-    stream: TcpStream,
+struct Gathered<S> {
+    stream: S,
     out: Option<Vec<u8>>,
     write_timeout: Duration,
 }
 
-impl Gathered {
+impl<S: Transport> Gathered<S> {
     fn write_out(&mut self) -> Result<(), StdIoError> {
         let Some(mut out) = self.out.take() else {
-            return Ok(());
+            // What the stream holds back (a TLS layer's records).
+            return self.stream.flush().map_err(StdIoError);
         };
         // All of it within the write timeout, however the socket's own timeout counts: a
         // peer that takes a few bytes now and then does not keep it going.
@@ -112,7 +116,7 @@ impl Gathered {
             if done == out.len() {
                 break Ok(());
             }
-            match embedded_io::Write::write(&mut StdIo(&self.stream), &out[done..]) {
+            match embedded_io::Write::write(&mut StdIo(&mut self.stream), &out[done..]) {
                 Ok(0) => break Err(StdIoError(io::ErrorKind::WriteZero.into())),
                 Ok(n) => done += n,
                 Err(e) => break Err(e),
@@ -126,22 +130,24 @@ impl Gathered {
         if free.len() < POOL_KEEP {
             free.push(out);
         }
-        written
+        drop(free);
+        written?;
+        self.stream.flush().map_err(StdIoError)
     }
 }
 
-impl embedded_io::ErrorType for Gathered {
+impl<S> embedded_io::ErrorType for Gathered<S> {
     type Error = StdIoError;
 }
 
-impl embedded_io::Read for Gathered {
+impl<S: Transport> embedded_io::Read for Gathered<S> {
     fn read(&mut self, buf: &mut [u8]) -> Result<usize, StdIoError> {
         self.write_out()?;
-        embedded_io::Read::read(&mut StdIo(&self.stream), buf)
+        embedded_io::Read::read(&mut StdIo(&mut self.stream), buf)
     }
 }
 
-impl embedded_io::Write for Gathered {
+impl<S: Transport> embedded_io::Write for Gathered<S> {
     fn write(&mut self, buf: &[u8]) -> Result<usize, StdIoError> {
         if self
             .out
@@ -152,7 +158,7 @@ impl embedded_io::Write for Gathered {
         }
         if self.out.is_none() && buf.len() >= GATHER {
             // Large, and nothing before it: from where it lies.
-            return embedded_io::Write::write(&mut StdIo(&self.stream), buf);
+            return embedded_io::Write::write(&mut StdIo(&mut self.stream), buf);
         }
         let out = self.out.get_or_insert_with(|| {
             lock(&POOL)
@@ -169,13 +175,16 @@ impl embedded_io::Write for Gathered {
     }
 }
 
-/// A bound HTTP/1.1 server. See the [module docs](self).
+/// A bound HTTP/1.1 server. See the [module docs](self). It serves plain HTTP unless given
+/// an [`Acceptor`] ([`Server::with_acceptor`]: TLS with [`crate::host::tls::Tls`], or a
+/// stream of your own).
 #[derive(Debug)]
-pub struct Server {
+pub struct Server<A = Plain> {
     listener: TcpListener,
     config: Config,
     shared: Arc<Shared>,
     handle: ShutdownHandle,
+    acceptor: A,
 }
 
 /// What the accept loop, the connections and the shutdown handle share.
@@ -231,7 +240,23 @@ impl Server {
             config,
             shared,
             handle,
+            acceptor: Plain,
         })
+    }
+}
+
+impl<X: Acceptor> Server<X> {
+    /// Serve over what `acceptor` makes of each accepted connection (TLS: see
+    /// [`crate::host::tls`]), with every promise of the host module kept around its
+    /// handshake (see [`Config::handshake_timeout`]).
+    pub fn with_acceptor<B: Acceptor>(self, acceptor: B) -> Server<B> {
+        Server {
+            listener: self.listener,
+            config: self.config,
+            shared: self.shared,
+            handle: self.handle,
+            acceptor,
+        }
     }
 
     /// The address the server listens on.
@@ -260,6 +285,7 @@ impl Server {
         // Every connection's clock: milliseconds since the server started.
         let epoch = Instant::now();
         let admission = Admission::new(config.max_connections, epoch);
+        let acceptor = &self.acceptor;
         let serving = Serving {
             shared,
             config,
@@ -267,6 +293,7 @@ impl Server {
             log,
             epoch,
             next_id: AtomicU64::new(0),
+            acceptor,
         };
         let serving = &serving;
         let on_probation: Mutex<Vec<OnProbation>> = Mutex::new(Vec::new());
@@ -279,7 +306,7 @@ impl Server {
                 .spawn_scoped(scope, move || {
                     probation(
                         on_probation,
-                        admission,
+                        (admission, acceptor),
                         &shared.shutdown,
                         |stream, peer, admitted| serving.start(scope, stream, peer, admitted),
                     )
@@ -304,7 +331,7 @@ impl Server {
                 let room = config.max_connections.saturating_mul(PROBATION_PER_PLACE);
                 if waiting.len() >= room || stream.set_nonblocking(true).is_err() {
                     drop(waiting);
-                    super::refuse(stream);
+                    super::refuse(stream, acceptor.refusal());
                     continue;
                 }
                 waiting.push(OnProbation {
@@ -322,16 +349,17 @@ impl Server {
 }
 
 /// What starting a connection's thread needs.
-struct Serving<'s, F> {
+struct Serving<'s, F, X> {
     shared: &'s Shared,
     config: &'s Config,
     make_app: &'s F,
     log: Option<&'s Log>,
     epoch: Instant,
     next_id: AtomicU64,
+    acceptor: &'s X,
 }
 
-impl<'s, A: Handler, F: Fn() -> A + Sync> Serving<'s, F> {
+impl<'s, A: Handler, F: Fn() -> A + Sync, X: Acceptor> Serving<'s, F, X> {
     /// Serve the connection on a thread of its own, in its place.
     fn start<'scope>(
         &'s self,
@@ -351,7 +379,7 @@ impl<'s, A: Handler, F: Fn() -> A + Sync> Serving<'s, F> {
             .spawn_scoped(scope, move || {
                 let mut app = (self.make_app)();
                 let server = (self.config, self.log, self.epoch, &*shared.shutdown);
-                serve_stream(stream, peer, &mut app, server, &admitted);
+                serve_stream(self.acceptor, stream, peer, &mut app, server, &admitted);
                 lock(&shared.open).remove(&id);
             });
         if spawned.is_err() {
@@ -372,9 +400,9 @@ struct OnProbation {
 /// without being read; one that shows progress takes a free place or evicts (see
 /// `admission`) and gets its thread from `start`; one that closed is forgotten; one still
 /// waiting at its end, or when the server stops, gets 503. One thread for all of them.
-fn probation(
+fn probation<X: Acceptor>(
     waiting: &Mutex<Vec<OnProbation>>,
-    admission: &Arc<Admission>,
+    (admission, acceptor): (&Arc<Admission>, &X),
     shutdown: &Shutdown,
     start: impl Fn(TcpStream, SocketAddr, Admitted),
 ) {
@@ -387,7 +415,7 @@ fn probation(
         for c in list {
             let shown = match c.stream.peek(&mut peeked) {
                 Ok(0) => continue, // closed: forget it
-                Ok(n) => !stopping && super::admission::shows_progress(&peeked[..n]),
+                Ok(n) => !stopping && acceptor.shows_progress(&peeked[..n]),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => false,
                 Err(_) => continue,
             };
@@ -396,7 +424,7 @@ fn probation(
                     start(c.stream, c.peer, admitted);
                 }
             } else if stopping || now >= c.until {
-                super::refuse(c.stream);
+                super::refuse(c.stream, acceptor.refusal());
             } else {
                 kept.push(c);
             }
@@ -405,7 +433,7 @@ fn probation(
         if stopping {
             // The accept loop stops too; what it added meanwhile is turned away.
             for c in lock(waiting).drain(..) {
-                super::refuse(c.stream);
+                super::refuse(c.stream, acceptor.refusal());
             }
             return;
         }
@@ -413,18 +441,30 @@ fn probation(
     }
 }
 
-fn serve_stream<A: Handler>(
-    stream: TcpStream,
+fn serve_stream<A: Handler, X: Acceptor>(
+    acceptor: &X,
+    tcp: TcpStream,
     peer: SocketAddr,
     app: &mut A,
     (config, log, epoch, shutdown): (&Config, Option<&Log>, Instant, &Shutdown),
     admitted: &Admitted,
 ) {
-    let _ = stream.set_nodelay(true);
-    let _ = stream.set_write_timeout(Some(config.write_timeout));
-    let Ok(socket) = stream.try_clone() else {
+    let _ = tcp.set_nodelay(true);
+    let _ = tcp.set_write_timeout(Some(config.write_timeout));
+    let Ok(socket) = tcp.try_clone() else {
         return;
     };
+    let accepted = Instant::now();
+    let stream = match handshake(acceptor, tcp, config, admitted, shutdown) {
+        Ok(stream) => stream,
+        Err(e) => {
+            if let Some(log) = log {
+                log.handshake_failed(peer, accepted, &e);
+            }
+            return;
+        }
+    };
+    // The buffers are taken once the handshake is done.
     let mut rx = vec![0u8; config.rx_size];
     let mut tx = vec![0u8; config.tx_size];
     let mut conn: Connection<'_, DEFAULT_MAX_HEADERS> =
@@ -451,18 +491,50 @@ fn serve_stream<A: Handler>(
     }
 }
 
-/// Half-close, then read and discard until the peer closes (bounded in time and bytes), so
-/// that unread request bytes do not make the kernel reset the connection under the last
-/// response.
-fn linger_close(stream: &mut TcpStream, linger: Duration) {
-    use std::io::Read as _;
-    let _ = stream.shutdown(Close::Write);
+/// Run `acceptor`'s handshake on a connection that has its place, as long as the server lets
+/// a connection wait for a head (see [`super::handshake_left`]): its reads time out every
+/// 100 ms at most, and the acceptor asks again after each (pressure, eviction, shutdown).
+fn handshake<X: Acceptor>(
+    acceptor: &X,
+    tcp: TcpStream,
+    config: &Config,
+    admitted: &Admitted,
+    shutdown: &Shutdown,
+) -> io::Result<X::Stream> {
+    let since = Instant::now();
+    let slice = Duration::from_millis(super::STOP_CHECK_MS);
+    tcp.set_read_timeout(Some(
+        slice
+            .min(config.handshake_timeout)
+            .max(Duration::from_millis(1)),
+    ))?;
+    let keep_waiting = || {
+        if shutdown.is_stopping() {
+            return Err(io::Error::other("server shutting down"));
+        }
+        if super::handshake_left(config, admitted, since).is_zero() {
+            return Err(super::handshake_expired(admitted));
+        }
+        Ok(())
+    };
+    let waiting = Waiting {
+        keep_waiting: &keep_waiting,
+        left: super::handshake_left(config, admitted, since),
+    };
+    acceptor.accept(tcp, &waiting)
+}
+
+/// Half-close (TLS: `close_notify` first), then read and discard until the peer closes
+/// (bounded in time and bytes), so that unread request bytes do not make the kernel reset
+/// the connection under the last response.
+fn linger_close<S: Transport>(stream: &mut S, linger: Duration) {
+    let _ = stream.close_write();
     let deadline = Instant::now() + linger;
     let mut sink = [0u8; 4096];
     let mut discarded = 0usize;
     while discarded < LINGER_MAX_BYTES {
         let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
+        if left.is_zero() || stream.tcp().set_read_timeout(Some(left)).is_err() {
             break;
         }
         match stream.read(&mut sink) {

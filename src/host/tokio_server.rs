@@ -35,10 +35,15 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 
+use tokio::io::{AsyncRead, AsyncWrite};
+
 use super::admission::{PRESSURE_WAIT, PROBATION_PEEK, PROBATION_PER_PLACE, PROBATION_POLL};
 use super::gather::{Gathered, Pool};
 use super::{Admission, Admitted, HostHooks, Log, Shutdown, LINGER_MAX_BYTES, SHUTDOWN_QUIET};
 use super::{Config, ShutdownHandle};
+
+pub use super::transport::asynch::{AcceptWith, Acceptor, Transport};
+pub use super::transport::Plain;
 use crate::connection::{Connection, DEFAULT_MAX_HEADERS};
 use crate::handler::AsyncHandler;
 use crate::io::asynch::{self, Timer};
@@ -56,14 +61,17 @@ impl Timer for TokioTimer {
     }
 }
 
-/// A bound HTTP/1.1 server on tokio; see the [module docs](self).
+/// A bound HTTP/1.1 server on tokio; see the [module docs](self). It serves plain HTTP
+/// unless given an [`Acceptor`] ([`Server::with_acceptor`]: TLS with
+/// [`crate::host::tls::Tls`], or a stream of your own).
 #[derive(Debug)]
-pub struct Server {
+pub struct Server<A = Plain> {
     listener: StdListener,
     config: Config,
     shutdown: Arc<Shutdown>,
     wake: Arc<Notify>,
     handle: ShutdownHandle,
+    acceptor: A,
 }
 
 impl Server {
@@ -85,7 +93,24 @@ impl Server {
             shutdown,
             wake,
             handle,
+            acceptor: Plain,
         })
+    }
+}
+
+impl<A: Acceptor> Server<A> {
+    /// Serve over what `acceptor` makes of each accepted connection (TLS: see
+    /// [`crate::host::tls`]), with every promise of the host module kept around its
+    /// handshake (see [`Config::handshake_timeout`]).
+    pub fn with_acceptor<B: Acceptor>(self, acceptor: B) -> Server<B> {
+        Server {
+            listener: self.listener,
+            config: self.config,
+            shutdown: self.shutdown,
+            wake: self.wake,
+            handle: self.handle,
+            acceptor,
+        }
     }
 
     /// The address the server listens on.
@@ -102,10 +127,10 @@ impl Server {
     /// gets its own application from `make_app`: any [`AsyncHandler`], so a
     /// [`crate::Router`] of blocking handlers too (but only async handlers can stream here:
     /// see [`crate::io::asynch`]).
-    pub fn run<A, F>(self, make_app: F) -> io::Result<()>
+    pub fn run<H, F>(self, make_app: F) -> io::Result<()>
     where
-        A: AsyncHandler + 'static,
-        F: Fn() -> A + 'static,
+        H: AsyncHandler + 'static,
+        F: Fn() -> H + 'static,
     {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -117,15 +142,16 @@ impl Server {
     /// Serve until shut down, inside a tokio [`LocalSet`](tokio::task::LocalSet) (handlers
     /// need not be `Send`); [`Server::run`] sets one up. Returns once every connection has
     /// closed.
-    pub async fn serve<A, F>(self, make_app: F) -> io::Result<()>
+    pub async fn serve<H, F>(self, make_app: F) -> io::Result<()>
     where
-        A: AsyncHandler + 'static,
-        F: Fn() -> A + 'static,
+        H: AsyncHandler + 'static,
+        F: Fn() -> H + 'static,
     {
         let listener = TcpListener::from_std(self.listener)?;
         let log = self.config.log.then(Log::start);
         let config = Rc::new(self.config);
         let make_app = Rc::new(make_app);
+        let acceptor = Rc::new(self.acceptor);
         let timer = Rc::new(TokioTimer(tokio::time::Instant::now()));
         let epoch = Instant::now();
         let admission = Admission::new(config.max_connections, epoch);
@@ -154,7 +180,7 @@ impl Server {
                 && on_probation.get() >= config.max_connections.saturating_mul(PROBATION_PER_PLACE)
             {
                 if let Ok(stream) = stream.into_std() {
-                    super::refuse(stream);
+                    super::refuse(stream, acceptor.refusal());
                 }
                 continue;
             }
@@ -167,6 +193,7 @@ impl Server {
                 epoch,
                 shutdown: Arc::clone(&self.shutdown),
                 pools: Rc::clone(&pools),
+                acceptor: Rc::clone(&acceptor),
             };
             let make_app = Rc::clone(&make_app);
             let (admission, on_probation) = (Arc::clone(&admission), Rc::clone(&on_probation));
@@ -204,7 +231,7 @@ impl Server {
 }
 
 /// One accepted connection, before its task runs.
-struct ConnectionTask {
+struct ConnectionTask<A> {
     stream: TcpStream,
     peer: SocketAddr,
     log: Option<Log>,
@@ -214,6 +241,8 @@ struct ConnectionTask {
     shutdown: Arc<Shutdown>,
     /// The buffers it borrows.
     pools: Rc<Pools>,
+    /// Its handshake.
+    acceptor: Rc<A>,
 }
 
 /// The server's free buffers: for gathered writes, and connections' receive and transmit
@@ -227,13 +256,13 @@ struct Pools {
 /// start a request at once without allocating.
 const CONNECTION_POOL_KEEP: usize = 64;
 
-impl ConnectionTask {
+impl<A: Acceptor> ConnectionTask<A> {
     /// Serve the connection to its end, then close it (lingering unless the transport
     /// failed). Its receive and transmit buffers come from the server's pool for each run of
     /// requests and go back when it is idle between requests: an idle keep-alive connection
     /// holds no buffer, only its socket and this task, while it waits for the peer under the
     /// same idle timeout, pressure, eviction and shutdown rules as the driver applies.
-    async fn run<A: AsyncHandler>(self, mut app: A, admitted: Admitted) {
+    async fn run<H: AsyncHandler>(self, mut app: H, admitted: Admitted) {
         let ConnectionTask {
             stream,
             peer,
@@ -243,8 +272,19 @@ impl ConnectionTask {
             epoch,
             shutdown,
             pools,
+            acceptor,
         } = self;
         let _ = stream.set_nodelay(true);
+        let accepted = Instant::now();
+        let stream = match handshake(&*acceptor, stream, &config, &admitted, &shutdown).await {
+            Ok(stream) => stream,
+            Err(e) => {
+                if let Some(log) = &log {
+                    log.handshake_failed(peer, accepted, &e);
+                }
+                return;
+            }
+        };
         let gathered = Gathered::new(stream, Rc::clone(&pools.gather));
         let mut io = gathered.handle();
         let mut hooks = HostHooks::new(&config, log.as_ref(), peer, epoch, &shutdown);
@@ -300,10 +340,37 @@ impl ConnectionTask {
     }
 }
 
+/// Run `acceptor`'s handshake on a connection that has its place, as long as the server
+/// lets a connection wait for a head (see [`super::handshake_left`]), looked at again every
+/// 100 ms for pressure, eviction and shutdown.
+async fn handshake<A: Acceptor>(
+    acceptor: &A,
+    tcp: TcpStream,
+    config: &Config,
+    admitted: &Admitted,
+    shutdown: &Shutdown,
+) -> io::Result<A::Stream> {
+    let since = Instant::now();
+    let mut accepting = std::pin::pin!(acceptor.accept(tcp));
+    loop {
+        if shutdown.is_stopping() {
+            return Err(io::Error::other("server shutting down"));
+        }
+        let left = super::handshake_left(config, admitted, since);
+        if left.is_zero() {
+            return Err(super::handshake_expired(admitted));
+        }
+        let check = left.min(Duration::from_millis(super::STOP_CHECK_MS));
+        if let Ok(done) = tokio::time::timeout(check, accepting.as_mut()).await {
+            return done;
+        }
+    }
+}
+
 /// Poll `serving`; whenever the task would wait, what it has gathered goes out.
-async fn gathering<F: Future>(
+async fn gathering<F: Future, S: Transport>(
     mut serving: std::pin::Pin<&mut F>,
-    gathered: &Gathered,
+    gathered: &Gathered<S>,
 ) -> F::Output {
     std::future::poll_fn(|cx| {
         let polled = serving.as_mut().poll(cx);
@@ -319,7 +386,11 @@ async fn gathering<F: Future>(
 /// when something arrived (or the peer closed: the driver reads that), false when it must
 /// close quietly: its idle timeout passed (shortened under pressure, zero once evicted:
 /// `HostHooks::timeouts`), or the server has been stopping for [`SHUTDOWN_QUIET`].
-async fn wait_idle(gathered: &Gathered, hooks: &HostHooks<'_>, shutdown: &Shutdown) -> bool {
+async fn wait_idle<S: Transport>(
+    gathered: &Gathered<S>,
+    hooks: &HostHooks<'_>,
+    shutdown: &Shutdown,
+) -> bool {
     let since = tokio::time::Instant::now();
     loop {
         if shutdown.for_at_least(SHUTDOWN_QUIET) {
@@ -340,11 +411,11 @@ async fn wait_idle(gathered: &Gathered, hooks: &HostHooks<'_>, shutdown: &Shutdo
     }
 }
 
-impl ConnectionTask {
-    /// Turn the client away with 503 (see [`super::refuse`]).
+impl<A: Acceptor> ConnectionTask<A> {
+    /// Turn the client away (see [`super::refuse`]): 503, or the acceptor's refusal.
     fn refuse(self) {
         if let Ok(stream) = self.stream.into_std() {
-            super::refuse(stream);
+            super::refuse(stream, self.acceptor.refusal());
         }
     }
 }
@@ -354,7 +425,10 @@ impl ConnectionTask {
 /// arrived (looked at without being read, every [`PROBATION_POLL`]); then it takes the place
 /// of the connection that has waited longest for a head, or a place freed meanwhile. `None`:
 /// it did not, no place could be had in time, or the server stops.
-async fn probation(connection: &ConnectionTask, admission: &Arc<Admission>) -> Option<Admitted> {
+async fn probation<A: Acceptor>(
+    connection: &ConnectionTask<A>,
+    admission: &Arc<Admission>,
+) -> Option<Admitted> {
     let until = tokio::time::Instant::now() + PRESSURE_WAIT;
     let mut peeked = [0u8; PROBATION_PEEK];
     while !connection.shutdown.is_stopping() {
@@ -363,7 +437,7 @@ async fn probation(connection: &ConnectionTask, admission: &Arc<Admission>) -> O
             // Closed, failed, or silent until the end.
             _ => return None,
         };
-        if super::admission::shows_progress(&peeked[..n]) {
+        if connection.acceptor.shows_progress(&peeked[..n]) {
             if let Some(admitted) = admission.admit_evicting() {
                 return Some(admitted);
             }
@@ -376,10 +450,10 @@ async fn probation(connection: &ConnectionTask, admission: &Arc<Admission>) -> O
     None
 }
 
-/// Half-close, then read and discard until the peer closes (bounded in time and bytes), so
-/// that unread request bytes do not make the kernel reset the connection under the last
-/// response.
-async fn linger_close(mut stream: TcpStream, linger: Duration) {
+/// Half-close (TLS: `close_notify` first), then read and discard until the peer closes
+/// (bounded in time and bytes), so that unread request bytes do not make the kernel reset
+/// the connection under the last response.
+async fn linger_close<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, linger: Duration) {
     let _ = stream.shutdown().await;
     let mut sink = [0u8; 4096];
     let _ = tokio::time::timeout(linger, async {

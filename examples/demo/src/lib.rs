@@ -736,7 +736,7 @@ pub const WS_PAGE: &str = r#"<!DOCTYPE html>
     <p id="state">connecting</p>
     <script>
       const limit = Number(new URLSearchParams(location.search).get("count") || 0);
-      const ws = new WebSocket("ws://" + location.host + "/ws/ticks" + location.search);
+      const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/ticks" + location.search);
       let ticks = 0;
       ws.onopen = () => {
         document.getElementById("state").textContent = "open";
