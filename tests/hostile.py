@@ -17,7 +17,13 @@
   and the idle timeout closes them all;
 - 256 clients that pipeline requests and never read: the probe is still served, and they
   are dropped (time measured);
-- streams read a byte per second: 16 clients of `GET /stream` are dropped (time measured).
+- streams read a byte per second: 16 clients of `GET /stream` are dropped (time measured);
+- over TLS (our servers, a test CA made with `openssl`; the probe makes a fresh TLS
+  connection): 1,000 reconnecting clients that send half a ClientHello and stall, with the
+  default cap and a cap of 256 (probe served >= 90%); 256 clients that complete the
+  handshake and never send a request (probe served; the idle timeout closes them); garbage
+  instead of a ClientHello and plain HTTP requests on the TLS port (an alert or a 400, at
+  once); shutdown with TLS clients mid-request (nothing accepted lost).
 
     python3 tests/hostile.py [server|thread_server]     # build the examples first
     (cd benches/peers && cargo build --release --bin hyper)
@@ -34,6 +40,7 @@ import re
 import resource
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -71,7 +78,7 @@ def start(*args, stderr=subprocess.DEVNULL, preexec=None):
         text=True,
     )
     line = proc.stdout.readline()
-    m = re.search(r"http://([\d.]+):(\d+)/", line)
+    m = re.search(r"https?://([\d.]+):(\d+)/", line)
     if not m:
         proc.kill()
         raise RuntimeError(f"server did not start: {line!r}")
@@ -276,8 +283,9 @@ class Probe:
     """A fresh `GET /` every 250 ms (2 s timeout each) from a thread, sampling the server's
     RSS and threads as it goes, until stopped."""
 
-    def __init__(self, addr, pid):
+    def __init__(self, addr, pid, fetch=None):
         self.addr, self.pid = addr, pid
+        self.fetch = fetch
         self.ok = self.total = 0
         self.rss_peak = self.threads_peak = 0
         self.codes = {}
@@ -288,7 +296,7 @@ class Probe:
     def run(self):
         while not self.done.is_set():
             started = time.monotonic()
-            code = get(self.addr, timeout=2)
+            code = (self.fetch or get)(self.addr, timeout=2)
             self.total += 1
             self.ok += code == 200
             self.codes[code] = self.codes.get(code, 0) + 1
@@ -492,6 +500,227 @@ def slow_stream_readers():
     check("exits 0", stop(proc) == 0)
 
 
+TLS_FILES = None  # (ca, cert, key), made when the TLS cases start
+
+
+def start_tls(*args):
+    return start("--tls-cert", TLS_FILES[1], "--tls-key", TLS_FILES[2], *args)
+
+
+def tls_context():
+    return ssl.create_default_context(cafile=TLS_FILES[0])
+
+
+def tls_get(addr, timeout=5):
+    """One `GET /` on a new TLS connection; the status, or None."""
+    try:
+        with socket.create_connection(addr, timeout=timeout) as raw:
+            with tls_context().wrap_socket(raw, server_hostname="localhost") as s:
+                s.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+                data = b""
+                while True:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+        return int(data[9:12]) if data.startswith(b"HTTP/1.1 ") else None
+    except (OSError, ssl.SSLError):
+        return None
+
+
+def TlsProbe(addr, pid):
+    """The probe over TLS: a fresh connection and handshake for every `GET /`."""
+    return Probe(addr, pid, tls_get)
+
+
+def client_hello():
+    """The bytes of a real ClientHello (Python's ssl), made without a socket."""
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    hello = tls_context().wrap_bio(incoming, outgoing, server_hostname="localhost")
+    try:
+        hello.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    return outgoing.read()
+
+
+def half_hello_attack(addr, clients, seconds, half, results):
+    """In a process of its own: `clients` connections that each send `half` (half a
+    ClientHello) and stall, reconnecting when closed, for `seconds`."""
+    stats = {"connects": 0, "closed": 0, "alert": 0, "reset": 0, "connect failed": 0}
+
+    async def one(k, deadline):
+        await asyncio.sleep(k / clients)
+        while time.monotonic() < deadline:
+            try:
+                reader, writer = await asyncio.wait_for(asyncio.open_connection(*addr), 5)
+            except (OSError, asyncio.TimeoutError):
+                stats["connect failed"] += 1
+                await asyncio.sleep(0.5)
+                continue
+            stats["connects"] += 1
+            try:
+                writer.write(half)
+                await writer.drain()
+                data = await asyncio.wait_for(reader.read(64), max(0.1, deadline - time.monotonic()))
+                stats["alert" if data[:1] == b"\x15" else "closed"] += 1
+            except asyncio.TimeoutError:
+                pass
+            except OSError:
+                stats["reset"] += 1
+            finally:
+                writer.close()
+
+    async def main():
+        deadline = time.monotonic() + seconds
+        await asyncio.gather(*(one(k, deadline) for k in range(clients)))
+
+    asyncio.run(main())
+    results.put(stats)
+
+
+def tls_half_hellos(args, label, seconds, need):
+    proc, addr = start_tls("--quiet", *args)
+    hello = client_hello()
+    results = multiprocessing.Queue()
+    attack = multiprocessing.get_context("fork").Process(
+        target=half_hello_attack, args=(addr, 1000, seconds + 3, hello[:len(hello) // 2], results))
+    attack.start()
+    time.sleep(3)
+    probe = TlsProbe(addr, proc.pid)
+    time.sleep(seconds)
+    probe.stop()
+    stats = results.get(timeout=30)
+    attack.join()
+    check(f"TLS: 1,000 reconnecting clients stalled in half a ClientHello ({len(hello) // 2} of "
+          f"{len(hello)} bytes), {label}: probe served >= {need}%", probe.rate() >= need,
+          f"({probe}; attackers {stats})")
+    check("exits 0", stop(proc) == 0)
+
+
+def tls_silent_after_handshake():
+    proc, addr = start_tls("--quiet")
+    time.sleep(0.3)
+    baseline, rss_before = fds_of(proc.pid), status_of(proc.pid, "VmRSS")
+    held = []
+    for _ in range(256):
+        try:
+            raw = socket.create_connection(addr, timeout=5)
+            held.append(tls_context().wrap_socket(raw, server_hostname="localhost"))
+        except (OSError, ssl.SSLError):
+            break
+    done = time.monotonic()
+    rss_held = status_of(proc.pid, "VmRSS")
+    probe = TlsProbe(addr, proc.pid)
+    time.sleep(2)
+    probe.stop()
+    per = (rss_held - rss_before) / max(1, len(held))
+    check("TLS: 256 clients that complete the handshake and send nothing: probe served",
+          len(held) == 256 and probe.ok == probe.total,
+          f"({len(held)} handshakes, RSS +{per:.1f} KiB per connection; {probe})")
+    took = dropped_after(proc.pid, baseline, 15)
+    took = None if took is None else time.monotonic() - done
+    # (The idle timeout, then the lingering close's 2 s: these clients never close.)
+    check("TLS: the idle timeout (5 s) closes them", took is not None and took <= 9,
+          f"(all closed {took if took is None else round(took, 1)} s after the last handshake)")
+    for s in held:
+        s.close()
+    check("exits 0", stop(proc) == 0)
+
+
+def tls_garbage_and_plain_http():
+    proc, addr = start_tls("--quiet")
+    answers = {}
+    started = time.monotonic()
+    for k in range(200):
+        with socket.create_connection(addr, timeout=5) as s:
+            if k % 2:
+                s.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            else:
+                # Not a TLS record, nor a letter (which would start a plain HTTP request).
+                s.sendall(bytes([k % 0x41]) + os.urandom(63))
+            try:
+                data = s.recv(4096)
+            except OSError:
+                data = b"(reset)"
+            kind = ("400" if data.startswith(b"HTTP/1.1 400") else "alert" if data[:1] == b"\x15"
+                    else "closed" if not data else "other")
+            answers[(k % 2, kind)] = answers.get((k % 2, kind), 0) + 1
+    took = time.monotonic() - started
+    check("TLS: 100 plain HTTP requests on the TLS port: 400 each", answers.get((1, "400")) == 100, str(answers))
+    check("TLS: 100 garbage ClientHellos: an alert or a close each, at once",
+          answers.get((0, "alert"), 0) + answers.get((0, "closed"), 0) == 100 and took < 20,
+          f"({answers}, {took:.1f} s for all 200)")
+    check("TLS: then the probe is served", tls_get(addr) == 200)
+    check("exits 0", stop(proc) == 0)
+
+
+def tls_shutdown_in_flight():
+    proc, addr = start_tls("--quiet")
+    results = []
+
+    def busy():
+        sent = answered = 0
+        try:
+            raw = socket.create_connection(addr, timeout=10)
+            s = tls_context().wrap_socket(raw, server_hostname="localhost")
+            while True:
+                s.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+                sent += 1
+                reply = read_response(s)
+                if reply is None:
+                    break
+                answered += 1
+                if reply[1]:
+                    break
+        except (OSError, ssl.SSLError):
+            pass
+        results.append((sent, answered))
+
+    clients = [threading.Thread(target=busy) for _ in range(8)]
+    for t in clients:
+        t.start()
+    half = tls_context().wrap_socket(socket.create_connection(addr, timeout=10), server_hostname="localhost")
+    half.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\n")
+    time.sleep(0.5)
+    started = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.1)
+    half.sendall(b"\r\n")
+    try:
+        half_reply = read_response(half)
+    except (OSError, ssl.SSLError) as e:
+        half_reply = repr(e)
+    for t in clients:
+        t.join(timeout=15)
+    try:
+        code = proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        code = None
+    took = time.monotonic() - started
+    lost = sum(sent - answered for sent, answered in results)
+    total = sum(answered for _, answered in results)
+    check("TLS shutdown: busy keep-alive TLS clients lose no request", len(results) == 8 and lost == 0,
+          f"({total} answered, {lost} lost)")
+    check("TLS shutdown: a half-received request is answered, with close", half_reply == (200, True),
+          f"({half_reply})")
+    check("TLS shutdown: exit 0 within the grace period", code == 0 and took < 10,
+          f"(exit {code} after {took:.2f} s)")
+
+
+def tls_cases():
+    global TLS_FILES
+    import tls_certs
+
+    TLS_FILES = tls_certs.make()
+    tls_half_hellos([], "default cap", 20, 90)
+    tls_half_hellos(["--max-connections", "256"], "cap 256", 20, 90)
+    tls_silent_after_handshake()
+    tls_garbage_and_plain_http()
+    tls_shutdown_in_flight()
+
+
 if OURS:
     dead_stderr()
 bounded_refusals()
@@ -505,5 +734,7 @@ if OURS:
 idle_connections()
 never_reading()
 slow_stream_readers()
+if OURS and "--no-tls" not in sys.argv:
+    tls_cases()
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
