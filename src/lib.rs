@@ -16,7 +16,7 @@
 //! | handler (`src/handler/`) | the [`Handler`] traits and what a handler is handed: [`Responder`] (stage a small response), [`ResponseStream`] (stream a large one), [`RequestBody`] (a body read in pieces), [`Upgraded`] (`101` and the connection handed over) |
 //! | app (`src/app/`) | [`Router`] ([`router`], [`path`]: blocking and async routes, literal, typed parameters, prefixes, nested routers; 404, 405 + `Allow`, HEAD, OPTIONS), [`form`], [`multipart`], [`cookie`], `json`, `auth`, `layer` and `cors`, [`assets`], [`target`], [`sse`] streams, `ws` sessions |
 //! | drivers ([`io`], beside app) | [`io::blocking`] over `embedded_io::{Read, Write}`; `io::asynch` (feature `async`) over `embedded_io_async`; one [`io::Hooks`] trait for both; what a driver of your own needs ([`io::Action`], [`io::Wire`]) |
-//! | host servers (`host`, feature `std`) | `host::tokio_server` (feature `tokio`, tasks) and `host::std_server` (threads): accept, admission, the log line, linger, shutdown |
+//! | host servers (`host`, feature `std`) | `host::tokio_server` (feature `tokio`, tasks) and `host::std_server` (threads): accept (TCP, TLS with `host::tls` (feature `tls`), or any `host::transport` acceptor), admission, the log line, linger, shutdown |
 //!
 //! ## Quick start (firmware)
 //!
@@ -228,3 +228,7 @@ struct TestingDoctests;
 #[cfg(all(doctest, feature = "async"))]
 #[doc = include_str!("../docs/layout.md")]
 struct LayoutDoctests;
+
+#[cfg(all(doctest, feature = "async", feature = "tls"))]
+#[doc = include_str!("../docs/tls.md")]
+struct TlsDoctests;

@@ -11,7 +11,9 @@
 //!   simple path.
 //!
 //! Both serve the same apps with the same [`Config`], answer the same bytes, and stop through
-//! the same [`ShutdownHandle`].
+//! the same [`ShutdownHandle`]. Both serve plain TCP, HTTPS ([`tls`], feature `tls`: rustls),
+//! or whatever an acceptor of yours makes of each connection ([`transport`]:
+//! `Server::with_acceptor`), with this policy kept around the handshake.
 //!
 //! # Under load
 //!
